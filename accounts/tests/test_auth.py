@@ -1,0 +1,83 @@
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signup_creates_user_and_logs_in(client, django_user_model):
+    response = client.post(
+        reverse("accounts:signup"),
+        {
+            "username": "newbie",
+            "email": "n@example.com",
+            "password1": "a-long-passphrase-77",
+            "password2": "a-long-passphrase-77",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("gallery:photo_list")
+    user = django_user_model.objects.get(username="newbie")
+    assert user.check_password("a-long-passphrase-77")
+    assert client.get(reverse("gallery:photo_list")).status_code == 200
+
+
+def test_signup_rejects_mismatched_passwords(client, django_user_model):
+    response = client.post(
+        reverse("accounts:signup"),
+        {"username": "x", "password1": "a-long-passphrase-77", "password2": "different-passphrase-77"},
+    )
+    assert response.status_code == 200
+    assert b"didn" in response.content  # "The two password fields didn't match."
+    assert not django_user_model.objects.filter(username="x").exists()
+
+
+def test_login_and_logout(client, user, password):
+    response = client.post(reverse("accounts:login"), {"username": "alice", "password": password})
+    assert response.status_code == 302
+    assert client.get(reverse("gallery:photo_list")).status_code == 200
+    assert client.post(reverse("accounts:logout")).status_code == 302
+    assert client.get(reverse("gallery:photo_list")).status_code == 302
+
+
+def test_login_with_wrong_password_fails(client, user):
+    response = client.post(reverse("accounts:login"), {"username": "alice", "password": "nope"})
+    assert response.status_code == 200
+    assert b"correct username and password" in response.content
+
+
+def test_pages_require_login(client):
+    response = client.get(reverse("gallery:photo_list"))
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
+
+
+def test_password_change(user_client, user, password):
+    response = user_client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": password,
+            "new_password1": "another-passphrase-88",
+            "new_password2": "another-passphrase-88",
+        },
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("another-passphrase-88")
+
+
+def test_api_token_roundtrip(user, password):
+    api = APIClient()
+    response = api.post("/api/auth/token/", {"username": "alice", "password": password}, format="json")
+    assert response.status_code == 200
+    token = response.json()["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    # The same token comes back on a second exchange.
+    again = APIClient().post("/api/auth/token/", {"username": "alice", "password": password}, format="json")
+    assert again.json()["token"] == token
+
+
+def test_api_token_rejects_bad_credentials(user):
+    response = APIClient().post("/api/auth/token/", {"username": "alice", "password": "bad"}, format="json")
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()

@@ -1,0 +1,97 @@
+"""Shared test fixtures: owner / other-user accounts, clients, images, the real face photos."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def faces_root() -> Path:
+    """The real face photos (`<person>/<file>.jpg`); MEMORY_STUDIO_FACES_DIR overrides the default."""
+    return Path(os.environ.get("MEMORY_STUDIO_FACES_DIR", BASE_DIR.parent / "shared" / "faces")).resolve()
+
+
+@pytest.fixture(scope="session")
+def faces_dir() -> Path:
+    root = faces_root()
+    if not root.is_dir():
+        # Never skip: CI must run the tests that need the real photos.
+        pytest.fail(f"Face photos not found at {root}; set MEMORY_STUDIO_FACES_DIR.")
+    return root
+
+
+def make_image_bytes(
+    *, size: tuple[int, int] = (64, 48), mode: str = "RGB", fmt: str = "JPEG", color: Any = None, **save: Any
+) -> bytes:
+    """Build an image in memory with Pillow (no files on disk)."""
+    if color is None:
+        color = {"RGB": (200, 120, 40), "RGBA": (200, 120, 40, 128), "L": 128, "CMYK": (0, 50, 100, 0)}.get(
+            mode, 0
+        )
+    image = Image.new(mode, size, color)
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **save)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def image_bytes() -> Callable[..., bytes]:
+    return make_image_bytes
+
+
+@pytest.fixture
+def password() -> str:
+    return "correct-horse-battery-42"
+
+
+@pytest.fixture
+def user(django_user_model: Any, password: str) -> Any:
+    return django_user_model.objects.create_user(
+        username="alice", email="alice@example.com", password=password
+    )
+
+
+@pytest.fixture
+def other_user(django_user_model: Any, password: str) -> Any:
+    return django_user_model.objects.create_user(username="mallory", email="m@example.com", password=password)
+
+
+@pytest.fixture
+def user_client(client: Any, user: Any) -> Any:
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def other_client(other_user: Any) -> Any:
+    from django.test import Client
+
+    c = Client()
+    c.force_login(other_user)
+    return c
+
+
+@pytest.fixture
+def api_client(user: Any) -> Any:
+    from rest_framework.test import APIClient
+
+    c = APIClient()
+    c.force_authenticate(user)
+    return c
+
+
+@pytest.fixture
+def other_api_client(other_user: Any) -> Any:
+    from rest_framework.test import APIClient
+
+    c = APIClient()
+    c.force_authenticate(other_user)
+    return c
