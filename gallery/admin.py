@@ -82,7 +82,8 @@ class PhotoAdmin(admin.ModelAdmin[Photo]):
     @admin.display(description="Preview")
     def preview(self, photo: Photo) -> str:
         return format_html(
-            '<img src="{}" alt="" style="width:64px;height:64px;object-fit:cover;border-radius:4px" loading="lazy">',
+            '<img src="{}" alt="" loading="lazy" '
+            'style="width:64px;height:64px;object-fit:cover;border-radius:4px">',
             self._media_url(photo, "thumbnail"),
         )
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,12 +34,28 @@ class ServiceUnavailable(APIException):
 
 
 def _paginated(view: APIView, request: Request, queryset: QuerySet[Any], serializer: type) -> Response:
-    paginator = api_settings.DEFAULT_PAGINATION_CLASS()
+    paginator = PageNumberPagination()
     # Read per request (not at import), so that a changed REST_FRAMEWORK["PAGE_SIZE"] applies.
     paginator.page_size = api_settings.PAGE_SIZE
     page = paginator.paginate_queryset(queryset, request, view=view)
     data = serializer(page, many=True, context={"request": request}).data
-    return paginator.get_paginated_response(data)  # type: ignore[no-any-return]
+    return paginator.get_paginated_response(data)
+
+
+# Room for the multipart envelope and the small text fields around one file.
+_MULTIPART_OVERHEAD = 64 * 1024
+
+
+def _refuse_oversized_body(request: Request) -> None:
+    """Refuse a body that cannot hold an acceptable file before Django spools it to disk."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = settings.MAX_UPLOAD_BYTES
+    if length > limit + _MULTIPART_OVERHEAD:
+        message = f"The file is too large; the limit is {limit / (1024 * 1024):.1f} MB."
+        raise serializers.ValidationError({"image": [message]})
 
 
 class PhotoListApi(APIView):
@@ -66,6 +84,7 @@ class PhotoListApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
+        _refuse_oversized_body(request)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -229,7 +248,9 @@ class PhotoMediaApi(APIView):
         except FileNotFoundError:
             raise Http404("The file is missing from storage.") from None
         except STORAGE_ERRORS:
-            return HttpResponse("Photo storage is unavailable right now.", status=503, content_type="text/plain")
+            return HttpResponse(
+                "Photo storage is unavailable right now.", status=503, content_type="text/plain"
+            )
         content_type = photo.mime_type if kind == "original" else "image/jpeg"
         response = FileResponse(handle, content_type=content_type)
         response["Cache-Control"] = "private, max-age=3600"

@@ -12,7 +12,8 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import IO, TYPE_CHECKING
 
 import pillow_heif
@@ -47,7 +48,7 @@ _OFFSET_TIME_ORIGINAL = 36881
 _DATETIME = 306
 
 
-class InvalidImage(Exception):
+class InvalidImage(Exception):  # noqa: N818 (name is part of the gallery contract)
     """The upload is not an image we accept; the message is meant for the person uploading it."""
 
     def __init__(self, message: str) -> None:
@@ -194,7 +195,7 @@ def exif_taken_at(image: Image.Image) -> datetime | None:
     try:
         return timezone.make_aware(naive)
     except ValueError:  # nonexistent/ambiguous local time (DST change)
-        return timezone.make_aware(naive, dt_timezone.utc)
+        return timezone.make_aware(naive, UTC)
 
 
 def _parse_offset(value: str) -> dt_timezone | None:
@@ -247,6 +248,9 @@ def process(data: bytes) -> ProcessedImage:
 
 def open_upright(photo: Photo) -> Image.Image:
     """The photo's original, opened through its storage, EXIF-rotated, as 8-bit RGB."""
-    with photo.original.storage.open(photo.original.name, "rb") as handle:
+    name = photo.original.name
+    if not name:
+        raise FileNotFoundError(f"Photo {photo.pk} has no original file.")
+    with photo.original.storage.open(name, "rb") as handle:
         data = handle.read()
     return to_rgb(upright(decode(data)))

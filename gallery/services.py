@@ -75,7 +75,7 @@ def photo_create(
         with transaction.atomic():
             for field, content, extension in renditions:
                 field.save(f"upload.{extension}", ContentFile(content), save=False)
-                saved.append(field.name)
+                saved.append(str(field.name))
             photo.save()
     except STORAGE_ERRORS as exc:
         delete_files(saved, storage=storage)

@@ -26,7 +26,7 @@ MEDIA_KINDS: tuple[MediaKind, ...] = ("original", "display", "thumbnail")
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (BotoCoreError, ClientError, OSError)
 
 
-class StorageUnavailable(Exception):
+class StorageUnavailable(Exception):  # noqa: N818 (reads as a state, like Http404)
     """The photo storage cannot be reached or refused the operation (maps to HTTP 503)."""
 
     def __init__(self, message: str = "Photo storage is unavailable right now; nothing was saved.") -> None:
@@ -35,7 +35,7 @@ class StorageUnavailable(Exception):
 
 
 def photo_storage() -> Storage:
-    return Photo._meta.get_field("original").storage  # type: ignore[attr-defined,no-any-return]
+    return Photo._meta.get_field("original").storage
 
 
 def delete_files(names: Iterable[str], *, storage: Storage | None = None) -> None:

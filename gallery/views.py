@@ -73,7 +73,9 @@ def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
     photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
     form = PhotoEditForm(request.POST or None, initial={"title": photo.title, "caption": photo.caption})
     if request.method == "POST" and form.is_valid():
-        services.photo_update(photo=photo, title=form.cleaned_data["title"], caption=form.cleaned_data["caption"])
+        services.photo_update(
+            photo=photo, title=form.cleaned_data["title"], caption=form.cleaned_data["caption"]
+        )
         messages.success(request, "Saved.")
         return redirect("gallery:photo_detail", photo_id=photo.pk)
     albums = list(selectors.album_list_for_user(user=request.user))
@@ -178,7 +180,9 @@ def album_add_photos(request: HttpRequest, album_id: int) -> HttpResponse:
     if request.method == "POST":
         form = PhotoIdsForm(request.POST, photo_ids=_posted_ids(request))
         if form.is_valid():
-            photos = selectors.photos_for_user_by_ids(user=request.user, photo_ids=form.cleaned_data["photo_ids"])
+            photos = selectors.photos_for_user_by_ids(
+                user=request.user, photo_ids=form.cleaned_data["photo_ids"]
+            )
             services.album_add_photos(album=album, photos=photos)
             messages.success(request, f"Added {len(photos)} photo{'s' if len(photos) != 1 else ''}.")
             return redirect("gallery:album_detail", album_id=album.pk)

@@ -2,13 +2,13 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import gallery.models
 from django.conf import settings
 from django.db import migrations, models
 
+import gallery.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,53 +17,86 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Photo',
+            name="Photo",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('original', models.FileField(max_length=255, upload_to=gallery.models.original_upload_to)),
-                ('thumbnail', models.FileField(max_length=255, upload_to=gallery.models.thumbnail_upload_to)),
-                ('display', models.FileField(max_length=255, upload_to=gallery.models.display_upload_to)),
-                ('title', models.CharField(blank=True, max_length=200)),
-                ('caption', models.TextField(blank=True)),
-                ('original_filename', models.CharField(blank=True, max_length=255)),
-                ('content_hash', models.CharField(help_text='SHA-256 of the original file, hex.', max_length=64)),
-                ('width', models.PositiveIntegerField(help_text='Width of the upright (EXIF-rotated) image.')),
-                ('height', models.PositiveIntegerField(help_text='Height of the upright (EXIF-rotated) image.')),
-                ('size', models.PositiveBigIntegerField(help_text='Size of the original file in bytes.')),
-                ('mime_type', models.CharField(max_length=50)),
-                ('taken_at', models.DateTimeField(help_text='EXIF DateTimeOriginal, else the upload time.')),
-                ('taken_at_from_exif', models.BooleanField(default=False)),
-                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("original", models.FileField(max_length=255, upload_to=gallery.models.original_upload_to)),
+                ("thumbnail", models.FileField(max_length=255, upload_to=gallery.models.thumbnail_upload_to)),
+                ("display", models.FileField(max_length=255, upload_to=gallery.models.display_upload_to)),
+                ("title", models.CharField(blank=True, max_length=200)),
+                ("caption", models.TextField(blank=True)),
+                ("original_filename", models.CharField(blank=True, max_length=255)),
+                (
+                    "content_hash",
+                    models.CharField(help_text="SHA-256 of the original file, hex.", max_length=64),
+                ),
+                (
+                    "width",
+                    models.PositiveIntegerField(help_text="Width of the upright (EXIF-rotated) image."),
+                ),
+                (
+                    "height",
+                    models.PositiveIntegerField(help_text="Height of the upright (EXIF-rotated) image."),
+                ),
+                ("size", models.PositiveBigIntegerField(help_text="Size of the original file in bytes.")),
+                ("mime_type", models.CharField(max_length=50)),
+                ("taken_at", models.DateTimeField(help_text="EXIF DateTimeOriginal, else the upload time.")),
+                ("taken_at_from_exif", models.BooleanField(default=False)),
+                ("uploaded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="photos",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-taken_at', '-id'),
+                "ordering": ("-taken_at", "-id"),
             },
         ),
         migrations.CreateModel(
-            name='Album',
+            name="Album",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='albums', to=settings.AUTH_USER_MODEL)),
-                ('photos', models.ManyToManyField(blank=True, related_name='albums', to='gallery.photo')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="albums",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("photos", models.ManyToManyField(blank=True, related_name="albums", to="gallery.photo")),
             ],
             options={
-                'ordering': ('name', 'id'),
+                "ordering": ("name", "id"),
             },
         ),
         migrations.AddIndex(
-            model_name='photo',
-            index=models.Index(fields=['owner', '-taken_at'], name='photo_owner_taken'),
+            model_name="photo",
+            index=models.Index(fields=["owner", "-taken_at"], name="photo_owner_taken"),
         ),
         migrations.AddIndex(
-            model_name='photo',
-            index=models.Index(fields=['owner', 'content_hash'], name='photo_owner_hash'),
+            model_name="photo",
+            index=models.Index(fields=["owner", "content_hash"], name="photo_owner_hash"),
         ),
         migrations.AddIndex(
-            model_name='album',
-            index=models.Index(fields=['owner', 'name'], name='album_owner_name'),
+            model_name="album",
+            index=models.Index(fields=["owner", "name"], name="album_owner_name"),
         ),
     ]

@@ -20,7 +20,10 @@ def as_upload(data: bytes, name: str = "photo.jpg", content_type: str = "image/j
 
 
 def exif_jpeg(
-    *, size: tuple[int, int] = (80, 40), orientation: int | None = None, taken: str | None = None,
+    *,
+    size: tuple[int, int] = (80, 40),
+    orientation: int | None = None,
+    taken: str | None = None,
     offset: str | None = None,
 ) -> bytes:
     """A JPEG whose left half is red and right half blue, with the given EXIF tags."""
@@ -49,7 +52,9 @@ def open_bytes(data: bytes) -> Image.Image:
 def photo_factory(user: Any) -> Callable[..., Photo]:
     counter = iter(range(1, 10_000))
 
-    def make(owner: Any = None, *, data: bytes | None = None, name: str = "photo.jpg", **kwargs: Any) -> Photo:
+    def make(
+        owner: Any = None, *, data: bytes | None = None, name: str = "photo.jpg", **kwargs: Any
+    ) -> Photo:
         n = next(counter)
         if data is None:
             # A distinct colour per photo, so that content hashes differ (no duplicate refusal).

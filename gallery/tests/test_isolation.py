@@ -3,6 +3,8 @@ album, answers 404 and changes nothing."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from gallery import services
@@ -46,7 +48,7 @@ MATRIX = [
 ]
 
 
-def _fill(value, ids):
+def _fill(value: Any, ids: dict[str, int]) -> Any:
     if isinstance(value, str):
         return value.format(**ids)
     if isinstance(value, list):
@@ -67,7 +69,12 @@ def test_other_users_objects_are_404_and_unchanged(
     services.album_add_photos(album=victim_album, photos=[victim_photo])
     mine_photo = photo_factory(other_user)
     mine_album = services.album_create(owner=other_user, name="Mine")
-    ids = {"photo": victim_photo.pk, "album": victim_album.pk, "mine_photo": mine_photo.pk, "mine_album": mine_album.pk}
+    ids = {
+        "photo": victim_photo.pk,
+        "album": victim_album.pk,
+        "mine_photo": mine_photo.pk,
+        "mine_album": mine_album.pk,
+    }
 
     client = other_client if kind == "page" else other_api_client
     kwargs = {"format": "json"} if kind == "api" and data is not None else {}
@@ -86,12 +93,16 @@ def test_other_users_objects_are_404_and_unchanged(
     assert Album.objects.count() == 2
 
 
-@pytest.mark.parametrize("url", ["/photos/999999/", "/api/photos/999999/", "/api/albums/999999/", "/albums/999999/"])
+@pytest.mark.parametrize(
+    "url", ["/photos/999999/", "/api/photos/999999/", "/api/albums/999999/", "/albums/999999/"]
+)
 def test_missing_ids_are_404_too(user_client, url):
     assert user_client.get(url).status_code == 404
 
 
-def test_lists_never_mention_other_users_objects(user, other_user, photo_factory, other_client, other_api_client):
+def test_lists_never_mention_other_users_objects(
+    user, other_user, photo_factory, other_client, other_api_client
+):
     photo_factory(user, title="Private")
     services.album_create(owner=user, name="Private album")
     for url in ("/", "/albums/", "/upload/"):

@@ -86,6 +86,7 @@ class Backend:
 
     def keys(self) -> set[str]:
         if self.name == "s3":
+            assert self.endpoint is not None
             listing = s3_client(self.endpoint).list_objects_v2(Bucket=self.bucket)
             return {item["Key"] for item in listing.get("Contents", [])}
         storage = photo_storage()
@@ -99,14 +100,19 @@ class Backend:
 
 
 def storages_for(backend_class: str, options: dict[str, Any], settings: Any) -> dict[str, Any]:
-    return {"default": {"BACKEND": backend_class, "OPTIONS": options}, "staticfiles": settings.STORAGES["staticfiles"]}
+    return {
+        "default": {"BACKEND": backend_class, "OPTIONS": options},
+        "staticfiles": settings.STORAGES["staticfiles"],
+    }
 
 
 @pytest.fixture(params=["local", "s3"])
 def backend(request: Any, settings: Any, tmp_path: Any) -> Backend:
     if request.param == "local":
         settings.STORAGES = storages_for(
-            "django.core.files.storage.FileSystemStorage", {"location": str(tmp_path), "base_url": None}, settings
+            "django.core.files.storage.FileSystemStorage",
+            {"location": str(tmp_path), "base_url": None},
+            settings,
         )
         return Backend("local")
     endpoint = request.getfixturevalue("moto_endpoint")
@@ -117,8 +123,12 @@ def backend(request: Any, settings: Any, tmp_path: Any) -> Backend:
 
 
 def test_upload_stores_three_files_in_the_configured_storage(backend, api_client, faces_dir):
-    data = (faces_dir / "bbt_penny" / sorted(p.name for p in (faces_dir / "bbt_penny").iterdir())[0]).read_bytes()
-    response = api_client.post("/api/photos/", {"image": SimpleUploadedFile("penny.png", data)}, format="multipart")
+    data = (
+        faces_dir / "bbt_penny" / sorted(p.name for p in (faces_dir / "bbt_penny").iterdir())[0]
+    ).read_bytes()
+    response = api_client.post(
+        "/api/photos/", {"image": SimpleUploadedFile("penny.png", data)}, format="multipart"
+    )
     assert response.status_code == 201, response.content
     photo = Photo.objects.get()
     assert backend.keys() == set(photo.file_names)
@@ -129,7 +139,9 @@ def test_upload_stores_three_files_in_the_configured_storage(backend, api_client
 
 def test_urls_are_private(backend, api_client, client, user):
     data = exif_jpeg(orientation=6)
-    body = api_client.post("/api/photos/", {"image": SimpleUploadedFile("a.jpg", data)}, format="multipart").json()
+    body = api_client.post(
+        "/api/photos/", {"image": SimpleUploadedFile("a.jpg", data)}, format="multipart"
+    ).json()
     photo = Photo.objects.get()
     if backend.name == "local":
         assert body["image_url"] == f"http://testserver/media/photos/{photo.pk}/original/"
@@ -188,7 +200,8 @@ class FlakyFileSystemStorage(FailingThirdSave, FileSystemStorage):
 
 class FlakyS3Storage(FailingThirdSave, S3Storage):
     def outage(self) -> Exception:
-        return EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+        error: Exception = EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+        return error
 
 
 def test_failure_mid_upload_leaves_no_row_and_no_file(backend, api_client, settings):
@@ -218,7 +231,9 @@ def test_database_failure_after_storing_leaves_no_file(backend, user, monkeypatc
 
 def test_s3_down_is_a_503_with_nothing_saved(api_client, settings):
     endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    settings.STORAGES = storages_for("storages.backends.s3.S3Storage", s3_options(endpoint, "photos"), settings)
+    settings.STORAGES = storages_for(
+        "storages.backends.s3.S3Storage", s3_options(endpoint, "photos"), settings
+    )
     response = api_client.post(
         "/api/photos/", {"image": SimpleUploadedFile("a.jpg", make_image_bytes())}, format="multipart"
     )
@@ -229,7 +244,9 @@ def test_s3_down_is_a_503_with_nothing_saved(api_client, settings):
 
 def test_s3_down_on_the_upload_page_is_a_clear_message(user_client, settings):
     endpoint = f"http://127.0.0.1:{free_port()}"
-    settings.STORAGES = storages_for("storages.backends.s3.S3Storage", s3_options(endpoint, "photos"), settings)
+    settings.STORAGES = storages_for(
+        "storages.backends.s3.S3Storage", s3_options(endpoint, "photos"), settings
+    )
     response = user_client.post("/upload/", {"images": [SimpleUploadedFile("a.jpg", make_image_bytes())]})
     assert response.status_code == 400
     assert "a.jpg: Photo storage is unavailable" in response.content.decode()
