@@ -78,7 +78,9 @@ class ProcessedImage:
     display: bytes
 
 
-def _megabytes(n: int) -> str:
+def human_size(n: int) -> str:
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
     return f"{n / (1024 * 1024):.1f} MB"
 
 
@@ -87,14 +89,14 @@ def read_upload(upload: File[bytes] | IO[bytes]) -> bytes:
     limit = settings.MAX_UPLOAD_BYTES
     size = getattr(upload, "size", None)
     if isinstance(size, int) and size > limit:
-        raise InvalidImage(f"The file is too large ({_megabytes(size)}); the limit is {_megabytes(limit)}.")
+        raise InvalidImage(f"The file is too large ({human_size(size)}); the limit is {human_size(limit)}.")
     if hasattr(upload, "seek"):
         upload.seek(0)
     data = upload.read(limit + 1)
     if not isinstance(data, bytes):
         raise InvalidImage("The upload could not be read.")
     if len(data) > limit:
-        raise InvalidImage(f"The file is too large; the limit is {_megabytes(limit)}.")
+        raise InvalidImage(f"The file is too large; the limit is {human_size(limit)}.")
     if not data:
         raise InvalidImage("The file is empty.")
     return data
