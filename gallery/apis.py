@@ -63,7 +63,7 @@ class PhotoListApi(APIView):
 
     parser_classes = (MultiPartParser, FormParser)
 
-    class InputSerializer(serializers.Serializer[Any]):
+    class PhotoCreateInputSerializer(serializers.Serializer[Any]):
         image = serializers.FileField(allow_empty_file=True)
         title = serializers.CharField(max_length=services.TITLE_MAX, required=False, allow_blank=True)
         caption = serializers.CharField(required=False, allow_blank=True)
@@ -75,7 +75,7 @@ class PhotoListApi(APIView):
         return _paginated(self, request, photos, PhotoOutputSerializer)
 
     @extend_schema(
-        request=InputSerializer,
+        request=PhotoCreateInputSerializer,
         responses={
             201: PhotoOutputSerializer,
             400: OpenApiResponse(description="Not an acceptable image; `image` explains why."),
@@ -85,7 +85,7 @@ class PhotoListApi(APIView):
     )
     def post(self, request: Request) -> Response:
         _refuse_oversized_body(request)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.PhotoCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
@@ -114,7 +114,7 @@ class PhotoDetailApi(APIView):
 
     parser_classes = (JSONParser, MultiPartParser, FormParser)
 
-    class InputSerializer(serializers.Serializer[Any]):
+    class PhotoUpdateInputSerializer(serializers.Serializer[Any]):
         title = serializers.CharField(max_length=services.TITLE_MAX, required=False, allow_blank=True)
         caption = serializers.CharField(required=False, allow_blank=True)
 
@@ -123,10 +123,10 @@ class PhotoDetailApi(APIView):
         photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
         return Response(PhotoOutputSerializer(photo, context={"request": request}).data)
 
-    @extend_schema(request=InputSerializer, responses=PhotoOutputSerializer)
+    @extend_schema(request=PhotoUpdateInputSerializer, responses=PhotoOutputSerializer)
     def patch(self, request: Request, photo_id: int) -> Response:
         photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
-        serializer = self.InputSerializer(data=request.data, partial=True)
+        serializer = self.PhotoUpdateInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         photo = services.photo_update(
             photo=photo,
@@ -195,7 +195,7 @@ class AlbumDetailApi(APIView):
 class AlbumPhotosApi(APIView):
     """List the photos of an album, or add photos to it (`photo_ids`)."""
 
-    class InputSerializer(serializers.Serializer[Any]):
+    class AlbumPhotosInputSerializer(serializers.Serializer[Any]):
         photo_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1)
 
     @extend_schema(responses=PhotoOutputSerializer(many=True))
@@ -203,10 +203,10 @@ class AlbumPhotosApi(APIView):
         album = selectors.album_get_for_user(user=request.user, album_id=album_id)
         return _paginated(self, request, selectors.album_photo_list(album=album), PhotoOutputSerializer)
 
-    @extend_schema(request=InputSerializer, responses=AlbumOutputSerializer)
+    @extend_schema(request=AlbumPhotosInputSerializer, responses=AlbumOutputSerializer)
     def post(self, request: Request, album_id: int) -> Response:
         album = selectors.album_get_for_user(user=request.user, album_id=album_id)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.AlbumPhotosInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         photos = selectors.photos_for_user_by_ids(
             user=request.user, photo_ids=serializer.validated_data["photo_ids"]
