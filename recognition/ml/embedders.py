@@ -155,17 +155,18 @@ class DlibResNetEmbedder(Embedder):
 # Where facenet-pytorch's weights come from, for the error message and `download_weights`.
 FACENET_RELEASE = "https://github.com/timesler/facenet-pytorch/releases/download/v2.2.9/"
 
-# facenet-pytorch crops the MTCNN box with a margin (14 px at 160 in its LFW evaluation) and
-# resizes it to 160x160. This template is where MTCNN's landmarks fall, on average, in such a
-# crop, so landmark alignment reproduces the crops the network was trained on.
+# facenet-pytorch crops the MTCNN box with a margin (14 px of 160 in its LFW evaluation) and
+# resizes it to 160x160. These are the mean MTCNN landmark positions inside the box (measured
+# on ../shared/faces, mirrored to be symmetric) placed in such a crop, so landmark alignment
+# reproduces the crops the network was trained on, without the box's anisotropic stretch.
 FACENET_TEMPLATE = AlignmentTemplate(
     size=(160, 160),
     points=(
-        (53.4, 66.7),
-        (106.0, 66.5),
+        (46.2, 65.5),
+        (113.8, 65.5),
         (80.0, 95.0),
-        (57.6, 121.4),
-        (102.4, 121.2),
+        (49.1, 117.0),
+        (110.9, 117.0),
     ),
 )
 
