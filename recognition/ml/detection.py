@@ -115,8 +115,11 @@ class FaceDetector:
         groups: dict[tuple[int, int, float], list[int]] = defaultdict(list)
         for i, (image, scale) in enumerate(zip(inputs, scales, strict=True)):
             groups[(image.width, image.height, scale)].append(i)
-        for (_, _, scale), indices in groups.items():
-            mtcnn = self._get_mtcnn(self.min_face_size * scale)
+        for (width, height, scale), indices in groups.items():
+            min_size = max(self.min_face_size * scale, _MTCNN_MIN_WINDOW)
+            if min(width, height) < min_size:
+                continue  # no face of the minimum size fits (MTCNN's pyramid would be empty)
+            mtcnn = self._get_mtcnn(min_size)
             for start in range(0, len(indices), _CHUNK):
                 chunk = indices[start : start + _CHUNK]
                 arrays = np.stack([np.asarray(inputs[i], dtype=np.uint8) for i in chunk])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -39,7 +40,8 @@ class FolderEvaluation:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         report = data.pop("report") or {}
-        data.update(report)
+        # NaN (e.g. AUC with one identity) is not JSON: report it as null.
+        data.update({k: None if isinstance(v, float) and math.isnan(v) else v for k, v in report.items()})
         data["images"] = self.images
         data["identities"] = self.identities
         data["timing"] = {
