@@ -98,7 +98,7 @@ class ChipCache:
     def _path(self, key: str, suffix: str) -> Path:
         return self.directory / key[:2] / f"{key}{suffix}"
 
-    def get(self, key: str) -> Chips | None | bool:
+    def get(self, key: str) -> Chips | bool | None:
         """The cached chip, None for a cached "no face", False when not cached (or unreadable)."""
         if self._path(key, ".none").is_file():
             return None

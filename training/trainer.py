@@ -23,7 +23,6 @@ import numpy as np
 import numpy.typing as npt
 import torch
 import torch.nn.functional as F  # noqa: N812
-from torch import nn
 from tqdm import tqdm
 
 from recognition.ml.backbones import (
@@ -55,6 +54,7 @@ class TrainingResult:
     identities: int
     train_images: int
     val_images: int
+    dataset_fingerprint: str = ""
     without_face: list[str] = field(default_factory=list)
     cached: int = 0
     seconds: float = 0.0
@@ -74,7 +74,7 @@ def default_cache_dir(output: Path) -> Path:
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 - third-party code may use the global generator
+    np.random.seed(seed)  # third-party code may use the global generator
     torch.manual_seed(seed)
 
 
@@ -402,6 +402,7 @@ class Trainer:
             identities=self.dataset.identities,
             train_images=len(self.train_idx),
             val_images=len(self.val_idx),
+            dataset_fingerprint=self.dataset.fingerprint,
             without_face=self.dataset.without_face,
             cached=self.dataset.cached,
             seconds=time.perf_counter() - began,
