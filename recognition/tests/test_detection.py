@@ -57,6 +57,7 @@ def _variants(portrait: Image.Image) -> dict[str, bytes]:
         "png-alpha": encode(alpha, "PNG"),
         "16-bit": encode(sixteen, "PNG"),
         "palette": encode(portrait.convert("P", palette=Image.Palette.ADAPTIVE), "PNG"),
+        "heic": encode(portrait, "HEIF", quality=90),
     }
 
 
