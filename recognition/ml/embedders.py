@@ -63,6 +63,8 @@ class Embedder(abc.ABC):
         return self._net
 
     def load(self) -> None:
+        if self._net is not None:
+            return
         with self._lock:
             if self._net is None:
                 self._net = self.build().to(self.device).eval()
@@ -127,8 +129,15 @@ class DlibResNetEmbedder(Embedder):
     distance_threshold = 0.6
     native_metric = "euclidean distance of unnormalised descriptors"
 
-    def __init__(self, *, path: str | Path | None = None, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        *,
+        device: str = "cpu",
+        tta_flip: bool = False,
+        batch_size: int = 32,
+        path: str | Path | None = None,
+    ) -> None:
+        super().__init__(device=device, tta_flip=tta_flip, batch_size=batch_size)
         from recognition.ml.dlib_resnet import DLIB_MODEL_PATH
 
         self.path = Path(path) if path is not None else DLIB_MODEL_PATH
@@ -187,8 +196,15 @@ class FacenetEmbedder(Embedder):
     weights_file: ClassVar[str]
     dataset: ClassVar[str]
 
-    def __init__(self, *, weights_dir: str | Path | None = None, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        *,
+        device: str = "cpu",
+        tta_flip: bool = False,
+        batch_size: int = 32,
+        weights_dir: str | Path | None = None,
+    ) -> None:
+        super().__init__(device=device, tta_flip=tta_flip, batch_size=batch_size)
         self.weights_dir = Path(weights_dir) if weights_dir is not None else None
 
     @property
