@@ -86,9 +86,8 @@ def main() -> None:
     if args.unfreeze:
         overrides["freeze_backbone"] = False
     config = build_config(overrides=overrides)
-    print(
-        "config:", {k: v for k, v in config.to_dict().items() if k in overrides or k in ("margin", "scale")}
-    )
+    shown = ("backbone", "epochs", "margin", "scale", "freeze_backbone", "head_warmup_epochs", "patience")
+    print("config:", {k: v for k, v in config.to_dict().items() if k in shown}, "lr", config.effective_lr)
     began, cpu = time.perf_counter(), time.process_time()
     result = train(train_dir, output=work / "dlib-arcface.pt", config=config, show_progress=False)
     print(

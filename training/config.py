@@ -12,6 +12,12 @@ from typing import Any
 from recognition.ml.backbones import BACKBONES, resolve_embedding_size
 
 
+# Backbone learning rates when none is configured. dlib's conv weights are tiny (mean |w| ~ 5e-4
+# in its last stage): an AdamW step of 1e-4 rewrites them and measurably hurt unseen identities
+# (bench/finetune_dlib.py); 1e-5 keeps fine-tuning gentle. From-scratch backbones need large steps.
+DEFAULT_LR = {"dlib-resnet": 1e-5, "facenet": 1e-4, "resnet18": 1e-3, "mobilenet_v3_small": 1e-3}
+
+
 class ConfigError(ValueError):
     """The configuration file or an option is invalid; the message names the key."""
 
@@ -28,8 +34,14 @@ class TrainingConfig:
     epochs: int = 10
     batch_size: int = 32
     optimizer: str = "adamw"  # adamw | sgd
-    lr: float = 1e-4  # backbone learning rate
+    lr: float | None = None  # backbone learning rate; None: the backbone's default (DEFAULT_LR)
     head_lr_scale: float = 10.0  # the ArcFace head starts random: it learns faster
+    # Epochs that train the head alone (backbone fixed) first, so a random head's gradients
+    # do not distort the pretrained features ("linear probe, then fine-tune").
+    head_warmup_epochs: int = 2
+    # Start each class centre at the mean embedding of its training images ("weight imprinting"):
+    # with pretrained features the head is sensible from step one.
+    imprint_head: bool = True
     weight_decay: float = 5e-4
     momentum: float = 0.9  # SGD only
     warmup_epochs: float = 1.0
@@ -48,6 +60,10 @@ class TrainingConfig:
     detect_max_side: int = 1024
     min_face_size: int = 20
     min_face_prob: float = 0.9
+
+    @property
+    def effective_lr(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR[self.backbone]
 
     @property
     def effective_embedding_size(self) -> int:
@@ -79,7 +95,9 @@ def _coerce(key: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{key} must be an integer, got {value!r}.")
         return value
-    if kind == "float":
+    if kind in {"float", "float | None"}:
+        if value is None and kind == "float | None":
+            return None
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise ConfigError(f"{key} must be a number, got {value!r}.")
         return float(value)
@@ -98,7 +116,9 @@ def _validate(config: TrainingConfig) -> None:
             raise ConfigError(f"{key} must be at least 1, got {getattr(config, key)}.")
     if config.batch_size < 2:
         raise ConfigError("batch_size must be at least 2 (batch statistics need two samples).")
-    for key in ("lr", "scale", "head_lr_scale"):
+    if config.lr is not None and config.lr <= 0:
+        raise ConfigError(f"lr must be positive, got {config.lr}.")
+    for key in ("scale", "head_lr_scale"):
         if getattr(config, key) <= 0:
             raise ConfigError(f"{key} must be positive, got {getattr(config, key)}.")
     for key in ("weight_decay", "warmup_epochs", "color_jitter", "crop_jitter", "momentum"):
@@ -108,6 +128,8 @@ def _validate(config: TrainingConfig) -> None:
         raise ConfigError(f"margin must be in [0, {math.pi / 2:.4f}) radians, got {config.margin}.")
     if not 0.0 < config.val_split < 1.0:
         raise ConfigError(f"val_split must be between 0 and 1 (exclusive), got {config.val_split}.")
+    if config.head_warmup_epochs < 0:
+        raise ConfigError(f"head_warmup_epochs must not be negative, got {config.head_warmup_epochs}.")
     if config.patience < 0:
         raise ConfigError(f"patience must not be negative, got {config.patience}.")
     if config.crop_jitter >= 0.5 or config.color_jitter >= 1.0:

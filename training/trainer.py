@@ -144,6 +144,9 @@ class Trainer:
         self.use_amp = config.amp and self.device.startswith("cuda")
         self.spec: BackboneSpec = backbone_spec(config.backbone)
         self.embedding_size = config.effective_embedding_size
+        # A head-only warm-up protects pretrained features; from scratch there are none to protect.
+        pretrained = config.pretrained and self.spec.pretrained_available
+        self.head_warmup = config.head_warmup_epochs if pretrained else 0
 
         self.train_idx, self.val_idx = split_by_identity(
             dataset.labels, val_split=config.val_split, seed=config.seed
@@ -166,27 +169,29 @@ class Trainer:
             scale=config.scale,
             easy_margin=config.easy_margin,
         ).to(self.device)
+        if config.imprint_head and resume is None:
+            self.imprint_head()
         if config.freeze_backbone:
             trainable, frozen = freeze_except_last_stages(self.backbone, config.backbone)
-            log(
-                f"Backbone frozen except its last stages: {trainable:,} trainable, {frozen:,} frozen parameters."
-            )
+            log(f"Backbone frozen except its last stages: {trainable:,} trainable, {frozen:,} frozen.")
         backbone_params = [p for p in self.backbone.parameters() if p.requires_grad]
         groups = [
-            {"params": backbone_params, "lr": config.lr},
-            {"params": list(self.head.parameters()), "lr": config.lr * config.head_lr_scale},
+            {"params": backbone_params, "lr": config.effective_lr},
+            {"params": list(self.head.parameters()), "lr": config.effective_lr * config.head_lr_scale},
         ]
         self.optimizer: torch.optim.Optimizer
         if config.optimizer == "sgd":
             self.optimizer = torch.optim.SGD(
                 groups,
-                lr=config.lr,
+                lr=config.effective_lr,
                 momentum=config.momentum,
                 weight_decay=config.weight_decay,
                 nesterov=True,
             )
         else:
-            self.optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
+            self.optimizer = torch.optim.AdamW(
+                groups, lr=config.effective_lr, weight_decay=config.weight_decay
+            )
         n_train = len(self.train_idx)
         self.steps_per_epoch = max(1, math.ceil(n_train / config.batch_size))
         if n_train % config.batch_size == 1 and n_train > 1:
@@ -209,6 +214,15 @@ class Trainer:
         self.best_threshold: float | None = None
         if resume is not None:
             self._restore(resume)
+
+    def imprint_head(self) -> None:
+        """Set each class centre to the normalised mean embedding of its training images."""
+        embeddings = F.normalize(self._embed(self.dataset.chips[self.train_idx]), dim=1)
+        labels = torch.as_tensor(self.dataset.labels[self.train_idx], device=self.device)
+        centres = torch.zeros_like(self.head.weight)
+        centres.index_add_(0, labels, embeddings.to(centres.dtype))
+        with torch.no_grad():
+            self.head.weight.copy_(F.normalize(centres, dim=1))
 
     # -- state --------------------------------------------------------------------------------
 
@@ -301,15 +315,19 @@ class Trainer:
 
     def train_epoch(self, epoch: int) -> tuple[float, float]:
         config = self.config
-        self.backbone.train()
-        set_frozen_batchnorm_eval(self.backbone)
+        head_only = epoch <= self.head_warmup
+        if head_only:
+            self.backbone.eval()  # fixed features (and batch-norm statistics) while the head learns
+        else:
+            self.backbone.train()
+            set_frozen_batchnorm_eval(self.backbone)
         self.head.train()
         generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
         order = self.train_idx[torch.randperm(len(self.train_idx), generator=generator).numpy()]
         total_loss = correct = seen = 0.0
         bar = tqdm(
             total=self.steps_per_epoch,
-            desc=f"epoch {epoch}/{config.epochs}",
+            desc=f"epoch {epoch}/{config.epochs}{' (head only)' if head_only else ''}",
             unit="batch",
             file=self.progress_file,
             disable=not self.show_progress,
@@ -321,7 +339,7 @@ class Trainer:
                 images = augment(_chips_to_nchw(self.dataset.chips[index]), config, generator)
                 inputs = self.spec.normalisation.apply_nchw(images.to(self.device))
                 labels = torch.as_tensor(self.dataset.labels[index], device=self.device)
-                with torch.autocast("cuda", enabled=self.use_amp):
+                with torch.autocast("cuda", enabled=self.use_amp), torch.set_grad_enabled(not head_only):
                     embeddings = self.backbone(inputs)
                 logits = self.head(embeddings.float(), labels)
                 loss = F.cross_entropy(logits, labels)
@@ -381,7 +399,9 @@ class Trainer:
             _atomic_save(checkpoint, self.last_path)
             if improved:
                 _atomic_save(checkpoint, self.output)
-            if config.patience and epoch - self.best_epoch >= config.patience:
+            # Head-only epochs leave the embeddings unchanged: patience counts after them.
+            since = epoch - max(self.best_epoch, self.head_warmup)
+            if config.patience and since >= config.patience:
                 stopped_early = epoch < config.epochs
                 if stopped_early:
                     self.log(f"No validation improvement for {config.patience} epoch(s): stopping early.")

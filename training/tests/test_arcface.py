@@ -2,7 +2,7 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 
 from training.arcface import ArcFaceHead
 

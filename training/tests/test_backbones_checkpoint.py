@@ -25,7 +25,8 @@ def test_from_scratch_backbones_embed_their_input_size(name):
         out = net(torch.randn(2, 3, height, width))
     assert out.shape == (2, spec.embedding_size)
     trainable, frozen = freeze_except_last_stages(net, name)
-    assert trainable > 0 and frozen > 0
+    assert trainable > 0
+    assert frozen > 0
 
 
 def test_resnet18_embedding_size_is_configurable_and_dlib_is_fixed():

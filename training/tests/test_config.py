@@ -9,8 +9,14 @@ def test_defaults_are_protective_fine_tuning():
     config = build_config()
     assert config == TrainingConfig()
     assert config.backbone == "dlib-resnet"
-    assert config.pretrained and config.freeze_backbone and config.patience > 0
+    assert config.pretrained
+    assert config.freeze_backbone
+    assert config.patience > 0
+    assert config.head_warmup_epochs > 0
     assert config.effective_embedding_size == 128
+    assert config.lr is None
+    assert config.effective_lr == 1e-5
+    assert build_config(overrides={"backbone": "resnet18"}).effective_lr == 1e-3
 
 
 def test_file_overrides_defaults_and_options_override_file(tmp_path):

@@ -45,11 +45,21 @@ def _train(dataset, output, cache, *extra):
 
 def test_trains_writes_a_checkpoint_the_registry_serves(small_dataset, chip_cache, tmp_path, faces_dir):
     output = tmp_path / "models" / "faces.pt"
-    began, cpu = time.perf_counter(), time.process_time()
-    stdout = _train(small_dataset, output, chip_cache, "--epochs", "2", "--patience", "0", "--lr", "3e-4")
-    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
-    print(f"train_arcface 2 epochs: {wall:.1f} s wall, {cpu:.1f} s CPU")
-    assert wall < 180
+    began = time.perf_counter()
+    stdout = _train(
+        small_dataset,
+        output,
+        chip_cache,
+        "--epochs",
+        "2",
+        "--patience",
+        "0",
+        "--lr",
+        "3e-4",
+        "--head-warmup-epochs",
+        "1",
+    )
+    assert time.perf_counter() - began < 180  # detection included when the cache is cold
 
     assert "best epoch" in stdout
     data = read_checkpoint(output)

@@ -28,6 +28,7 @@ _OVERRIDES = {
     "device": "device",
     "optimizer": "optimizer",
     "patience": "patience",
+    "head_warmup_epochs": "head_warmup_epochs",
     "freeze_backbone": "freeze_backbone",
 }
 
@@ -56,6 +57,9 @@ class Command(BaseCommand):
         parser.add_argument("--device", help="auto | cpu | cuda | cuda:N")
         parser.add_argument("--optimizer", choices=["adamw", "sgd"])
         parser.add_argument("--patience", type=int, help="early stop after N epochs without improvement")
+        parser.add_argument(
+            "--head-warmup-epochs", type=int, help="epochs training the head alone before the backbone"
+        )
         freeze = parser.add_mutually_exclusive_group()
         freeze.add_argument(
             "--freeze-backbone",
