@@ -38,7 +38,8 @@ def split_identities(faces: Path, work: Path) -> tuple[Path, Path, list[str], li
     people = sorted(p for p in faces.iterdir() if p.is_dir() and not p.name.startswith("."))
     multi = [p for p in people if len(list(p.iterdir())) >= 2]
     held = {p.name for i, p in enumerate(multi) if i % 3 == 2} | {p.name for p in people if p not in multi}
-    trained, kept = [], []
+    trained: list[str] = []
+    kept: list[str] = []
     for person in people:
         target = (test_dir if person.name in held else train_dir) / person.name
         if not target.exists():
@@ -103,7 +104,8 @@ def main() -> None:
         cache_dir=work / ".chip-cache",
     )
     print(
-        f"held-apart faces: {len(held_data.chips)} of {held_data.images} images, {held_data.identities} identities"
+        f"held-apart faces: {len(held_data.chips)} of {held_data.images} images, "
+        f"{held_data.identities} identities"
     )
     print(row("before (pretrained)", evaluate(DlibResNetEmbedder(device="cpu"), held_data)))
     print(

@@ -11,7 +11,6 @@ from typing import Any
 
 from recognition.ml.backbones import BACKBONES, resolve_embedding_size
 
-
 # Backbone learning rates when none is configured. dlib's conv weights are tiny (mean |w| ~ 5e-4
 # in its last stage): an AdamW step of 1e-4 rewrites them and measurably hurt unseen identities
 # (bench/finetune_dlib.py); 1e-5 keeps fine-tuning gentle. From-scratch backbones need large steps.

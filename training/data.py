@@ -173,7 +173,7 @@ def prepare_dataset(
         fingerprint.update(f"{relative}\0{content_sha}\0".encode())
         key = cache.key(content_sha)
         hit = cache.get(key)
-        if hit is not False:
+        if hit is None or isinstance(hit, np.ndarray):
             chips[index] = hit
             cached += 1
             if progress is not None:
@@ -203,7 +203,11 @@ def prepare_dataset(
         )
     index_of = {name: i for i, name in enumerate(names)}
     height, width = template.size[1], template.size[0]
-    stacked = np.stack([chips[i] for i in kept]) if kept else np.zeros((0, height, width, 3), np.uint8)
+    stacked = (
+        np.stack([chip for chip in chips if chip is not None])
+        if kept
+        else np.zeros((0, height, width, 3), np.uint8)
+    )
     return FaceDataset(
         chips=np.ascontiguousarray(stacked, dtype=np.uint8),
         labels=np.array([index_of[items[i].label] for i in kept], dtype=np.int64),

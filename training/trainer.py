@@ -346,7 +346,8 @@ class Trainer:
                 if not torch.isfinite(loss):
                     raise FloatingPointError(f"Loss became {float(loss)} at epoch {epoch}; lower the lr.")
                 self.optimizer.zero_grad(set_to_none=True)
-                self.scaler.scale(loss).backward()
+                scaled: torch.Tensor = self.scaler.scale(loss)
+                scaled.backward()  # type: ignore[no-untyped-call]
                 self.scaler.step(self.optimizer)
                 self.scaler.update()
                 self.scheduler.step()

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -150,7 +151,7 @@ class FacenetBackbone(nn.Module):
         self.net = net
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n = self.net
+        n: Any = self.net  # the InceptionResnetV1 layers, called in its own order
         x = n.conv2d_1a(x)
         x = n.conv2d_2a(x)
         x = n.conv2d_2b(x)
@@ -167,7 +168,8 @@ class FacenetBackbone(nn.Module):
         x = n.avgpool_1a(x)
         x = n.dropout(x)
         x = n.last_linear(x.view(x.shape[0], -1))
-        return n.last_bn(x)  # type: ignore[no-any-return]
+        out: torch.Tensor = n.last_bn(x)
+        return out
 
 
 def _facenet(*, pretrained: bool, weights_dir: Path | None) -> nn.Module:

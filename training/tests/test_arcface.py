@@ -9,7 +9,9 @@ from training.arcface import ArcFaceHead
 pytestmark = pytest.mark.nodb
 
 
-def _head(margin=0.5, scale=64.0, easy_margin=False, classes=3, dim=4):
+def _head(
+    margin: float = 0.5, scale: float = 64.0, easy_margin: bool = False, classes: int = 3, dim: int = 4
+) -> ArcFaceHead:
     torch.manual_seed(0)
     return ArcFaceHead(dim, classes, margin=margin, scale=scale, easy_margin=easy_margin)
 
@@ -51,9 +53,11 @@ def test_no_nan_when_embedding_coincides_with_or_opposes_a_centre(easy_margin):
     labels = torch.tensor([0, 0])
     logits = head(x, labels)
     loss = F.cross_entropy(logits, labels)
-    loss.backward()
+    loss.backward()  # type: ignore[no-untyped-call]
     assert torch.isfinite(logits).all()
     assert torch.isfinite(loss)
+    assert x.grad is not None
+    assert head.weight.grad is not None
     assert torch.isfinite(x.grad).all()
     assert torch.isfinite(head.weight.grad).all()
     # cos = 1: cos(0 + m); cos = -1 beyond the threshold: the original fallback cos - m*sin(m) (or cos).

@@ -1,3 +1,6 @@
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +12,7 @@ from recognition.ml.backbones import (
     freeze_except_last_stages,
 )
 from recognition.ml.checkpoint import CheckpointError, checkpoint_metadata, file_sha256
-from recognition.ml.dlib_resnet import load_dlib_resnet
+from recognition.ml.dlib_resnet import DlibResNet, ResidualBlock, load_dlib_resnet
 from recognition.ml.registry import get_embedder
 
 pytestmark = pytest.mark.nodb
@@ -31,6 +34,7 @@ def test_from_scratch_backbones_embed_their_input_size(name):
 
 def test_resnet18_embedding_size_is_configurable_and_dlib_is_fixed():
     net = build_backbone("resnet18", embedding_size=64).eval()
+    assert isinstance(net, torch.nn.Module)
     with torch.no_grad():
         assert net(torch.randn(2, 3, 112, 112)).shape == (2, 64)
     with pytest.raises(ValueError, match="128-d"):
@@ -45,13 +49,16 @@ def test_dlib_backbone_starts_from_the_pretrained_weights():
     for (name, a), (_, b) in zip(net.state_dict().items(), reference.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
     # Freezing keeps the 256-channel stage and the projection trainable, the rest fixed.
+    assert isinstance(net, DlibResNet)
     freeze_except_last_stages(net, "dlib-resnet")
     assert net.fc.weight.requires_grad
     assert not net.stem.weight.requires_grad
-    assert not net.blocks[0].conv1.weight.requires_grad
+    first = net.blocks[0]
+    assert isinstance(first, ResidualBlock)
+    assert not first.conv1.weight.requires_grad
 
 
-def _save(path, name, **extra):
+def _save(path: Path, name: str, **extra: Any) -> torch.nn.Module:
     spec = BACKBONES[name]
     torch.manual_seed(1)
     net = build_backbone(name, pretrained=False).eval()

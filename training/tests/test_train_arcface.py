@@ -2,6 +2,7 @@
 
 import io
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from training.tests.conftest import SMALL_IDENTITIES
 pytestmark = pytest.mark.django_db
 
 
-def _train(dataset, output, cache, *extra):
+def _train(dataset: Path, output: Path, cache: Path, *extra: str) -> str:
     out, err = io.StringIO(), io.StringIO()
     call_command(
         "train_arcface",

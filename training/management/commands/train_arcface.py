@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -92,7 +92,7 @@ class Command(BaseCommand):
                 resume=options["resume"],
                 cache_dir=cache_dir,
                 log=self.stdout.write,
-                progress_file=self.stderr._out,
+                progress_file=cast(IO[str], self.stderr._out),  # tqdm redraws lines itself
             )
         except (DatasetError, CheckpointError, ConfigError, ValueError, FloatingPointError) as exc:
             raise CommandError(str(exc)) from exc
