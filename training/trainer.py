@@ -240,7 +240,8 @@ class Trainer:
             self.optimizer.load_state_dict(data["optimizer"])
             self.scheduler.load_state_dict(data["scheduler"])
             self.scaler.load_state_dict(data["scaler"])
-        self.metrics = list(data.get("metrics", []))
+        # A best checkpoint carries the whole run's history: keep the epochs up to its own.
+        self.metrics = [m for m in data.get("metrics", []) if int(m["epoch"]) <= int(data["epoch"])]
         self.start_epoch = int(data["epoch"]) + 1
         self.best_epoch = int(data.get("best_epoch", data["epoch"]))
         best = data.get("best_score")
@@ -376,6 +377,14 @@ class Trainer:
             self.best_threshold = metrics["best_threshold"]
             self._report(metrics, best=True)
             _atomic_save(self._checkpoint(0, threshold=self.best_threshold), self.output)
+        elif not self.output.exists():
+            # Resumed into a new output: the best weights so far live elsewhere, so the resumed
+            # state becomes the baseline the rest of this run must beat.
+            resumed = self.metrics[-1]
+            self.best_epoch, self.best_score = int(resumed["epoch"]), self.score(resumed)
+            self.best_threshold = resumed["best_threshold"]
+            self.log(f"Resumed at epoch {self.best_epoch}; it is the baseline for {self.output}.")
+            _atomic_save(self._checkpoint(self.best_epoch, threshold=self.best_threshold), self.output)
         stopped_early = False
         epoch = self.start_epoch - 1
         for epoch in range(self.start_epoch, config.epochs + 1):

@@ -148,7 +148,13 @@ def test_resume_continues_from_the_checkpoint(small_dataset, chip_cache, tmp_pat
     # The optimiser continued: its step count went on from the first run's.
     steps = next(iter(first["optimizer"]["state"].values()))["step"]
     assert next(iter(resumed["optimizer"]["state"].values()))["step"] == 2 * steps
-    assert TrainingRun.objects.count() == 2
+    # Resumed into a new output file, the resumed state is that file's baseline (never a crash).
+    other = tmp_path / "other.pt"
+    _train(
+        small_dataset, other, chip_cache, "--epochs", "2", "--resume", str(output.with_name("run.last.pt"))
+    )
+    assert read_checkpoint(other)["best_epoch"] == 2
+    assert TrainingRun.objects.count() == 3
 
 
 def test_clear_errors_are_command_errors_and_recorded(tmp_path, faces_dir, chip_cache):
