@@ -93,6 +93,7 @@ def main() -> None:
     parser.add_argument("--tta", action="store_true", help="horizontal-flip test-time augmentation")
     parser.add_argument("--colour-only", action="store_true", help="skip the small grayscale bbt_* crops")
     parser.add_argument("--limit", type=int, default=0, help="use at most this many photos")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the fastest is kept")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args()
 
@@ -123,7 +124,11 @@ def main() -> None:
     )
 
     end_to_end(pipeline, blobs[:4], 4)  # warm-up
-    runs = [end_to_end(pipeline, blobs, b) for b in args.batch_sizes]
+    # The fastest of --repeat runs: on a shared machine, slower runs measure the neighbours.
+    runs = [
+        min((end_to_end(pipeline, blobs, b) for _ in range(args.repeat)), key=lambda r: r.seconds)
+        for b in args.batch_sizes
+    ]
     print("\nend to end (decode + detect + align + embed)")
     print(
         f"{'batch':>5} {'photos/s':>9} {'faces':>6} "
@@ -144,7 +149,9 @@ def main() -> None:
         chips = np.zeros((16, height, width, 3), dtype=np.uint8)
     chips = np.resize(chips, (32, height, width, 3))
     embedding_only(pipeline, chips[:8], 8, 1)  # warm-up
-    rates = {b: embedding_only(pipeline, chips, b, 2) for b in args.batch_sizes}
+    rates = {
+        b: max(embedding_only(pipeline, chips, b, 2) for _ in range(args.repeat)) for b in args.batch_sizes
+    }
     print("\nembedding alone")
     for b, rate in rates.items():
         print(f"  batch {b:>3}: {rate:8.1f} faces/s  ({1000 / rate:.1f} ms/face)")
