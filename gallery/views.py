@@ -1,8 +1,212 @@
+"""Server-rendered gallery pages: check access, validate, call one service, render or redirect."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gallery import selectors, services
+from gallery.forms import AlbumChoiceForm, AlbumForm, PhotoEditForm, PhotoIdsForm
+from gallery.images import InvalidImage
+from gallery.models import Photo
+from gallery.storage import StorageUnavailable
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def _user(request: HttpRequest) -> User:
+    return cast("User", request.user)
+
+
+def _page(request: HttpRequest, photos: QuerySet[Photo]) -> Page[Photo]:
+    return Paginator(photos, settings.GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 @login_required
+@require_GET
 def photo_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "gallery/photo_list.html", {})
+    page = _page(request, selectors.photo_list_for_user(user=request.user))
+    return render(request, "gallery/photo_list.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def photo_upload(request: HttpRequest) -> HttpResponse:
+    """The drag-and-drop page (its script posts each file to the API); without JavaScript,
+    the form posts here and each file is created on its own."""
+    if request.method == "POST":
+        files = request.FILES.getlist("images")
+        if not files:
+            messages.error(request, "Choose at least one photo to upload.")
+        created = 0
+        for upload in files:
+            try:
+                services.photo_create(owner=_user(request), upload=upload)
+                created += 1
+            except InvalidImage as exc:
+                messages.error(request, f"{upload.name}: {exc.message}")
+            except StorageUnavailable as exc:
+                messages.error(request, f"{upload.name}: {exc.message}")
+        if created:
+            messages.success(request, f"Uploaded {created} photo{'s' if created != 1 else ''}.")
+            return redirect("gallery:photo_list")
+    return render(
+        request,
+        "gallery/photo_upload.html",
+        {"max_upload_bytes": settings.MAX_UPLOAD_BYTES},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
+    photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+    form = PhotoEditForm(request.POST or None, initial={"title": photo.title, "caption": photo.caption})
+    if request.method == "POST" and form.is_valid():
+        services.photo_update(
+            photo=photo, title=form.cleaned_data["title"], caption=form.cleaned_data["caption"]
+        )
+        messages.success(request, "Saved.")
+        return redirect("gallery:photo_detail", photo_id=photo.pk)
+    albums = list(selectors.album_list_for_user(user=request.user))
+    member_ids = set(photo.albums.values_list("id", flat=True))
+    in_albums = [a for a in albums if a.pk in member_ids]
+    other_albums = [a for a in albums if a.pk not in member_ids]
+    neighbours = selectors.photo_list_for_user(user=request.user)
+    newer = neighbours.filter(taken_at__gt=photo.taken_at).order_by("taken_at", "id").first()
+    older = neighbours.filter(taken_at__lt=photo.taken_at).first()
+    return render(
+        request,
+        "gallery/photo_detail.html",
+        {
+            "photo": photo,
+            "form": form,
+            "in_albums": in_albums,
+            "other_albums": other_albums,
+            "newer": newer,
+            "older": older,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def photo_delete(request: HttpRequest, photo_id: int) -> HttpResponse:
+    photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+    if request.method == "POST":
+        services.photo_delete(photo=photo)
+        messages.success(request, f"Deleted “{photo.display_title}”.")
+        return redirect("gallery:photo_list")
+    return render(request, "gallery/photo_confirm_delete.html", {"photo": photo})
+
+
+@login_required
+@require_POST
+def photo_add_to_album(request: HttpRequest, photo_id: int) -> HttpResponse:
+    photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+    form = AlbumChoiceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose an album.")
+        return redirect("gallery:photo_detail", photo_id=photo.pk)
+    album = selectors.album_get_for_user(user=request.user, album_id=form.cleaned_data["album"])
+    services.album_add_photos(album=album, photos=[photo])
+    messages.success(request, f"Added to “{album.name}”.")
+    return redirect("gallery:photo_detail", photo_id=photo.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def album_list(request: HttpRequest) -> HttpResponse:
+    form = AlbumForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        album = services.album_create(owner=_user(request), name=form.cleaned_data["name"])
+        messages.success(request, f"Created album “{album.name}”.")
+        return redirect("gallery:album_detail", album_id=album.pk)
+    albums = selectors.album_list_for_user(user=request.user)
+    return render(
+        request,
+        "gallery/album_list.html",
+        {"albums": albums, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
+    """The album's photos; POST renames it."""
+    album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+    form = AlbumForm(request.POST or None, initial={"name": album.name})
+    if request.method == "POST" and form.is_valid():
+        services.album_update(album=album, name=form.cleaned_data["name"])
+        messages.success(request, "Album renamed.")
+        return redirect("gallery:album_detail", album_id=album.pk)
+    page = _page(request, selectors.album_photo_list(album=album))
+    return render(
+        request,
+        "gallery/album_detail.html",
+        {"album": album, "page": page, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def album_delete(request: HttpRequest, album_id: int) -> HttpResponse:
+    album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+    if request.method == "POST":
+        services.album_delete(album=album)
+        messages.success(request, f"Deleted album “{album.name}”; its photos are still in your gallery.")
+        return redirect("gallery:album_list")
+    return render(request, "gallery/album_confirm_delete.html", {"album": album})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def album_add_photos(request: HttpRequest, album_id: int) -> HttpResponse:
+    """Pick photos (from the user's gallery, not yet in the album) to add."""
+    album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+    if request.method == "POST":
+        form = PhotoIdsForm(request.POST, photo_ids=_posted_ids(request))
+        if form.is_valid():
+            photos = selectors.photos_for_user_by_ids(
+                user=request.user, photo_ids=form.cleaned_data["photo_ids"]
+            )
+            services.album_add_photos(album=album, photos=photos)
+            messages.success(request, f"Added {len(photos)} photo{'s' if len(photos) != 1 else ''}.")
+            return redirect("gallery:album_detail", album_id=album.pk)
+        messages.error(request, "Select at least one photo.")
+    candidates = selectors.photo_list_for_user(user=request.user).exclude(albums=album)
+    page = _page(request, candidates)
+    return render(request, "gallery/album_add_photos.html", {"album": album, "page": page})
+
+
+def _posted_ids(request: HttpRequest) -> list[int]:
+    ids: list[int] = []
+    for raw in request.POST.getlist("photo_ids"):
+        try:
+            ids.append(int(raw))
+        except ValueError:
+            continue
+    return ids
+
+
+@login_required
+@require_POST
+def album_remove_photo(request: HttpRequest, album_id: int, photo_id: int) -> HttpResponse:
+    album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+    photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+    services.album_remove_photos(album=album, photos=[photo])
+    messages.success(request, f"Removed “{photo.display_title}” from the album.")
+    return redirect("gallery:album_detail", album_id=album.pk)

@@ -12,6 +12,7 @@ from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from botocore.config import Config as BotoConfig
 
 from memory_studio.env import (
     env_bool,
@@ -134,8 +135,14 @@ if AWS_STORAGE_BUCKET_NAME:
             "querystring_auth": True,
             "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 300, minimum=1),
             "file_overwrite": False,
-            "signature_version": "s3v4",
-            "addressing_style": env_optional("AWS_S3_ADDRESSING_STYLE"),
+            # Fail fast when the S3 server is down: uploads answer 503 instead of hanging.
+            "client_config": BotoConfig(
+                s3={"addressing_style": env_optional("AWS_S3_ADDRESSING_STYLE")},
+                signature_version="s3v4",
+                connect_timeout=env_int("AWS_S3_CONNECT_TIMEOUT", 5, minimum=1),
+                read_timeout=env_int("AWS_S3_READ_TIMEOUT", 30, minimum=1),
+                retries={"max_attempts": env_int("AWS_S3_MAX_ATTEMPTS", 3, minimum=1), "mode": "standard"},
+            ),
         },
     }
 else:

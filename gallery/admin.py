@@ -1,0 +1,125 @@
+"""Admin for photos and albums. Staff see every owner's objects here; deletes still go through
+the services so that files leave storage after the commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponseBase
+from django.shortcuts import redirect
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from gallery import services
+from gallery.models import Album, Photo
+from gallery.storage import MEDIA_KINDS, photo_storage, uses_signed_urls
+
+
+@admin.register(Photo)
+class PhotoAdmin(admin.ModelAdmin[Photo]):
+    list_display = ("preview", "display_title", "owner", "taken_at", "uploaded_at", "width", "height", "size")
+    list_display_links = ("preview", "display_title")
+    list_filter = ("owner", "taken_at", "uploaded_at", "mime_type")
+    list_select_related = ("owner",)
+    date_hierarchy = "taken_at"
+    search_fields = ("title", "caption", "original_filename", "owner__username", "content_hash")
+    readonly_fields = (
+        "large_preview",
+        "owner",
+        "original",
+        "thumbnail",
+        "display",
+        "original_filename",
+        "content_hash",
+        "width",
+        "height",
+        "size",
+        "mime_type",
+        "taken_at_from_exif",
+        "uploaded_at",
+    )
+    fields = ("large_preview", "owner", "title", "caption", "taken_at", *readonly_fields[2:])
+    actions = ("delete_with_files",)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        # The built-in bulk delete would bypass photo_delete and leave files in storage.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # photos are created by uploading (validation, renditions)
+
+    def get_urls(self) -> list[URLPattern]:
+        media = path(
+            "<int:photo_id>/media/<str:kind>/",
+            self.admin_site.admin_view(self.media_view),
+            name="gallery_photo_media",
+        )
+        return [media, *super().get_urls()]
+
+    def media_view(self, request: HttpRequest, photo_id: int, kind: str) -> HttpResponseBase:
+        from django.http import FileResponse
+
+        if kind not in MEDIA_KINDS or not self.has_view_permission(request):
+            raise Http404("No such file.")
+        try:
+            photo = Photo.objects.get(pk=photo_id)
+        except Photo.DoesNotExist:
+            raise Http404("No such photo.") from None
+        field = getattr(photo, kind)
+        storage = photo_storage()
+        if uses_signed_urls(storage):
+            return redirect(storage.url(field.name))
+        content_type = photo.mime_type if kind == "original" else "image/jpeg"
+        return FileResponse(storage.open(field.name, "rb"), content_type=content_type)
+
+    def _media_url(self, photo: Photo, kind: str) -> str:
+        return reverse("admin:gallery_photo_media", kwargs={"photo_id": photo.pk, "kind": kind})
+
+    @admin.display(description="Preview")
+    def preview(self, photo: Photo) -> str:
+        return format_html(
+            '<img src="{}" alt="" loading="lazy" '
+            'style="width:64px;height:64px;object-fit:cover;border-radius:4px">',
+            self._media_url(photo, "thumbnail"),
+        )
+
+    @admin.display(description="Image")
+    def large_preview(self, photo: Photo) -> str:
+        return format_html(
+            '<a href="{}"><img src="{}" alt="" style="max-width:400px;max-height:400px"></a>',
+            self._media_url(photo, "original"),
+            self._media_url(photo, "display"),
+        )
+
+    @admin.display(description="Title", ordering="title")
+    def display_title(self, photo: Photo) -> str:
+        return photo.display_title
+
+    @admin.action(description="Delete selected photos and their files", permissions=["delete"])
+    def delete_with_files(self, request: HttpRequest, queryset: QuerySet[Photo]) -> None:
+        count = 0
+        for photo in queryset:
+            services.photo_delete(photo=photo)
+            count += 1
+        self.message_user(request, f"Deleted {count} photo(s).")
+
+    def delete_model(self, request: HttpRequest, obj: Photo) -> None:
+        services.photo_delete(photo=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Photo]) -> None:
+        for photo in queryset:
+            services.photo_delete(photo=photo)
+
+
+@admin.register(Album)
+class AlbumAdmin(admin.ModelAdmin[Album]):
+    list_display = ("name", "owner", "created_at", "updated_at")
+    list_filter = ("owner", "created_at")
+    list_select_related = ("owner",)
+    search_fields = ("name", "owner__username")
+    readonly_fields = ("owner", "created_at", "updated_at")
+    fields = ("name", "owner", "created_at", "updated_at")

@@ -1,0 +1,263 @@
+"""REST API for photos and albums: one APIView per resource, explicit input/output serializers.
+
+Every object is looked up through the owner-scoped selectors, so other users' ids are 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from gallery import selectors, services
+from gallery.images import DuplicatePhoto, InvalidImage, human_size
+from gallery.serializers import AlbumOutputSerializer, PhotoOutputSerializer
+from gallery.storage import MEDIA_KINDS, STORAGE_ERRORS, StorageUnavailable, uses_signed_urls
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Photo storage is unavailable right now; nothing was saved. Try again later."
+    default_code = "storage_unavailable"
+
+
+def _paginated(view: APIView, request: Request, queryset: QuerySet[Any], serializer: type) -> Response:
+    paginator = PageNumberPagination()
+    # Read per request (not at import), so that a changed REST_FRAMEWORK["PAGE_SIZE"] applies.
+    paginator.page_size = api_settings.PAGE_SIZE
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    data = serializer(page, many=True, context={"request": request}).data
+    return paginator.get_paginated_response(data)
+
+
+# Room for the multipart envelope and the small text fields around one file.
+_MULTIPART_OVERHEAD = 64 * 1024
+
+
+def _refuse_oversized_body(request: Request) -> None:
+    """Refuse a body that cannot hold an acceptable file before Django spools it to disk."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = settings.MAX_UPLOAD_BYTES
+    if length > limit + _MULTIPART_OVERHEAD:
+        message = f"The file is too large; the limit is {human_size(limit)}."
+        raise serializers.ValidationError({"image": [message]})
+
+
+class PhotoListApi(APIView):
+    """List your photos (newest taken first) or upload one (multipart field `image`)."""
+
+    parser_classes = (MultiPartParser, FormParser)
+
+    class PhotoCreateInputSerializer(serializers.Serializer[Any]):
+        image = serializers.FileField(allow_empty_file=True)
+        title = serializers.CharField(max_length=services.TITLE_MAX, required=False, allow_blank=True)
+        caption = serializers.CharField(required=False, allow_blank=True)
+        allow_duplicate = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(responses=PhotoOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        photos = selectors.photo_list_for_user(user=request.user)
+        return _paginated(self, request, photos, PhotoOutputSerializer)
+
+    @extend_schema(
+        request=PhotoCreateInputSerializer,
+        responses={
+            201: PhotoOutputSerializer,
+            400: OpenApiResponse(description="Not an acceptable image; `image` explains why."),
+            409: OpenApiResponse(description="An exact duplicate; `existing_id` names it."),
+            503: OpenApiResponse(description="Storage unavailable; nothing was saved."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        _refuse_oversized_body(request)
+        serializer = self.PhotoCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            photo = services.photo_create(
+                owner=request.user,  # type: ignore[arg-type]
+                upload=data["image"],
+                title=data.get("title", ""),
+                caption=data.get("caption", ""),
+                allow_duplicate=data["allow_duplicate"],
+            )
+        except DuplicatePhoto as exc:
+            return Response(
+                {"detail": exc.message, "image": [exc.message], "existing_id": exc.existing_id},
+                status=status.HTTP_409_CONFLICT,
+            )
+        except InvalidImage as exc:
+            raise serializers.ValidationError({"image": [exc.message]}) from None
+        except StorageUnavailable:
+            raise ServiceUnavailable() from None
+        output = PhotoOutputSerializer(photo, context={"request": request})
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+class PhotoDetailApi(APIView):
+    """Read, edit (title, caption) or delete one of your photos."""
+
+    parser_classes = (JSONParser, MultiPartParser, FormParser)
+
+    class PhotoUpdateInputSerializer(serializers.Serializer[Any]):
+        title = serializers.CharField(max_length=services.TITLE_MAX, required=False, allow_blank=True)
+        caption = serializers.CharField(required=False, allow_blank=True)
+
+    @extend_schema(responses=PhotoOutputSerializer)
+    def get(self, request: Request, photo_id: int) -> Response:
+        photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+        return Response(PhotoOutputSerializer(photo, context={"request": request}).data)
+
+    @extend_schema(request=PhotoUpdateInputSerializer, responses=PhotoOutputSerializer)
+    def patch(self, request: Request, photo_id: int) -> Response:
+        photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+        serializer = self.PhotoUpdateInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        photo = services.photo_update(
+            photo=photo,
+            title=serializer.validated_data.get("title"),
+            caption=serializer.validated_data.get("caption"),
+        )
+        return Response(PhotoOutputSerializer(photo, context={"request": request}).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, photo_id: int) -> Response:
+        photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+        services.photo_delete(photo=photo)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AlbumInputSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=services.ALBUM_NAME_MAX)
+
+    def validate_name(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("An album needs a name.")
+        return value
+
+
+class AlbumListApi(APIView):
+    """List your albums or create one."""
+
+    @extend_schema(responses=AlbumOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        albums = selectors.album_list_for_user(user=request.user)
+        return _paginated(self, request, albums, AlbumOutputSerializer)
+
+    @extend_schema(request=AlbumInputSerializer, responses={201: AlbumOutputSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = AlbumInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        album = services.album_create(owner=request.user, name=serializer.validated_data["name"])  # type: ignore[arg-type]
+        album = selectors.album_get_for_user(user=request.user, album_id=album.pk)
+        return Response(AlbumOutputSerializer(album).data, status=status.HTTP_201_CREATED)
+
+
+class AlbumDetailApi(APIView):
+    """Read, rename or delete one of your albums (deleting keeps the photos)."""
+
+    @extend_schema(responses=AlbumOutputSerializer)
+    def get(self, request: Request, album_id: int) -> Response:
+        album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+        return Response(AlbumOutputSerializer(album).data)
+
+    @extend_schema(request=AlbumInputSerializer, responses=AlbumOutputSerializer)
+    def patch(self, request: Request, album_id: int) -> Response:
+        album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+        serializer = AlbumInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.album_update(album=album, name=serializer.validated_data["name"])
+        album = selectors.album_get_for_user(user=request.user, album_id=album.pk)
+        return Response(AlbumOutputSerializer(album).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, album_id: int) -> Response:
+        album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+        services.album_delete(album=album)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AlbumPhotosApi(APIView):
+    """List the photos of an album, or add photos to it (`photo_ids`)."""
+
+    class AlbumPhotosInputSerializer(serializers.Serializer[Any]):
+        photo_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1)
+
+    @extend_schema(responses=PhotoOutputSerializer(many=True))
+    def get(self, request: Request, album_id: int) -> Response:
+        album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+        return _paginated(self, request, selectors.album_photo_list(album=album), PhotoOutputSerializer)
+
+    @extend_schema(request=AlbumPhotosInputSerializer, responses=AlbumOutputSerializer)
+    def post(self, request: Request, album_id: int) -> Response:
+        album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+        serializer = self.AlbumPhotosInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        photos = selectors.photos_for_user_by_ids(
+            user=request.user, photo_ids=serializer.validated_data["photo_ids"]
+        )
+        services.album_add_photos(album=album, photos=photos)
+        album = selectors.album_get_for_user(user=request.user, album_id=album.pk)
+        return Response(AlbumOutputSerializer(album).data)
+
+
+class AlbumPhotoApi(APIView):
+    """Remove one photo from an album (the photo stays in the gallery)."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, album_id: int, photo_id: int) -> Response:
+        album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+        photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+        services.album_remove_photos(album=album, photos=[photo])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PhotoMediaApi(APIView):
+    """A photo's file (original, display or thumbnail), for its owner only.
+
+    Local storage streams the file (session or token auth, so both pages and API clients can
+    use the URLs); signed-URL storage (S3) redirects to a short-lived pre-signed URL.
+    """
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, photo_id: int, kind: str) -> HttpResponseBase:
+        if kind not in MEDIA_KINDS:
+            raise Http404("No such file.")
+        photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+        field = getattr(photo, kind)
+        storage = field.storage
+        if uses_signed_urls(storage):
+            return redirect(storage.url(field.name))
+        try:
+            handle = storage.open(field.name, "rb")
+        except FileNotFoundError:
+            raise Http404("The file is missing from storage.") from None
+        except STORAGE_ERRORS:
+            return HttpResponse(
+                "Photo storage is unavailable right now.", status=503, content_type="text/plain"
+            )
+        content_type = photo.mime_type if kind == "original" else "image/jpeg"
+        response = FileResponse(handle, content_type=content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        if kind == "original" and photo.original_filename:
+            response["Content-Disposition"] = f'inline; filename="{_ascii_filename(photo.original_filename)}"'
+        return response
+
+
+def _ascii_filename(name: str) -> str:
+    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)

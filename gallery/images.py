@@ -1,0 +1,258 @@
+"""Image validation and processing: decode an upload safely, read EXIF, make upright renditions.
+
+Everything that touches Pillow lives here, so views and services see only two outcomes:
+a `ProcessedImage`, or an `InvalidImage` whose message can be shown to the person uploading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from datetime import timezone as dt_timezone
+from typing import IO, TYPE_CHECKING
+
+import pillow_heif
+from django.conf import settings
+from django.core.files import File
+from django.utils import timezone
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+if TYPE_CHECKING:
+    from gallery.models import Photo
+
+# HEIC/HEIF through pillow-heif. Registering an opener is a cheap, idempotent table update.
+pillow_heif.register_heif_opener()
+
+# Pillow format name -> (stored file extension, MIME type)
+SUPPORTED_FORMATS: dict[str, tuple[str, str]] = {
+    "JPEG": ("jpg", "image/jpeg"),
+    "PNG": ("png", "image/png"),
+    "WEBP": ("webp", "image/webp"),
+    "GIF": ("gif", "image/gif"),
+    "BMP": ("bmp", "image/bmp"),
+    "TIFF": ("tiff", "image/tiff"),
+    "HEIF": ("heic", "image/heic"),
+}
+SUPPORTED_NAMES = "JPEG, PNG, WebP, GIF, BMP, TIFF or HEIC"
+RENDITION_FORMAT = "JPEG"
+RENDITION_EXTENSION = "jpg"
+
+_EXIF_IFD = 0x8769
+_DATETIME_ORIGINAL = 36867
+_OFFSET_TIME_ORIGINAL = 36881
+_DATETIME = 306
+
+
+class InvalidImage(Exception):  # noqa: N818 (name is part of the gallery contract)
+    """The upload is not an image we accept; the message is meant for the person uploading it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DuplicatePhoto(InvalidImage):
+    """The owner already has a photo with exactly the same bytes."""
+
+    def __init__(self, message: str, *, existing_id: int) -> None:
+        super().__init__(message)
+        self.existing_id = existing_id
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    data: bytes
+    content_hash: str
+    format: str
+    extension: str
+    mime_type: str
+    width: int
+    height: int
+    taken_at: datetime | None
+    thumbnail: bytes
+    display: bytes
+
+
+def human_size(n: int) -> str:
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def read_upload(upload: File[bytes] | IO[bytes]) -> bytes:
+    """Read at most MAX_UPLOAD_BYTES (+1 to detect overflow) from an upload."""
+    limit = settings.MAX_UPLOAD_BYTES
+    size = getattr(upload, "size", None)
+    if isinstance(size, int) and size > limit:
+        raise InvalidImage(f"The file is too large ({human_size(size)}); the limit is {human_size(limit)}.")
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    data = upload.read(limit + 1)
+    if not isinstance(data, bytes):
+        raise InvalidImage("The upload could not be read.")
+    if len(data) > limit:
+        raise InvalidImage(f"The file is too large; the limit is {human_size(limit)}.")
+    if not data:
+        raise InvalidImage("The file is empty.")
+    return data
+
+
+@contextmanager
+def _pixel_limit() -> Iterator[None]:
+    # Pillow warns above MAX_IMAGE_PIXELS and raises only above twice that; we refuse both.
+    Image.MAX_IMAGE_PIXELS = settings.MAX_IMAGE_PIXELS
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        yield
+
+
+def _bomb_message() -> str:
+    return (
+        f"The image has too many pixels (limit {settings.MAX_IMAGE_PIXELS:,}); "
+        "it may be a decompression bomb or simply too large."
+    )
+
+
+def decode(data: bytes) -> Image.Image:
+    """Open and fully decode image bytes, or raise InvalidImage with a readable reason."""
+    with _pixel_limit():
+        try:
+            image = Image.open(io.BytesIO(data))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise InvalidImage(_bomb_message()) from None
+        except UnidentifiedImageError:
+            raise InvalidImage(
+                f"This file is not an image we can read. Upload a {SUPPORTED_NAMES} image."
+            ) from None
+        except (OSError, ValueError, SyntaxError, EOFError):
+            raise InvalidImage("This image is truncated or damaged and cannot be read.") from None
+        if image.format not in SUPPORTED_FORMATS:
+            raise InvalidImage(
+                f"Unsupported image format ({image.format}). Upload a {SUPPORTED_NAMES} image."
+            )
+        width, height = image.size
+        if width * height > settings.MAX_IMAGE_PIXELS:
+            raise InvalidImage(_bomb_message())
+        try:
+            image.seek(0)  # animated GIF/WebP: the first frame
+            image.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise InvalidImage(_bomb_message()) from None
+        except (OSError, ValueError, SyntaxError, EOFError, MemoryError):
+            raise InvalidImage("This image is truncated or damaged and cannot be read.") from None
+    return image
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any mode (grayscale, palette, alpha, CMYK, 16-bit) to 8-bit RGB on white."""
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        image = image.convert("I")
+    if image.mode == "I":
+        # 16-bit samples stored in 32-bit ints: scale to 8 bits instead of clipping to white.
+        image = image.point(lambda v: v * (1 / 256)).convert("L")
+    elif image.mode == "F":
+        image = image.convert("L")
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation; a broken EXIF block leaves the image as it is."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except (OSError, ValueError, SyntaxError, KeyError, TypeError):
+        return image
+
+
+def exif_taken_at(image: Image.Image) -> datetime | None:
+    """EXIF DateTimeOriginal as an aware datetime (its offset if recorded, else the site's zone)."""
+    try:
+        exif = image.getexif()
+        sub = exif.get_ifd(_EXIF_IFD)
+    except (OSError, ValueError, SyntaxError, KeyError, TypeError):
+        return None
+    raw = sub.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
+    if not isinstance(raw, str):
+        return None
+    try:
+        naive = datetime.strptime(raw.strip().rstrip("\x00"), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    offset = sub.get(_OFFSET_TIME_ORIGINAL)
+    if isinstance(offset, str):
+        parsed = _parse_offset(offset.strip().rstrip("\x00"))
+        if parsed is not None:
+            return naive.replace(tzinfo=parsed)
+    try:
+        return timezone.make_aware(naive)
+    except ValueError:  # nonexistent/ambiguous local time (DST change)
+        return timezone.make_aware(naive, UTC)
+
+
+def _parse_offset(value: str) -> dt_timezone | None:
+    if len(value) != 6 or value[0] not in "+-" or value[3] != ":":
+        return None
+    try:
+        hours, minutes = int(value[1:3]), int(value[4:6])
+    except ValueError:
+        return None
+    if hours > 14 or minutes > 59:
+        return None
+    delta = timedelta(hours=hours, minutes=minutes)
+    return dt_timezone(-delta if value[0] == "-" else delta)
+
+
+def rendition(image: Image.Image, max_side: int, *, quality: int) -> bytes:
+    """A JPEG no larger than max_side x max_side (never upscaled)."""
+    copy = image.copy()
+    copy.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    copy.save(buffer, format=RENDITION_FORMAT, quality=quality, optimize=True, progressive=True)
+    return buffer.getvalue()
+
+
+def process(data: bytes) -> ProcessedImage:
+    """Validate image bytes and build everything a Photo needs (raises InvalidImage)."""
+    image = decode(data)
+    fmt = image.format or ""
+    extension, mime_type = SUPPORTED_FORMATS[fmt]
+    taken_at = exif_taken_at(image)
+    try:
+        rgb = to_rgb(upright(image))
+        thumbnail = rendition(rgb, settings.THUMBNAIL_SMALL_SIZE, quality=82)
+        display = rendition(rgb, settings.THUMBNAIL_LARGE_SIZE, quality=88)
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError):
+        raise InvalidImage("This image is damaged and cannot be converted.") from None
+    return ProcessedImage(
+        data=data,
+        content_hash=hashlib.sha256(data).hexdigest(),
+        format=fmt,
+        extension=extension,
+        mime_type=mime_type,
+        width=rgb.width,
+        height=rgb.height,
+        taken_at=taken_at,
+        thumbnail=thumbnail,
+        display=display,
+    )
+
+
+def open_upright(photo: Photo) -> Image.Image:
+    """The photo's original, opened through its storage, EXIF-rotated, as 8-bit RGB."""
+    name = photo.original.name
+    if not name:
+        raise FileNotFoundError(f"Photo {photo.pk} has no original file.")
+    with photo.original.storage.open(name, "rb") as handle:
+        data = handle.read()
+    return to_rgb(upright(decode(data)))

@@ -1,0 +1,108 @@
+"""Photos and albums. Models hold data and queries only: writes go through gallery.services."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def _random_name(folder: str, filename: str) -> str:
+    # The client's file name never reaches storage: it may leak information or collide.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    token = uuid.uuid4().hex
+    return f"photos/{folder}/{token[:2]}/{token}.{suffix}"
+
+
+def original_upload_to(instance: Photo, filename: str) -> str:
+    return _random_name("originals", filename)
+
+
+def thumbnail_upload_to(instance: Photo, filename: str) -> str:
+    return _random_name("thumbnails", filename)
+
+
+def display_upload_to(instance: Photo, filename: str) -> str:
+    return _random_name("display", filename)
+
+
+class PhotoQuerySet(models.QuerySet["Photo"]):
+    def owned_by(self, user: User) -> PhotoQuerySet:
+        return self.filter(owner=user)
+
+    def newest_taken_first(self) -> PhotoQuerySet:
+        return self.order_by("-taken_at", "-id")
+
+
+class Photo(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos")
+    original = models.FileField(upload_to=original_upload_to, max_length=255)
+    thumbnail = models.FileField(upload_to=thumbnail_upload_to, max_length=255)
+    display = models.FileField(upload_to=display_upload_to, max_length=255)
+    title = models.CharField(max_length=200, blank=True)
+    caption = models.TextField(blank=True)
+    original_filename = models.CharField(max_length=255, blank=True)
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the original file, hex.")
+    width = models.PositiveIntegerField(help_text="Width of the upright (EXIF-rotated) image.")
+    height = models.PositiveIntegerField(help_text="Height of the upright (EXIF-rotated) image.")
+    size = models.PositiveBigIntegerField(help_text="Size of the original file in bytes.")
+    mime_type = models.CharField(max_length=50)
+    taken_at = models.DateTimeField(help_text="EXIF DateTimeOriginal, else the upload time.")
+    taken_at_from_exif = models.BooleanField(default=False)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    objects = PhotoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-taken_at", "-id")
+        indexes = (
+            models.Index(fields=("owner", "-taken_at"), name="photo_owner_taken"),
+            models.Index(fields=("owner", "content_hash"), name="photo_owner_hash"),
+        )
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.original_filename or f"Photo {self.pk}"
+
+    @property
+    def file_names(self) -> list[str]:
+        """Every stored file of this photo (original, display, thumbnail)."""
+        return [f.name for f in (self.original, self.display, self.thumbnail) if f and f.name]
+
+
+class AlbumQuerySet(models.QuerySet["Album"]):
+    def owned_by(self, user: User) -> AlbumQuerySet:
+        return self.filter(owner=user)
+
+    def with_photo_count(self) -> AlbumQuerySet:
+        return self.annotate(photo_count=models.Count("photos", distinct=True))
+
+
+class Album(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="albums")
+    name = models.CharField(max_length=120)
+    photos = models.ManyToManyField(Photo, related_name="albums", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AlbumQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("name", "id")
+        indexes = (models.Index(fields=("owner", "name"), name="album_owner_name"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def title(self) -> str:
+        return self.name

@@ -1,0 +1,64 @@
+"""Owner-scoped reads. Every page, API endpoint, media URL and admin action goes through these,
+so that a user can never see or learn of another user's photos or albums."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from gallery.models import Album, Photo
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import User
+
+    AnyUser = User | AnonymousUser
+else:
+    AnyUser = Any
+
+
+def photo_list_for_user(*, user: AnyUser) -> QuerySet[Photo]:
+    """The user's photos, newest taken first (none for anonymous users)."""
+    if not user.is_authenticated:
+        return Photo.objects.none()
+    return Photo.objects.filter(owner_id=user.pk).order_by("-taken_at", "-id")
+
+
+def photo_get_for_user(*, user: AnyUser, photo_id: Any) -> Photo:
+    """The user's photo with this id; Http404 for missing, malformed or other users' ids."""
+    try:
+        return photo_list_for_user(user=user).get(pk=int(photo_id))
+    except (Photo.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise Http404("No such photo.") from None
+
+
+def album_list_for_user(*, user: AnyUser) -> QuerySet[Album]:
+    """The user's albums by name, with `photo_count` annotated."""
+    if not user.is_authenticated:
+        return Album.objects.none()
+    return Album.objects.filter(owner_id=user.pk).with_photo_count().order_by("name", "id")
+
+
+def album_get_for_user(*, user: AnyUser, album_id: Any) -> Album:
+    """The user's album with this id; Http404 for missing, malformed or other users' ids."""
+    try:
+        return album_list_for_user(user=user).get(pk=int(album_id))
+    except (Album.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise Http404("No such album.") from None
+
+
+def album_photo_list(*, album: Album) -> QuerySet[Photo]:
+    """Photos in an album (already owner-checked through album_get_for_user), newest taken first."""
+    return album.photos.filter(owner_id=album.owner_id).order_by("-taken_at", "-id")
+
+
+def photos_for_user_by_ids(*, user: AnyUser, photo_ids: list[int]) -> list[Photo]:
+    """All the given photos, or Http404 if any is missing or someone else's."""
+    wanted = set(photo_ids)
+    photos = list(photo_list_for_user(user=user).filter(pk__in=wanted))
+    if len(photos) != len(wanted):
+        raise Http404("No such photo.")
+    return photos

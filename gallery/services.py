@@ -1,0 +1,157 @@
+"""Writes for photos and albums: keyword-only, typed, transactional.
+
+On any failure `photo_create` leaves nothing behind (no row, no stored file); deleting a
+photo removes its files only after the database commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import PurePath
+from typing import IO, TYPE_CHECKING
+
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from gallery import images
+from gallery.images import DuplicatePhoto
+from gallery.models import Album, Photo
+from gallery.storage import STORAGE_ERRORS, StorageUnavailable, delete_files, photo_storage
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+TITLE_MAX = 200
+ALBUM_NAME_MAX = 120
+
+
+def photo_create(
+    *,
+    owner: User,
+    upload: File[bytes] | IO[bytes],
+    title: str = "",
+    caption: str = "",
+    allow_duplicate: bool = False,
+) -> Photo:
+    """Validate an upload, store its original and renditions, and create the Photo.
+
+    Raises `InvalidImage` (bad input, a message for people), `DuplicatePhoto` (the owner
+    already has these exact bytes, unless `allow_duplicate`) or `StorageUnavailable`.
+    """
+    data = images.read_upload(upload)
+    processed = images.process(data)
+    if not allow_duplicate:
+        existing = Photo.objects.filter(owner=owner, content_hash=processed.content_hash).first()
+        if existing is not None:
+            raise DuplicatePhoto(
+                f"You already have this photo ({existing.display_title}).", existing_id=existing.pk
+            )
+    now = timezone.now()
+    filename = PurePath(str(getattr(upload, "name", "") or "")).name
+    photo = Photo(
+        owner=owner,
+        title=title.strip()[:TITLE_MAX],
+        caption=caption.strip(),
+        original_filename=filename[:255],
+        content_hash=processed.content_hash,
+        width=processed.width,
+        height=processed.height,
+        size=len(data),
+        mime_type=processed.mime_type,
+        taken_at=processed.taken_at or now,
+        taken_at_from_exif=processed.taken_at is not None,
+        uploaded_at=now,
+    )
+    storage = photo_storage()
+    saved: list[str] = []
+    renditions = (
+        (photo.original, data, processed.extension),
+        (photo.display, processed.display, images.RENDITION_EXTENSION),
+        (photo.thumbnail, processed.thumbnail, images.RENDITION_EXTENSION),
+    )
+    try:
+        with transaction.atomic():
+            for field, content, extension in renditions:
+                field.save(f"upload.{extension}", ContentFile(content), save=False)
+                saved.append(str(field.name))
+            photo.save()
+    except STORAGE_ERRORS as exc:
+        delete_files(saved, storage=storage)
+        raise StorageUnavailable() from exc
+    except BaseException:
+        delete_files(saved, storage=storage)
+        raise
+    return photo
+
+
+@transaction.atomic
+def photo_update(*, photo: Photo, title: str | None = None, caption: str | None = None) -> Photo:
+    """Change a photo's title and/or caption (None leaves a field as it is)."""
+    fields: list[str] = []
+    if title is not None:
+        photo.title = title.strip()[:TITLE_MAX]
+        fields.append("title")
+    if caption is not None:
+        photo.caption = caption.strip()
+        fields.append("caption")
+    if fields:
+        photo.save(update_fields=fields)
+    return photo
+
+
+@transaction.atomic
+def photo_delete(*, photo: Photo) -> None:
+    """Delete the row now and its files from storage once the deletion is committed."""
+    names = photo.file_names
+    storage = photo_storage()
+    photo.delete()
+    transaction.on_commit(lambda: delete_files(names, storage=storage))
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())[:ALBUM_NAME_MAX]
+    if not cleaned:
+        raise ValueError("An album needs a name.")
+    return cleaned
+
+
+@transaction.atomic
+def album_create(*, owner: User, name: str) -> Album:
+    return Album.objects.create(owner=owner, name=_clean_name(name))
+
+
+@transaction.atomic
+def album_update(*, album: Album, name: str) -> Album:
+    album.name = _clean_name(name)
+    album.save(update_fields=["name", "updated_at"])
+    return album
+
+
+@transaction.atomic
+def album_delete(*, album: Album) -> None:
+    """Delete an album; its photos stay in the gallery."""
+    album.delete()
+
+
+def _check_owner(album: Album, photos: Iterable[Photo]) -> list[Photo]:
+    photos = list(photos)
+    if any(p.owner_id != album.owner_id for p in photos):
+        # Callers resolve photos through owner-scoped selectors; this is the last line of defence.
+        raise PermissionError("Photos and album must have the same owner.")
+    return photos
+
+
+@transaction.atomic
+def album_add_photos(*, album: Album, photos: Iterable[Photo]) -> Album:
+    album.photos.add(*_check_owner(album, photos))
+    album.save(update_fields=["updated_at"])
+    return album
+
+
+@transaction.atomic
+def album_remove_photos(*, album: Album, photos: Iterable[Photo]) -> Album:
+    album.photos.remove(*_check_owner(album, photos))
+    album.save(update_fields=["updated_at"])
+    return album

@@ -1,0 +1,92 @@
+"""One end-to-end run in real headless Chromium: sign up, upload two photos on the upload page,
+see both thumbnails in the grid, open one, delete it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import connections
+
+from gallery.models import Photo
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
+# body (assertions on the database) are still synchronous and safe here.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        try:
+            yield page
+        finally:
+            # While Playwright's loop runs, the test body's ORM calls get their own database
+            # connection (asgiref.local is context-aware); close it so the test DB can be dropped.
+            connections.close_all()
+            context.close()
+            browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_sign_up_upload_two_browse_open_and_delete(live_server, page, faces_dir, tmp_path):
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    base = live_server.url
+
+    page.goto(f"{base}/accounts/signup/")
+    page.fill("input[name=username]", "browser-user")
+    page.fill("input[name=email]", "b@example.com")
+    page.fill("input[name=password1]", "a-long-passphrase-77")
+    page.fill("input[name=password2]", "a-long-passphrase-77")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    assert "No photos yet" in page.content()
+
+    photos = [sorted((faces_dir / "angelina_jolie").glob("*.jpg"))[0], faces_dir / "bbt_amy" / "amy1.png"]
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("not a picture")
+    page.click("nav >> text=Upload")
+    page.wait_for_url(f"{base}/upload/")
+    page.set_input_files("#file-input", [str(p) for p in photos] + [str(bad)])
+    page.wait_for_selector(".upload-item.ok >> nth=1")
+    page.wait_for_selector(".upload-item.error")
+    assert page.locator(".upload-item.ok").count() == 2
+    assert "not an image" in page.locator(".upload-item.error .upload-status").inner_text()
+    assert Photo.objects.filter(owner__username="browser-user").count() == 2
+
+    page.click("#upload-done a")
+    page.wait_for_url(f"{base}/")
+    tiles = page.locator("#photo-grid .tile img")
+    assert tiles.count() == 2
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#photo-grid .tile img')]"
+        ".every(img => img.complete && img.naturalWidth > 0)"
+    )
+
+    page.locator("#photo-grid .tile").first.click()
+    page.wait_for_selector("#photo-stage #photo-image")
+    page.wait_for_function("() => document.getElementById('photo-image').naturalWidth > 0")
+    photo_url = page.url
+    page.click("#photo-delete-link")
+    page.click("#confirm-delete")
+    page.wait_for_url(f"{base}/")
+    assert "Deleted" in page.locator(".messages").inner_text()
+    assert page.locator("#photo-grid .tile").count() == 1
+    assert Photo.objects.filter(owner__username="browser-user").count() == 1
+    assert page.goto(photo_url).status == 404
+    assert errors == []

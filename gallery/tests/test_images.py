@@ -1,0 +1,242 @@
+"""Formats and image handling, through photo_create and open_upright with images built in memory."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from django.utils import timezone as dj_timezone
+from PIL import Image
+
+from conftest import make_image_bytes
+from gallery import images, services
+from gallery.images import DuplicatePhoto, InvalidImage
+from gallery.models import Photo
+from gallery.tests.conftest import as_upload, exif_jpeg, open_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def stored(photo: Photo, kind: str) -> Image.Image:
+    field = getattr(photo, kind)
+    with field.storage.open(str(field.name), "rb") as handle:
+        return open_bytes(handle.read())
+
+
+def animated_gif() -> bytes:
+    frames = [Image.new("P", (30, 20), 0), Image.new("P", (30, 20), 1)]
+    for frame in frames:
+        frame.putpalette([255, 0, 0, 0, 0, 255] + [0] * 762)
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return buffer.getvalue()
+
+
+def palette_with_transparency() -> bytes:
+    image = Image.new("P", (30, 20), 0)
+    image.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    image.paste(1, (0, 0, 15, 20))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", transparency=0)
+    return buffer.getvalue()
+
+
+FORMATS = [
+    # id, bytes builder, expected mime, expected RGB at the centre-left of the thumbnail
+    (
+        "jpeg",
+        lambda: make_image_bytes(mode="RGB", fmt="JPEG", color=(200, 40, 40)),
+        "image/jpeg",
+        (200, 40, 40),
+    ),
+    ("png", lambda: make_image_bytes(mode="RGB", fmt="PNG", color=(40, 200, 40)), "image/png", (40, 200, 40)),
+    (
+        "webp",
+        lambda: make_image_bytes(mode="RGB", fmt="WEBP", color=(40, 40, 200), lossless=True),
+        "image/webp",
+        (40, 40, 200),
+    ),
+    ("gif-first-frame", animated_gif, "image/gif", (255, 0, 0)),
+    (
+        "bmp",
+        lambda: make_image_bytes(mode="RGB", fmt="BMP", color=(10, 120, 230)),
+        "image/bmp",
+        (10, 120, 230),
+    ),
+    (
+        "tiff",
+        lambda: make_image_bytes(mode="RGB", fmt="TIFF", color=(230, 120, 10)),
+        "image/tiff",
+        (230, 120, 10),
+    ),
+    (
+        "heic",
+        lambda: make_image_bytes(mode="RGB", fmt="HEIF", color=(120, 60, 180), quality=-1),
+        "image/heic",
+        (120, 60, 180),
+    ),
+    ("grayscale", lambda: make_image_bytes(mode="L", fmt="PNG", color=90), "image/png", (90, 90, 90)),
+    ("palette", lambda: make_image_bytes(mode="P", fmt="PNG", color=3), "image/png", None),
+    ("palette-transparency", palette_with_transparency, "image/png", (255, 0, 0)),
+    (
+        "alpha-transparent",
+        lambda: make_image_bytes(mode="RGBA", fmt="PNG", color=(0, 0, 0, 0)),
+        "image/png",
+        (255, 255, 255),
+    ),
+    (
+        "alpha-opaque",
+        lambda: make_image_bytes(mode="RGBA", fmt="PNG", color=(20, 90, 160, 255)),
+        "image/png",
+        (20, 90, 160),
+    ),
+    ("la", lambda: make_image_bytes(mode="LA", fmt="PNG", color=(60, 255)), "image/png", (60, 60, 60)),
+    (
+        "cmyk-jpeg",
+        lambda: make_image_bytes(mode="CMYK", fmt="JPEG", color=(0, 255, 255, 0)),
+        "image/jpeg",
+        (255, 0, 0),
+    ),
+    (
+        "cmyk-tiff",
+        lambda: make_image_bytes(mode="CMYK", fmt="TIFF", color=(255, 0, 255, 0)),
+        "image/tiff",
+        (0, 255, 0),
+    ),
+    (
+        "16-bit-gray-png",
+        lambda: make_image_bytes(mode="I;16", fmt="PNG", color=40000),
+        "image/png",
+        (156, 156, 156),
+    ),
+    (
+        "16-bit-gray-tiff",
+        lambda: make_image_bytes(mode="I;16", fmt="TIFF", color=20000),
+        "image/tiff",
+        (78, 78, 78),
+    ),
+]
+
+
+def close(actual: Any, expected: tuple[int, ...], tolerance: int = 12) -> bool:
+    assert isinstance(actual, tuple)
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
+
+
+def pixel(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    value = image.getpixel(xy)
+    assert isinstance(value, tuple)
+    return value
+
+
+@pytest.mark.parametrize(("builder", "mime", "colour"), [f[1:] for f in FORMATS], ids=[f[0] for f in FORMATS])
+def test_every_supported_format_and_mode_is_stored_with_renditions(user, builder, mime, colour):
+    data = builder()
+    photo = services.photo_create(owner=user, upload=as_upload(data, "upload.bin"))
+    assert photo.mime_type == mime
+    assert photo.size == len(data)
+    assert (photo.width, photo.height) in {(64, 48), (30, 20)}
+    for kind in ("thumbnail", "display"):
+        rendition = stored(photo, kind)
+        assert rendition.format == "JPEG"
+        assert rendition.mode == "RGB"
+        assert rendition.size == (photo.width, photo.height)  # small images are never upscaled
+        if colour is not None:
+            assert close(rendition.getpixel((2, rendition.height // 2)), colour), rendition.getpixel((2, 2))
+    upright = images.open_upright(photo)
+    assert upright.mode == "RGB"
+    assert upright.size == (photo.width, photo.height)
+
+
+@pytest.mark.parametrize(
+    ("orientation", "size", "top_left_is_red"),
+    [(1, (80, 40), True), (3, (80, 40), False), (6, (40, 80), True), (8, (40, 80), False)],
+)
+def test_exif_orientation_is_applied_to_size_renditions_and_open_upright(
+    user, orientation, size, top_left_is_red
+):
+    photo = services.photo_create(owner=user, upload=as_upload(exif_jpeg(orientation=orientation)))
+    assert (photo.width, photo.height) == size
+    for image in (stored(photo, "display"), stored(photo, "thumbnail"), images.open_upright(photo)):
+        assert image.size == size
+        red, _, blue = pixel(image, (3, 3))
+        assert (red > blue) is top_left_is_red
+
+
+def test_renditions_are_bounded_by_the_size_settings(user, settings):
+    settings.THUMBNAIL_SMALL_SIZE = 50
+    settings.THUMBNAIL_LARGE_SIZE = 120
+    data = make_image_bytes(size=(300, 200))
+    photo = services.photo_create(owner=user, upload=as_upload(data))
+    assert (photo.width, photo.height) == (300, 200)
+    assert stored(photo, "thumbnail").size == (50, 33)
+    assert stored(photo, "display").size == (120, 80)
+
+
+def test_exif_datetime_original_becomes_taken_at_in_the_site_zone(user, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    with dj_timezone.override("Europe/Paris"):
+        photo = services.photo_create(owner=user, upload=as_upload(exif_jpeg(taken="2021:06:05 14:30:00")))
+    assert photo.taken_at_from_exif
+    assert photo.taken_at == datetime(2021, 6, 5, 12, 30, tzinfo=UTC)
+
+
+def test_exif_offset_time_original_is_honoured(user):
+    data = exif_jpeg(taken="2019:12:31 23:15:00", offset="-05:00")
+    photo = services.photo_create(owner=user, upload=as_upload(data))
+    assert photo.taken_at == datetime(2019, 12, 31, 23, 15, tzinfo=timezone(timedelta(hours=-5)))
+
+
+def test_without_exif_date_taken_at_is_the_upload_time(user):
+    before = dj_timezone.now()
+    photo = services.photo_create(owner=user, upload=as_upload(exif_jpeg(taken="not a date")))
+    assert not photo.taken_at_from_exif
+    assert before <= photo.taken_at <= dj_timezone.now()
+    assert photo.taken_at == photo.uploaded_at
+
+
+def test_real_photos_from_faces_dir(user, faces_dir):
+    paths = [
+        next(iter(sorted((faces_dir / "angelina_jolie").glob("*.jpg")))),
+        faces_dir / "bbt_amy" / "amy1.png",
+    ]
+    for path in paths:
+        data = path.read_bytes()
+        photo = services.photo_create(owner=user, upload=as_upload(data, path.name))
+        with Image.open(path) as source:
+            expected = source.size
+        assert (photo.width, photo.height) == expected or (photo.height, photo.width) == expected
+        assert photo.original_filename == path.name
+        assert photo.content_hash == __import__("hashlib").sha256(data).hexdigest()
+        with photo.original.storage.open(str(photo.original.name), "rb") as handle:
+            assert handle.read() == data  # the original is kept byte for byte
+        assert max(stored(photo, "thumbnail").size) <= 400
+
+
+def test_exact_duplicates_are_refused_per_user_unless_allowed(user, other_user):
+    data = make_image_bytes()
+    first = services.photo_create(owner=user, upload=as_upload(data))
+    with pytest.raises(DuplicatePhoto) as caught:
+        services.photo_create(owner=user, upload=as_upload(data))
+    assert caught.value.existing_id == first.pk
+    # Another user may upload the same bytes, and the owner may insist.
+    services.photo_create(owner=other_user, upload=as_upload(data))
+    services.photo_create(owner=user, upload=as_upload(data), allow_duplicate=True)
+    assert Photo.objects.filter(owner=user).count() == 2
+
+
+def test_stored_names_are_random_and_keep_no_client_name(user):
+    photo = services.photo_create(owner=user, upload=as_upload(make_image_bytes(), "../../etc/passwd.jpg"))
+    name = str(photo.original.name)
+    assert "passwd" not in name
+    assert name.startswith("photos/originals/")
+    assert name.endswith(".jpg")
+    assert photo.original_filename == "passwd.jpg"
+
+
+def test_invalid_image_is_raised_by_the_service_and_nothing_is_saved(user):
+    with pytest.raises(InvalidImage, match="not an image"):
+        services.photo_create(owner=user, upload=as_upload(b"hello, world\n", "notes.txt"))
+    assert not Photo.objects.exists()

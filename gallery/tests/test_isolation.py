@@ -1,0 +1,111 @@
+"""The isolation matrix: every page, API endpoint and media URL, used on someone else's photo or
+album, answers 404 and changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gallery import services
+from gallery.models import Album, Photo
+
+pytestmark = pytest.mark.django_db
+
+# (client kind, method, URL template, data). {photo}/{album} are the victim's ids;
+# {mine_photo}/{mine_album} belong to the attacker, to show mixing ids does not help.
+MATRIX = [
+    ("page", "get", "/photos/{photo}/", None),
+    ("page", "post", "/photos/{photo}/", {"title": "pwned", "caption": ""}),
+    ("page", "get", "/photos/{photo}/delete/", None),
+    ("page", "post", "/photos/{photo}/delete/", {}),
+    ("page", "post", "/photos/{photo}/albums/", {"album": "{mine_album}"}),
+    ("page", "post", "/photos/{mine_photo}/albums/", {"album": "{album}"}),
+    ("page", "get", "/media/photos/{photo}/original/", None),
+    ("page", "get", "/media/photos/{photo}/display/", None),
+    ("page", "get", "/media/photos/{photo}/thumbnail/", None),
+    ("page", "get", "/albums/{album}/", None),
+    ("page", "post", "/albums/{album}/", {"name": "pwned"}),
+    ("page", "get", "/albums/{album}/delete/", None),
+    ("page", "post", "/albums/{album}/delete/", {}),
+    ("page", "get", "/albums/{album}/add/", None),
+    ("page", "post", "/albums/{album}/add/", {"photo_ids": ["{mine_photo}"]}),
+    ("page", "post", "/albums/{mine_album}/add/", {"photo_ids": ["{photo}"]}),
+    ("page", "post", "/albums/{album}/photos/{photo}/remove/", {}),
+    ("page", "post", "/albums/{mine_album}/photos/{photo}/remove/", {}),
+    ("api", "get", "/api/photos/{photo}/", None),
+    ("api", "patch", "/api/photos/{photo}/", {"title": "pwned"}),
+    ("api", "delete", "/api/photos/{photo}/", None),
+    ("api", "get", "/api/albums/{album}/", None),
+    ("api", "patch", "/api/albums/{album}/", {"name": "pwned"}),
+    ("api", "delete", "/api/albums/{album}/", None),
+    ("api", "get", "/api/albums/{album}/photos/", None),
+    ("api", "post", "/api/albums/{album}/photos/", {"photo_ids": ["{mine_photo}"]}),
+    ("api", "post", "/api/albums/{mine_album}/photos/", {"photo_ids": ["{photo}"]}),
+    ("api", "delete", "/api/albums/{album}/photos/{photo}/", None),
+    ("api", "delete", "/api/albums/{mine_album}/photos/{photo}/", None),
+    ("api", "get", "/media/photos/{photo}/original/", None),
+]
+
+
+def _fill(value: Any, ids: dict[str, int]) -> Any:
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("kind", "method", "url", "data"), MATRIX, ids=[f"{m.upper()} {u}" for _, m, u, _ in MATRIX]
+)
+def test_other_users_objects_are_404_and_unchanged(
+    kind, method, url, data, user, other_user, photo_factory, other_client, other_api_client
+):
+    victim_photo = photo_factory(user, title="Private")
+    victim_album = services.album_create(owner=user, name="Private album")
+    services.album_add_photos(album=victim_album, photos=[victim_photo])
+    mine_photo = photo_factory(other_user)
+    mine_album = services.album_create(owner=other_user, name="Mine")
+    ids = {
+        "photo": victim_photo.pk,
+        "album": victim_album.pk,
+        "mine_photo": mine_photo.pk,
+        "mine_album": mine_album.pk,
+    }
+
+    client = other_client if kind == "page" else other_api_client
+    kwargs = {"format": "json"} if kind == "api" and data is not None else {}
+    response = getattr(client, method)(url.format(**ids), _fill(data, ids), **kwargs)
+
+    assert response.status_code == 404, response.content
+    body = response.content.decode(errors="replace")
+    assert "Private" not in body
+    victim_photo.refresh_from_db()
+    victim_album.refresh_from_db()
+    assert victim_photo.title == "Private"
+    assert victim_album.name == "Private album"
+    assert list(victim_album.photos.all()) == [victim_photo]
+    assert not mine_album.photos.exists()
+    assert Photo.objects.count() == 2
+    assert Album.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "url", ["/photos/999999/", "/api/photos/999999/", "/api/albums/999999/", "/albums/999999/"]
+)
+def test_missing_ids_are_404_too(user_client, url):
+    assert user_client.get(url).status_code == 404
+
+
+def test_lists_never_mention_other_users_objects(
+    user, other_user, photo_factory, other_client, other_api_client
+):
+    photo_factory(user, title="Private")
+    services.album_create(owner=user, name="Private album")
+    for url in ("/", "/albums/", "/upload/"):
+        assert "Private" not in other_client.get(url).content.decode()
+    assert other_api_client.get("/api/photos/").json()["count"] == 0
+    assert other_api_client.get("/api/albums/").json()["count"] == 0

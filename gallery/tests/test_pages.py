@@ -1,0 +1,247 @@
+"""Server-rendered pages: grid, upload (no-JS fallback), detail, edit, delete, albums."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from conftest import make_image_bytes
+from gallery.models import Album, Photo
+from gallery.tests.conftest import exif_jpeg
+
+pytestmark = pytest.mark.django_db
+
+
+def test_grid_shows_own_thumbnails_newest_taken_first_with_lazy_loading(
+    user_client, photo_factory, other_photo
+):
+    photo_factory(data=exif_jpeg(taken="2001:01:01 00:00:00"), title="Old one")
+    new = photo_factory(data=exif_jpeg(taken="2022:01:01 00:00:00"), title="New one")
+    response = user_client.get(reverse("gallery:photo_list"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.index("New one") < html.index("Old one")
+    assert f"/media/photos/{new.pk}/thumbnail/" in html
+    assert 'loading="lazy"' in html
+    assert "Secret" not in html
+    assert f"/photos/{other_photo.pk}/" not in html
+
+
+def test_grid_is_paginated_without_n_plus_one(
+    user_client, photo_factory, settings, django_assert_max_num_queries
+):
+    settings.GALLERY_PAGE_SIZE = 3
+    for _ in range(7):
+        photo_factory()
+    with django_assert_max_num_queries(6):
+        first = user_client.get(reverse("gallery:photo_list"))
+    assert first.content.decode().count('class="tile"') == 3
+    assert "Page 1 of 3" in first.content.decode()
+    last = user_client.get(reverse("gallery:photo_list"), {"page": 3})
+    assert last.content.decode().count('class="tile"') == 1
+    # A nonsense page number shows a valid page instead of an error.
+    assert user_client.get(reverse("gallery:photo_list"), {"page": "zzz"}).status_code == 200
+
+
+def test_empty_gallery_invites_an_upload(user_client):
+    html = user_client.get(reverse("gallery:photo_list")).content.decode()
+    assert "No photos yet" in html
+    assert reverse("gallery:photo_upload") in html
+
+
+def test_nav_links(user_client):
+    html = user_client.get(reverse("gallery:photo_list")).content.decode()
+    for name in ("gallery:photo_list", "gallery:photo_upload", "gallery:album_list"):
+        assert f'href="{reverse(name)}"' in html
+
+
+def test_upload_page_has_the_dropzone_and_script(user_client):
+    html = user_client.get(reverse("gallery:photo_upload")).content.decode()
+    assert 'id="dropzone"' in html
+    assert 'data-api-url="/api/photos/"' in html
+    assert "js/upload.js" in html
+    assert "multiple" in html
+
+
+def test_upload_form_fallback_creates_good_files_and_reports_bad_ones(user_client, user):
+    response = user_client.post(
+        reverse("gallery:photo_upload"),
+        {
+            "images": [
+                SimpleUploadedFile("good.jpg", make_image_bytes()),
+                SimpleUploadedFile("notes.txt", b"not an image"),
+            ]
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Uploaded 1 photo." in html
+    assert "notes.txt: This file is not an image" in html
+    assert list(Photo.objects.values_list("owner", "original_filename")) == [(user.pk, "good.jpg")]
+
+
+def test_upload_form_with_only_bad_files_is_a_400(user_client):
+    response = user_client.post(
+        reverse("gallery:photo_upload"), {"images": [SimpleUploadedFile("x.jpg", b"")]}
+    )
+    assert response.status_code == 400
+    assert "The file is empty." in response.content.decode()
+    assert not Photo.objects.exists()
+
+
+def test_detail_page_contract_for_face_overlay(user_client, photo):
+    response = user_client.get(reverse("gallery:photo_detail", kwargs={"photo_id": photo.pk}))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="photo-stage"' in html
+    assert "position:relative" in html
+    assert 'id="photo-image"' in html
+    assert f"/media/photos/{photo.pk}/display/" in html
+    assert f"/media/photos/{photo.pk}/original/" in html
+    assert "40 \u00d7 30" in html
+    assert "Beach" in html
+
+
+def test_detail_edit_title_and_caption(user_client, photo):
+    url = reverse("gallery:photo_detail", kwargs={"photo_id": photo.pk})
+    response = user_client.post(url, {"title": "Dunes", "caption": "Windy day"})
+    assert response.status_code == 302
+    photo.refresh_from_db()
+    assert (photo.title, photo.caption) == ("Dunes", "Windy day")
+    bad = user_client.post(url, {"title": "x" * 300, "caption": ""})
+    assert bad.status_code == 400
+    photo.refresh_from_db()
+    assert photo.title == "Dunes"
+
+
+def test_delete_asks_for_confirmation_then_removes_row_and_files(
+    user_client, photo, django_capture_on_commit_callbacks
+):
+    url = reverse("gallery:photo_delete", kwargs={"photo_id": photo.pk})
+    confirm = user_client.get(url)
+    assert confirm.status_code == 200
+    assert "Delete this photo?" in confirm.content.decode()
+    assert Photo.objects.filter(pk=photo.pk).exists()  # GET changes nothing
+    storage = photo.original.storage
+    names = photo.file_names
+    assert all(storage.exists(n) for n in names)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = user_client.post(url)
+    assert response.status_code == 302
+    assert len(callbacks) == 1
+    assert not Photo.objects.filter(pk=photo.pk).exists()
+    assert not any(storage.exists(n) for n in names)
+
+
+def test_albums_pages_flow(user_client, user, photo_factory):
+    p1, p2 = photo_factory(title="One"), photo_factory(title="Two")
+    response = user_client.post(reverse("gallery:album_list"), {"name": "Family"})
+    album = Album.objects.get(owner=user)
+    assert response["Location"] == reverse("gallery:album_detail", kwargs={"album_id": album.pk})
+    assert "Family" in user_client.get(reverse("gallery:album_list")).content.decode()
+
+    add_url = reverse("gallery:album_add_photos", kwargs={"album_id": album.pk})
+    picker = user_client.get(add_url).content.decode()
+    assert f'value="{p1.pk}"' in picker
+    assert user_client.post(add_url, {"photo_ids": [p1.pk]}).status_code == 302
+    assert list(album.photos.all()) == [p1]
+    assert f'value="{p1.pk}"' not in user_client.get(add_url).content.decode()
+    assert user_client.post(add_url, {}).status_code == 200  # nothing picked: shown again
+
+    # Add from the photo page too.
+    user_client.post(reverse("gallery:photo_add_to_album", kwargs={"photo_id": p2.pk}), {"album": album.pk})
+    detail = user_client.get(reverse("gallery:album_detail", kwargs={"album_id": album.pk})).content.decode()
+    assert "One" in detail
+    assert "Two" in detail
+
+    user_client.post(reverse("gallery:album_remove_photo", kwargs={"album_id": album.pk, "photo_id": p1.pk}))
+    assert list(album.photos.all()) == [p2]
+
+    user_client.post(reverse("gallery:album_detail", kwargs={"album_id": album.pk}), {"name": "Relatives"})
+    album.refresh_from_db()
+    assert album.name == "Relatives"
+    assert (
+        user_client.post(
+            reverse("gallery:album_detail", kwargs={"album_id": album.pk}), {"name": ""}
+        ).status_code
+        == 400
+    )
+
+    delete_url = reverse("gallery:album_delete", kwargs={"album_id": album.pk})
+    assert user_client.get(delete_url).status_code == 200
+    assert user_client.post(delete_url).status_code == 302
+    assert not Album.objects.exists()
+    assert Photo.objects.count() == 2
+
+
+def test_album_create_with_blank_name_is_a_400(user_client):
+    response = user_client.post(reverse("gallery:album_list"), {"name": "   "})
+    assert response.status_code == 400
+    assert not Album.objects.exists()
+
+
+def test_media_view_sends_private_cache_headers(user_client, photo):
+    response = user_client.get(
+        reverse("gallery:photo_media", kwargs={"photo_id": photo.pk, "kind": "original"})
+    )
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, max-age=3600"
+    assert response["Content-Type"] == "image/jpeg"
+    assert user_client.get(f"/media/photos/{photo.pk}/secret/").status_code == 404
+
+
+def test_anonymous_users_are_sent_to_login(client, photo):
+    for url in (
+        reverse("gallery:photo_list"),
+        reverse("gallery:photo_upload"),
+        reverse("gallery:photo_detail", kwargs={"photo_id": photo.pk}),
+        reverse("gallery:album_list"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("accounts:login"))
+    media = client.get(reverse("gallery:photo_media", kwargs={"photo_id": photo.pk, "kind": "thumbnail"}))
+    assert media.status_code in (401, 403)
+
+
+def test_admin_lists_photos_with_previews_and_deletes_files(
+    client, django_user_model, photo, other_photo, django_capture_on_commit_callbacks
+):
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-admin-1")
+    client.force_login(admin)
+    changelist = client.get(reverse("admin:gallery_photo_changelist"))
+    assert changelist.status_code == 200
+    html = changelist.content.decode()
+    assert "Beach" in html
+    assert "Secret" in html  # staff see every owner's photos here
+    preview = reverse("admin:gallery_photo_media", kwargs={"photo_id": photo.pk, "kind": "thumbnail"})
+    assert preview in html
+    assert client.get(preview).status_code == 200
+    assert (
+        client.get(reverse("admin:gallery_photo_changelist"), {"q": "Secret"})
+        .content.decode()
+        .count("Secret")
+        >= 1
+    )
+    assert client.get(reverse("admin:gallery_photo_change", args=[photo.pk])).status_code == 200
+    assert client.get(reverse("admin:gallery_album_changelist")).status_code == 200
+    names = photo.file_names
+    storage = photo.original.storage
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:gallery_photo_changelist"),
+            {"action": "delete_with_files", "_selected_action": [photo.pk]},
+        )
+    assert response.status_code == 302
+    assert not Photo.objects.filter(pk=photo.pk).exists()
+    assert not any(storage.exists(n) for n in names)
+    assert Photo.objects.filter(pk=other_photo.pk).exists()
+
+
+def test_admin_media_is_for_staff_only(user_client, photo):
+    url = reverse("admin:gallery_photo_media", kwargs={"photo_id": photo.pk, "kind": "thumbnail"})
+    response = user_client.get(url)
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]

@@ -1,0 +1,165 @@
+// Upload page: drop or pick many files; each goes up in its own request to POST /api/photos/
+// with its own progress bar, so a bad file fails alone with the API's message.
+(function () {
+  "use strict";
+  var form = document.getElementById("upload-form");
+  if (!form) { return; }
+  var input = document.getElementById("file-input");
+  var zone = document.getElementById("dropzone");
+  var list = document.getElementById("upload-list");
+  var done = document.getElementById("upload-done");
+  var apiUrl = form.getAttribute("data-api-url");
+  var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10) || 0;
+  var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  var queue = [];
+  var active = 0;
+  var PARALLEL = 3;
+  var finished = 0;
+  var succeeded = 0;
+
+  function humanSize(n) {
+    if (n < 1024) { return n + " bytes"; }
+    if (n < 1024 * 1024) { return (n / 1024).toFixed(1) + " KB"; }
+    return (n / (1024 * 1024)).toFixed(1) + " MB";
+  }
+
+  function errorMessage(xhr) {
+    var data = null;
+    try { data = JSON.parse(xhr.responseText); } catch (e) { data = null; }
+    if (data && typeof data === "object") {
+      if (typeof data.detail === "string") { return data.detail; }
+      for (var key in data) {
+        if (Object.prototype.hasOwnProperty.call(data, key)) {
+          var value = data[key];
+          if (Array.isArray(value) && value.length) { return String(value[0]); }
+          if (typeof value === "string") { return value; }
+        }
+      }
+    }
+    if (xhr.status === 413) { return "The file is too large."; }
+    if (xhr.status === 0) { return "The connection was lost. Try again."; }
+    return "Upload failed (HTTP " + xhr.status + ").";
+  }
+
+  function row(file) {
+    var li = document.createElement("li");
+    li.className = "upload-item";
+    var name = document.createElement("span");
+    name.className = "upload-name";
+    name.textContent = file.name;
+    var size = document.createElement("span");
+    size.className = "muted upload-size";
+    size.textContent = humanSize(file.size);
+    var bar = document.createElement("div");
+    bar.className = "progress";
+    bar.setAttribute("role", "progressbar");
+    bar.setAttribute("aria-valuemin", "0");
+    bar.setAttribute("aria-valuemax", "100");
+    var fill = document.createElement("span");
+    bar.appendChild(fill);
+    var status = document.createElement("span");
+    status.className = "upload-status muted";
+    status.textContent = "Waiting…";
+    li.appendChild(name);
+    li.appendChild(size);
+    li.appendChild(bar);
+    li.appendChild(status);
+    list.appendChild(li);
+    return { li: li, bar: bar, fill: fill, status: status };
+  }
+
+  function setProgress(item, percent) {
+    item.fill.style.width = percent + "%";
+    item.bar.setAttribute("aria-valuenow", String(percent));
+  }
+
+  function finish(item, ok, message, link) {
+    item.li.classList.add(ok ? "ok" : "error");
+    item.bar.classList.add(ok ? "ok" : "error");
+    setProgress(item, 100);
+    item.status.textContent = "";
+    item.status.className = "upload-status " + (ok ? "ok" : "error");
+    if (link) {
+      var a = document.createElement("a");
+      a.href = link;
+      a.textContent = message;
+      item.status.appendChild(a);
+    } else {
+      item.status.textContent = message;
+    }
+    finished += 1;
+    if (ok) { succeeded += 1; }
+    active -= 1;
+    if (finished === list.children.length && succeeded > 0) { done.hidden = false; }
+    next();
+  }
+
+  function send(job) {
+    var item = job.item;
+    var file = job.file;
+    active += 1;
+    if (maxBytes && file.size > maxBytes) {
+      finish(item, false, "The file is too large (" + humanSize(file.size) + "); the limit is " + humanSize(maxBytes) + ".");
+      return;
+    }
+    var data = new FormData();
+    data.append("image", file, file.name);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", apiUrl);
+    xhr.setRequestHeader("X-CSRFToken", csrf);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", function (event) {
+      if (event.lengthComputable) {
+        setProgress(item, Math.round((event.loaded / event.total) * 95));
+        item.status.textContent = "Uploading…";
+      }
+    });
+    xhr.upload.addEventListener("load", function () { item.status.textContent = "Processing…"; });
+    xhr.addEventListener("load", function () {
+      if (xhr.status === 201) {
+        var photo = JSON.parse(xhr.responseText);
+        finish(item, true, "Uploaded", "/photos/" + photo.id + "/");
+      } else {
+        finish(item, false, errorMessage(xhr));
+      }
+    });
+    xhr.addEventListener("error", function () { finish(item, false, errorMessage(xhr)); });
+    xhr.send(data);
+  }
+
+  function next() {
+    while (active < PARALLEL && queue.length) { send(queue.shift()); }
+  }
+
+  function add(files) {
+    for (var i = 0; i < files.length; i += 1) {
+      queue.push({ file: files[i], item: row(files[i]) });
+    }
+    done.hidden = true;
+    next();
+  }
+
+  form.addEventListener("submit", function (event) { event.preventDefault(); });
+  input.addEventListener("change", function () {
+    add(input.files);
+    input.value = "";
+  });
+  ["dragenter", "dragover"].forEach(function (name) {
+    zone.addEventListener(name, function (event) {
+      event.preventDefault();
+      zone.classList.add("over");
+    });
+  });
+  ["dragleave", "drop"].forEach(function (name) {
+    zone.addEventListener(name, function (event) {
+      event.preventDefault();
+      zone.classList.remove("over");
+    });
+  });
+  zone.addEventListener("drop", function (event) {
+    if (event.dataTransfer && event.dataTransfer.files.length) { add(event.dataTransfer.files); }
+  });
+  // Dropping outside the zone must not navigate away from the page.
+  window.addEventListener("dragover", function (event) { event.preventDefault(); });
+  window.addEventListener("drop", function (event) { event.preventDefault(); });
+})();
