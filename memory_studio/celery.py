@@ -1,11 +1,39 @@
 """Celery application. Without CELERY_BROKER_URL every task runs inline (eager)."""
 
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memory_studio.settings")
 
 app = Celery("memory_studio")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _preload_recognition() -> None:
+    from django.conf import settings
+
+    if settings.RECOGNITION_PRELOAD:
+        from recognition.runtime import preload
+
+        preload()
+
+
+@worker_process_init.connect
+def preload_recognition_in_child(**kwargs: Any) -> None:
+    """Prefork pool: load the face model in each child process (not before forking: torch's
+    thread pools do not survive fork)."""
+    _preload_recognition()
+
+
+@worker_ready.connect
+def preload_recognition_in_worker(sender: Any = None, **kwargs: Any) -> None:
+    """Solo/threads pools run tasks in the main process, which gets no worker_process_init."""
+    from celery.concurrency.prefork import TaskPool
+
+    pool = getattr(sender, "pool", None)
+    if pool is not None and not isinstance(pool, TaskPool):
+        _preload_recognition()

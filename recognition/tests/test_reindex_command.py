@@ -26,7 +26,7 @@ def _run(*args):
     return out.getvalue()
 
 
-def test_reindex_indexes_pending_photos_and_resumes(user, other_user, faces_dir, pipeline):
+def test_reindex_indexes_pending_photos_and_resumes(user, other_user, faces_dir, runtime_pipeline):
     mine = [_upload_without_indexing(user, p) for p in person_photos(faces_dir, "fr_obama")[:3]]
     theirs = _upload_without_indexing(other_user, person_photos(faces_dir, "fr_biden")[0])
     assert {p.index_status for p in mine} == {"pending"}
@@ -50,7 +50,7 @@ def test_reindex_indexes_pending_photos_and_resumes(user, other_user, faces_dir,
     assert Face.objects.filter(owner=user).count() == before
 
 
-def test_unreadable_photo_is_marked_failed_and_deleted_photos_are_skipped(user, faces_dir, pipeline):
+def test_unreadable_photo_is_marked_failed_and_deleted_photos_are_skipped(user, faces_dir, runtime_pipeline):
     good, broken, deleted = (
         _upload_without_indexing(user, p) for p in person_photos(faces_dir, "angelina_jolie")[:3]
     )
@@ -59,7 +59,7 @@ def test_unreadable_photo_is_marked_failed_and_deleted_photos_are_skipped(user, 
     deleted_id = deleted.pk
     Photo.objects.filter(pk=deleted_id).delete()
 
-    outcomes = photos_index(photo_ids=[good.pk, broken.pk, deleted_id], pipeline=pipeline)
+    outcomes = photos_index(photo_ids=[good.pk, broken.pk, deleted_id], runtime_pipeline=runtime_pipeline)
     by_id = {o.photo_id: o for o in outcomes}
     assert set(by_id) == {good.pk, broken.pk}
     assert by_id[good.pk].status == "indexed"

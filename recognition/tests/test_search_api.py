@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def library(user, faces_dir, upload_photo, pipeline):
+def library(user, faces_dir, upload_photo, runtime_pipeline):
     """Alice's library: 3 photos of Angelina Jolie and 3 of Barack Obama; query photos held apart."""
     jolie = person_photos(faces_dir, "angelina_jolie")
     obama = person_photos(faces_dir, "fr_obama")
@@ -28,10 +28,10 @@ def _ids(photos):
     return {p.pk for p in photos}
 
 
-def test_upload_indexes_faces_and_reports_status(api_client, library, pipeline):
+def test_upload_indexes_faces_and_reports_status(api_client, library, runtime_pipeline):
     photo = library["photos"]["obama"][0]
     assert photo.index_status == "indexed"
-    assert photo.index_model == pipeline.embedder.key
+    assert photo.index_model == runtime_pipeline.embedder.key
     body = api_client.get(f"/api/photos/{photo.pk}/").json()
     assert body["index_status"] == "indexed"
     faces = api_client.get(f"/api/photos/{photo.pk}/faces/").json()
@@ -129,7 +129,7 @@ def test_other_users_cannot_reach_faces_or_results(api_client, other_api_client,
     assert response.json()["results"] == []
 
 
-def test_faces_of_another_model_are_never_compared(api_client, library, pipeline):
+def test_faces_of_another_model_are_never_compared(api_client, library, runtime_pipeline):
     face = Face.objects.filter(photo=library["photos"]["jolie"][0]).first()
     Face.objects.filter(pk=face.pk).update(model_key="some-older-model")
     response = api_client.post("/api/search/", {"face_id": face.pk}, format="json")

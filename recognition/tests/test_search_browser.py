@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-def test_search_page_finds_the_person(live_server, user, password, faces_dir, upload_photo, pipeline, tmp_path):
+def test_search_page_finds_the_person(live_server, user, password, faces_dir, upload_photo, runtime_pipeline, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     obama = person_photos(faces_dir, "fr_obama")

@@ -1,0 +1,70 @@
+"""Image loading: EXIF orientation and any Pillow mode to 8-bit RGB."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageOps
+
+# Modes holding more than 8 bits per sample; Pillow's convert("RGB") clips them instead of scaling.
+_WIDE_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
+
+
+class ImageDecodeError(ValueError):
+    """The input is not an image Pillow can decode."""
+
+
+def load_rgb(source: bytes | BinaryIO | Image.Image) -> Image.Image:
+    """Decode `source`, apply its EXIF orientation and return an upright 8-bit RGB image.
+
+    Handles grayscale, palette (with transparency), alpha (composited on white), CMYK,
+    16-bit and float images. Raises ImageDecodeError for undecodable input.
+    """
+    if isinstance(source, Image.Image):
+        image = source
+    else:
+        stream = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+        try:
+            image = Image.open(stream)
+            image.load()
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+            raise ImageDecodeError(f"Not a readable image: {exc}") from exc
+    # A corrupt EXIF block must not make the pixels unusable.
+    with contextlib.suppress(OSError, ValueError, SyntaxError):
+        image = ImageOps.exif_transpose(image)
+    return _to_rgb(image)
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    mode = image.mode
+    if mode == "RGB":
+        return image
+    if mode in _WIDE_MODES:
+        return _wide_to_rgb(image)
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        mode = image.mode
+        if mode == "RGB":
+            return image
+    if mode in {"RGBA", "LA", "PA", "RGBa", "La"}:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _wide_to_rgb(image: Image.Image) -> Image.Image:
+    """Scale a 16-bit / 32-bit / float single-channel image to 8 bits by its value range."""
+    data = np.asarray(image, dtype=np.float64)
+    if image.mode == "F":
+        lo, hi = float(np.nanmin(data)), float(np.nanmax(data))
+        scaled = (data - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(data)
+    else:
+        # 16-bit data (also stored as mode "I" by PNG) uses 0..65535; wider ranges by maximum.
+        top = 65535.0 if float(data.max(initial=0)) <= 65535 else float(data.max())
+        scaled = np.clip(data, 0, None) / top * 255.0
+    gray = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    return Image.fromarray(gray).convert("RGB")

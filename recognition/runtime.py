@@ -1,0 +1,125 @@
+"""The process-wide face pipeline, built from settings and loaded once, on purpose.
+
+Web server processes load it at start (memory_studio/wsgi.py) and Celery workers when
+their process starts (memory_studio/celery.py), both when RECOGNITION_PRELOAD is on;
+anything else (management commands, tests, shells) loads it on first use. Importing
+this module loads nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from recognition.ml.detection import FaceDetector
+from recognition.ml.pipeline import FacePipeline
+from recognition.ml.registry import get_embedder
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_pipeline: FacePipeline | None = None
+
+
+class RecognitionUnavailableError(RuntimeError):
+    """The configured face model cannot be built or loaded; the message says why."""
+
+
+@dataclass(frozen=True)
+class RecognitionConfig:
+    model: str
+    device: str
+    weights_dir: Path
+    detect_max_side: int
+    min_face_size: int
+    min_face_prob: float
+    tta_flip: bool
+    batch_size: int
+
+    @classmethod
+    def from_settings(cls) -> RecognitionConfig:
+        return cls(
+            model=settings.RECOGNITION_MODEL,
+            device=settings.RECOGNITION_DEVICE,
+            weights_dir=Path(settings.RECOGNITION_WEIGHTS_DIR),
+            detect_max_side=settings.RECOGNITION_DETECT_MAX_SIDE,
+            min_face_size=settings.RECOGNITION_MIN_FACE_SIZE,
+            min_face_prob=settings.RECOGNITION_MIN_FACE_PROB,
+            tta_flip=settings.RECOGNITION_TTA_FLIP,
+            batch_size=settings.RECOGNITION_BATCH_SIZE,
+        )
+
+
+def build_pipeline(config: RecognitionConfig | None = None, *, model: str | None = None) -> FacePipeline:
+    """A new, unloaded pipeline from settings (or `config`); `model` overrides the embedder."""
+    config = config or RecognitionConfig.from_settings()
+    try:
+        detector = FaceDetector(
+            device=config.device,
+            max_side=config.detect_max_side,
+            min_face_size=config.min_face_size,
+            min_prob=config.min_face_prob,
+        )
+        embedder = get_embedder(
+            model or config.model,
+            device=config.device,
+            weights_dir=config.weights_dir,
+            tta_flip=config.tta_flip,
+        )
+    except (ValueError, OSError) as exc:
+        raise RecognitionUnavailableError(f"Face recognition is not available: {exc}") from exc
+    embedder.batch_size = config.batch_size
+    return FacePipeline(detector, embedder, batch_size=config.batch_size)
+
+
+def get_pipeline() -> FacePipeline:
+    """The loaded process-wide pipeline; built and loaded on first call (thread-safe)."""
+    global _pipeline
+    pipeline = _pipeline
+    if pipeline is not None:
+        return pipeline
+    with _lock:
+        if _pipeline is None:
+            began = time.perf_counter()
+            candidate = build_pipeline()
+            try:
+                candidate.load()
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise RecognitionUnavailableError(
+                    f"Face model {settings.RECOGNITION_MODEL!r} could not be loaded: {exc}"
+                ) from exc
+            logger.info(
+                "Face pipeline %s loaded on %s in %.1f s",
+                candidate.model_key,
+                candidate.embedder.device,
+                time.perf_counter() - began,
+            )
+            _pipeline = candidate
+        return _pipeline
+
+
+def current_pipeline() -> FacePipeline | None:
+    """The pipeline if this process has loaded it, without loading anything."""
+    return _pipeline
+
+
+def preload() -> FacePipeline | None:
+    """Load the pipeline now (process start). A failure is logged, not raised: the gallery
+    keeps working and face features report the error when used."""
+    try:
+        return get_pipeline()
+    except RecognitionUnavailableError:
+        logger.exception("Face recognition preload failed")
+        return None
+
+
+def reset_pipeline() -> None:
+    """Forget the loaded pipeline (tests, or after changing settings)."""
+    global _pipeline
+    with _lock:
+        _pipeline = None

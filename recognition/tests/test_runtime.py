@@ -1,0 +1,121 @@
+"""The process-wide pipeline: built from settings, loaded once, on purpose, thread-safely."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from recognition import runtime
+from recognition.checks import check_recognition_model
+from recognition.ml.embedders import FacenetVggface2Embedder
+
+pytestmark = pytest.mark.nodb
+
+
+@pytest.fixture(autouse=True)
+def fresh_runtime() -> Iterator[None]:
+    runtime.reset_pipeline()
+    yield
+    runtime.reset_pipeline()
+
+
+def test_nothing_is_loaded_by_commands_or_checks() -> None:
+    call_command("check")
+    assert runtime.current_pipeline() is None
+
+
+@override_settings(RECOGNITION_DETECT_MAX_SIDE=640, RECOGNITION_MIN_FACE_SIZE=30, RECOGNITION_BATCH_SIZE=3)
+def test_pipeline_is_built_from_settings_once_across_threads() -> None:
+    results: list[object] = []
+    threads = [threading.Thread(target=lambda: results.append(runtime.get_pipeline())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    pipeline = runtime.current_pipeline()
+    assert pipeline is not None
+    assert pipeline.loaded
+    assert all(result is pipeline for result in results)
+    assert len(results) == 4
+    assert pipeline.model_key == "dlib-resnet"
+    assert (pipeline.detector.max_side, pipeline.detector.min_face_size, pipeline.batch_size) == (640, 30, 3)
+    assert runtime.get_pipeline() is pipeline
+
+
+@override_settings(RECOGNITION_MODEL="no-such-model")
+def test_unusable_model_raises_a_clear_error(caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(runtime.RecognitionUnavailableError, match="no-such-model"):
+        runtime.get_pipeline()
+    with caplog.at_level(logging.ERROR, logger="recognition.runtime"):
+        assert runtime.preload() is None
+    assert "preload failed" in caplog.text
+
+
+def test_wsgi_preloads_when_enabled() -> None:
+    import memory_studio.wsgi
+
+    with override_settings(RECOGNITION_PRELOAD=False):
+        importlib.reload(memory_studio.wsgi)
+    assert runtime.current_pipeline() is None
+    with override_settings(RECOGNITION_PRELOAD=True):
+        importlib.reload(memory_studio.wsgi)
+    pipeline = runtime.current_pipeline()
+    assert pipeline is not None
+    assert pipeline.loaded
+
+
+def test_celery_worker_process_preloads() -> None:
+    from celery.signals import worker_process_init
+
+    import memory_studio.celery  # noqa: F401  (connects the signal handlers)
+
+    with override_settings(RECOGNITION_PRELOAD=False):
+        worker_process_init.send(sender=None)
+    assert runtime.current_pipeline() is None
+    with override_settings(RECOGNITION_PRELOAD=True):
+        worker_process_init.send(sender=None)
+    pipeline = runtime.current_pipeline()
+    assert pipeline is not None
+    assert pipeline.loaded
+
+
+def _ids() -> list[str]:
+    return [message.id or "" for message in check_recognition_model(app_configs=None, databases=None)]
+
+
+def test_check_passes_for_the_default_model() -> None:
+    assert _ids() == []
+
+
+def test_check_reports_unknown_model_and_device() -> None:
+    with override_settings(RECOGNITION_MODEL="nope", RECOGNITION_DEVICE="tpu"):
+        messages = check_recognition_model(app_configs=None, databases=None)
+    assert sorted(m.id or "" for m in messages) == ["recognition.E001", "recognition.E002"]
+    assert "dlib-resnet" in messages[-1].msg or "dlib-resnet" in messages[0].msg
+
+
+def test_check_reports_missing_weights_without_loading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    with override_settings(RECOGNITION_MODEL="facenet-vggface2", RECOGNITION_WEIGHTS_DIR=tmp_path):
+        messages = check_recognition_model(app_configs=None, databases=None)
+        assert [m.id for m in messages] == ["recognition.E003"]
+        assert FacenetVggface2Embedder.weights_file in messages[0].msg
+        assert "download_weights facenet-vggface2" in (messages[0].hint or "")
+        # The check only looks for the file: an (unloadable) empty one satisfies it.
+        (tmp_path / FacenetVggface2Embedder.weights_file).write_bytes(b"")
+        assert _ids() == []
+    assert runtime.current_pipeline() is None
+
+
+def test_check_reports_a_missing_checkpoint(tmp_path: Path) -> None:
+    with override_settings(RECOGNITION_MODEL=str(tmp_path / "finetuned.pt")):
+        assert _ids() == ["recognition.E004"]
