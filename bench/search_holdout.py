@@ -24,7 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     default_dir = os.environ.get("MEMORY_STUDIO_FACES_DIR", str(ROOT.parent / "shared" / "faces"))
     parser.add_argument("faces_dir", nargs="?", default=default_dir)
     parser.add_argument("--threshold", type=float, default=None)
@@ -64,7 +66,10 @@ def main() -> None:
     print(f"mean recall              {report.mean_recall:.3f}")
     wrong = [q.first_wrong_rank for q in report.queries if q.first_wrong_rank is not None]
     print(f"queries with a wrong hit {len(wrong)}; first wrong ranks: {sorted(wrong)}")
-    print(f"upload+index             {report.upload_seconds:.1f} s ({report.library_photos / report.upload_seconds:.2f} photos/s)")
+    print(
+        f"upload+index             {report.upload_seconds:.1f} s "
+        f"({report.library_photos / report.upload_seconds:.2f} photos/s)"
+    )
     print(f"search (service) median  {report.median_search_ms:.1f} ms per query (detect+embed+rank)")
 
     client = Client()

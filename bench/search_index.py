@@ -19,20 +19,24 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from recognition.ml.knn import FaceMatrix, l2_normalise  # noqa: E402
+from recognition.ml.knn import FaceMatrix, l2_normalise
 
 
 def build(n: int, dim: int, rng: np.random.Generator) -> tuple[FaceMatrix, np.ndarray]:
     vectors = l2_normalise(rng.standard_normal((n, dim), dtype=np.float32))
     centre = l2_normalise(rng.standard_normal(dim, dtype=np.float32))
     planted = rng.choice(n, size=min(40, n), replace=False)
-    vectors[planted] = l2_normalise(centre + (0.6 / np.sqrt(dim)) * rng.standard_normal((len(planted), dim), dtype=np.float32))
+    vectors[planted] = l2_normalise(
+        centre + (0.6 / np.sqrt(dim)) * rng.standard_normal((len(planted), dim), dtype=np.float32)
+    )
     photo_ids = np.arange(n) // 2  # two faces per photo on average
     return FaceMatrix(np.arange(1, n + 1), photo_ids, vectors, dim), centre
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--dim", type=int, default=128)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=50)

@@ -12,10 +12,14 @@ from memory_studio.settings import DATABASES, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A worker process started by a test shares the test's media folder and database file.
-MEDIA_ROOT = Path(os.environ.get("MEMORY_STUDIO_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="memory-studio-test-media-"))
+MEDIA_ROOT = Path(
+    os.environ.get("MEMORY_STUDIO_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="memory-studio-test-media-")
+)
 if STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
     STORAGES["default"]["OPTIONS"]["location"] = str(MEDIA_ROOT)
 ALLOWED_HOSTS = ["*"]
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so that a Celery worker process can open the test database too.
-    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.mkdtemp(prefix="memory-studio-test-db-")) / "test.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.mkdtemp(prefix="memory-studio-test-db-")) / "test.sqlite3")
+    }

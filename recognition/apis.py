@@ -9,12 +9,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gallery.images import InvalidImage, StorageUnavailable, read_upload
+from gallery.images import InvalidImage, open_upload_upright
 from gallery.serializers import PhotoOutputSerializer
+from gallery.storage import StorageUnavailable
 from recognition.ml.types import DetectedFace
 from recognition.models import Face
 from recognition.runtime import RecognitionUnavailableError, get_pipeline
-from recognition.search import NoFaceInQuery, SearchError, SearchResult, search_by_face, search_by_image
+from recognition.search import NoFaceInQueryError, SearchError, SearchResult, search_by_face, search_by_image
 from recognition.selectors import face_get_for_user, photo_faces_for_user
 
 
@@ -50,24 +51,32 @@ class PhotoFacesApi(APIView):
                 "width": photo.width,
                 "height": photo.height,
                 "index_status": photo.index_status,
-                "results": FaceOutputSerializer(faces, many=True).data,
+                "results": [FaceOutputSerializer(face).data for face in faces],
             }
         )
 
 
 class SearchApi(APIView):
-    """Search your photos by face: upload a photo of someone (`image`) or name one of your faces (`face_id`)."""
+    """Search your photos by face: upload a photo of someone (`image`) or name one of your faces
+    (`face_id`)."""
 
     parser_classes = (MultiPartParser, FormParser, JSONParser)
 
     class InputSerializer(serializers.Serializer[Any]):
         image = serializers.FileField(required=False, help_text="A photo showing the person to find.")
-        face_id = serializers.IntegerField(required=False, min_value=1, help_text="One of your indexed faces.")
+        face_id = serializers.IntegerField(
+            required=False, min_value=1, help_text="One of your indexed faces."
+        )
         face_index = serializers.IntegerField(
-            required=False, min_value=0, help_text="Which face of the query photo to use (default: the largest)."
+            required=False,
+            min_value=0,
+            help_text="Which face of the query photo to use (default: the largest).",
         )
         threshold = serializers.FloatField(
-            required=False, min_value=-1.0, max_value=1.0, help_text="Minimum cosine similarity (default: model's)."
+            required=False,
+            min_value=-1.0,
+            max_value=1.0,
+            help_text="Minimum cosine similarity (default: model's).",
         )
         limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
 
@@ -103,7 +112,9 @@ class SearchApi(APIView):
             200: OutputSerializer,
             400: OpenApiResponse(description="Bad input, e.g. not an image."),
             404: OpenApiResponse(description="No such face."),
-            422: OpenApiResponse(description="No face found in the query photo, or the face cannot be searched."),
+            422: OpenApiResponse(
+                description="No face found in the query photo, or the face cannot be searched."
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -115,10 +126,14 @@ class SearchApi(APIView):
             if "face_id" in data:
                 face = face_get_for_user(user=request.user, face_id=data["face_id"])
                 result = search_by_face(
-                    user=request.user, face=face, pipeline=pipeline, threshold=data.get("threshold"), limit=data["limit"]
+                    user=request.user,
+                    face=face,
+                    pipeline=pipeline,
+                    threshold=data.get("threshold"),
+                    limit=data["limit"],
                 )
             else:
-                image = read_upload(data["image"])
+                image = open_upload_upright(data["image"])
                 result = search_by_image(
                     user=request.user,
                     image=image,
@@ -131,8 +146,10 @@ class SearchApi(APIView):
             return Response({"image": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         except (StorageUnavailable, RecognitionUnavailableError) as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        except NoFaceInQuery as exc:
-            return Response({"detail": str(exc), "query_faces": []}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        except NoFaceInQueryError as exc:
+            return Response(
+                {"detail": str(exc), "query_faces": []}, status=status.HTTP_422_UNPROCESSABLE_ENTITY
+            )
         except SearchError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
         return Response(self._output(request, result))
@@ -143,7 +160,12 @@ class SearchApi(APIView):
             "model": result.model_key,
             "threshold": result.threshold,
             "query_faces": [
-                {"index": i, "box": _box(f.box), "score": round(float(f.score), 4), "used": i == result.used_face}
+                {
+                    "index": i,
+                    "box": _box(f.box),
+                    "score": round(float(f.score), 4),
+                    "used": i == result.used_face,
+                }
                 for i, f in enumerate(result.query_faces)
             ],
             "count": len(result.hits),

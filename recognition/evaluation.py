@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from gallery.services import photo_create
 from recognition.ml.images import load_rgb
 from recognition.ml.pipeline import FacePipeline
-from recognition.search import NoFaceInQuery, default_threshold, search_by_image
+from recognition.search import NoFaceInQueryError, default_threshold, search_by_image
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".heic", ".heif"}
 
@@ -93,7 +93,9 @@ def run_holdout(
     identities = upload_library(owner=owner, library=library)
     upload_seconds = time.perf_counter() - started
     min_similarity = default_threshold(pipeline) if threshold is None else threshold
-    report = HoldoutReport(threshold=min_similarity, library_photos=len(identities), upload_seconds=upload_seconds)
+    report = HoldoutReport(
+        threshold=min_similarity, library_photos=len(identities), upload_seconds=upload_seconds
+    )
     for identity, path in queries:
         truth = {pid for pid, who in identities.items() if who == identity}
         image = load_rgb(path.read_bytes())
@@ -103,7 +105,7 @@ def run_holdout(
                 user=owner, image=image, pipeline=pipeline, threshold=min_similarity, limit=1000
             )
             hits = result.hits
-        except NoFaceInQuery:
+        except NoFaceInQueryError:
             hits = []
         seconds = time.perf_counter() - t0
         returned = [hit.photo.pk for hit in hits]

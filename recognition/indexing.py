@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.db import InterfaceError, OperationalError
 from PIL import Image
 
-from gallery.images import InvalidImage, StorageUnavailable, open_upright
+from gallery.images import InvalidImage, open_upright
 from gallery.models import Photo
-from recognition.ml.pipeline import FacePipeline
+from gallery.storage import STORAGE_ERRORS, StorageUnavailable
 from recognition.services import IndexOutcome, photo_faces_replace, photo_mark_index_failed
+
+if TYPE_CHECKING:  # the pipeline (torch) is imported only where it runs
+    from recognition.ml.pipeline import FacePipeline
+    from recognition.ml.types import FaceEmbedding
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +28,12 @@ def _open(photo: Photo) -> Image.Image | str:
     """The upright RGB image, or a message saying why it cannot be read."""
     try:
         return open_upright(photo)
-    except InvalidImage as exc:
-        return f"The stored image cannot be read: {exc}"
     except FileNotFoundError:
         return "The original file is missing from storage."
+    except STORAGE_ERRORS as exc:
+        raise StorageUnavailable("Photo storage is unavailable; indexing will be retried.") from exc
+    except InvalidImage as exc:
+        return f"The stored image cannot be read: {exc}"
 
 
 def photos_index(*, photo_ids: Sequence[int], pipeline: FacePipeline) -> list[IndexOutcome]:
@@ -52,19 +59,21 @@ def photos_index(*, photo_ids: Sequence[int], pipeline: FacePipeline) -> list[In
             ready.append((photo_id, opened))
     if not ready:
         return outcomes
+    # Each photo's faces, or the message saying why the model failed on it.
+    results: list[list[FaceEmbedding] | str]
     try:
-        results = pipeline.predict([image for _, image in ready])
+        results = list(pipeline.predict([image for _, image in ready]))
     except TRANSIENT_ERRORS:
         raise
-    except Exception:  # noqa: BLE001 - isolate the photo that breaks the model, one by one
+    except Exception:
         logger.warning("Batch of %d photos failed; retrying one by one", len(ready), exc_info=True)
         results = []
         for photo_id, image in ready:
             try:
                 results.append(pipeline.predict([image])[0])
-            except Exception as exc:  # noqa: BLE001 - recorded on the photo, never blocks the others
+            except Exception as exc:
                 logger.exception("Face detection failed for photo %s", photo_id)
-                results.append(f"Face detection failed: {exc}")  # type: ignore[arg-type]
+                results.append(f"Face detection failed: {exc}")
     for (photo_id, _), faces in zip(ready, results, strict=True):
         if isinstance(faces, str):
             outcome = photo_mark_index_failed(photo_id=photo_id, model_key=model_key, error=faces)

@@ -20,15 +20,15 @@ class SearchError(Exception):
     """A query that cannot be answered; the message is shown to the user."""
 
 
-class NoFaceInQuery(SearchError):
+class NoFaceInQueryError(SearchError):
     pass
 
 
-class FaceIndexOutOfRange(SearchError):
+class FaceIndexOutOfRangeError(SearchError):
     pass
 
 
-class FaceOfAnotherModel(SearchError):
+class FaceOfAnotherModelError(SearchError):
     pass
 
 
@@ -61,11 +61,13 @@ def search_by_image(
     """Detect the query's faces, take the largest (or `face_index`), rank the user's photos."""
     faces = pipeline.predict([image])[0]
     if not faces:
-        raise NoFaceInQuery("No face was found in this photo. Try a photo where the face is larger and in focus.")
+        raise NoFaceInQueryError(
+            "No face was found in this photo. Try a photo where the face is larger and in focus."
+        )
     if face_index is None:
         face_index = max(range(len(faces)), key=lambda i: _area(faces[i].face))
     elif not 0 <= face_index < len(faces):
-        raise FaceIndexOutOfRange(
+        raise FaceIndexOutOfRangeError(
             f"face_index {face_index} is out of range: this photo has {len(faces)} face(s), numbered from 0."
         )
     chosen = faces[face_index]
@@ -85,8 +87,9 @@ def search_by_face(
 ) -> SearchResult:
     """Rank the user's photos by similarity to one of their indexed faces."""
     if face.model_key != pipeline.embedder.key:
-        raise FaceOfAnotherModel(
-            f"This face was indexed with model {face.model_key!r}, but search uses {pipeline.embedder.key!r}. "
+        raise FaceOfAnotherModelError(
+            f"This face was indexed with model {face.model_key!r}, "
+            f"but search uses {pipeline.embedder.key!r}. "
             "Re-index the library (manage.py reindex_faces) and try again."
         )
     return _rank(

@@ -47,10 +47,14 @@ def face_search(
     matches = matrix.search(np.asarray(vector, dtype=np.float32), min_similarity=min_similarity, limit=limit)
     faces = {
         f.pk: f
-        for f in Face.objects.filter(owner_id=user.pk, pk__in=[m.face_id for m in matches]).select_related("photo")
+        for f in Face.objects.filter(owner_id=user.pk, pk__in=[m.face_id for m in matches]).select_related(
+            "photo"
+        )
     }
     return [
-        SearchHit(photo=faces[m.face_id].photo, face=faces[m.face_id], similarity=m.similarity, distance=m.distance)
+        SearchHit(
+            photo=faces[m.face_id].photo, face=faces[m.face_id], similarity=m.similarity, distance=m.distance
+        )
         for m in matches
         if m.face_id in faces  # a face deleted since the snapshot is dropped
     ]

@@ -68,7 +68,9 @@ def _face_row(*, photo: Photo, model_key: str, face: FaceEmbedding) -> Face:
 
 
 @transaction.atomic
-def photo_faces_replace(*, photo_id: int, model_key: str, faces: Sequence[FaceEmbedding]) -> IndexOutcome | None:
+def photo_faces_replace(
+    *, photo_id: int, model_key: str, faces: Sequence[FaceEmbedding]
+) -> IndexOutcome | None:
     """Replace a photo's faces for `model_key` in one transaction (idempotent re-indexing).
 
     Returns None when the photo was deleted meanwhile.
@@ -93,7 +95,10 @@ def photo_mark_index_failed(*, photo_id: int, model_key: str, error: str) -> Ind
     """Record why indexing failed; the photo's faces of other runs are left as they were."""
     message = (error or "Indexing failed.")[:MAX_ERROR_LENGTH]
     updated = Photo.objects.filter(pk=photo_id).update(
-        index_status=Photo.IndexStatus.FAILED, index_model=model_key, index_error=message, indexed_at=timezone.now()
+        index_status=Photo.IndexStatus.FAILED,
+        index_model=model_key,
+        index_error=message,
+        indexed_at=timezone.now(),
     )
     if not updated:
         return None

@@ -9,7 +9,6 @@ from celery import shared_task
 from django.db import transaction
 
 from recognition.indexing import TRANSIENT_ERRORS, photos_index
-from recognition.runtime import get_pipeline
 from recognition.services import photo_mark_index_failed
 
 logger = logging.getLogger(__name__)
@@ -26,12 +25,14 @@ logger = logging.getLogger(__name__)
 )
 def index_photo(self: Any, photo_id: int) -> str:
     """Detect and embed one photo's faces with the active model (idempotent)."""
+    from recognition.runtime import get_pipeline  # torch loads in workers, not in every importer
+
     try:
         pipeline = get_pipeline()
         outcomes = photos_index(photo_ids=[photo_id], pipeline=pipeline)
     except TRANSIENT_ERRORS:
         raise
-    except Exception as exc:  # noqa: BLE001 - the reason is stored on the photo for the user to see
+    except Exception as exc:
         logger.exception("Indexing photo %s failed", photo_id)
         from django.conf import settings
 
@@ -46,7 +47,7 @@ def enqueue_photo_indexing(photo_id: int) -> None:
     def send() -> None:
         try:
             index_photo.delay(photo_id)
-        except Exception:  # noqa: BLE001 - broker down: the photo stays pending for reindex_faces
+        except Exception:
             logger.exception("Could not queue indexing of photo %s; it stays pending", photo_id)
 
     transaction.on_commit(send)

@@ -34,13 +34,16 @@ class Match:
 def l2_normalise(vectors: npt.ArrayLike) -> FloatMatrix:
     array = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(array, axis=-1, keepdims=True)
-    return (array / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    normalised: FloatMatrix = (array / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    return normalised
 
 
 class FaceMatrix:
     __slots__ = ("dim", "face_ids", "photo_ids", "vectors")
 
-    def __init__(self, face_ids: npt.ArrayLike, photo_ids: npt.ArrayLike, vectors: npt.ArrayLike, dim: int) -> None:
+    def __init__(
+        self, face_ids: npt.ArrayLike, photo_ids: npt.ArrayLike, vectors: npt.ArrayLike, dim: int
+    ) -> None:
         self.dim = dim
         self.face_ids: IdArray = np.ascontiguousarray(face_ids, dtype=np.int64).reshape(-1)
         self.photo_ids: IdArray = np.ascontiguousarray(photo_ids, dtype=np.int64).reshape(-1)
@@ -60,7 +63,9 @@ class FaceMatrix:
     def max_face_id(self) -> int:
         return int(self.face_ids.max()) if len(self.face_ids) else 0
 
-    def extended(self, face_ids: npt.ArrayLike, photo_ids: npt.ArrayLike, vectors: npt.ArrayLike) -> FaceMatrix:
+    def extended(
+        self, face_ids: npt.ArrayLike, photo_ids: npt.ArrayLike, vectors: npt.ArrayLike
+    ) -> FaceMatrix:
         """A new snapshot with extra rows appended (this one is left untouched)."""
         extra = FaceMatrix(face_ids, photo_ids, vectors, self.dim)
         if not len(extra):
@@ -103,6 +108,10 @@ class FaceMatrix:
         if limit is not None:
             best = best[:limit]
         return [
-            Match(face_id=int(self.face_ids[r]), photo_id=int(self.photo_ids[r]), similarity=float(similarities[r]))
+            Match(
+                face_id=int(self.face_ids[r]),
+                photo_id=int(self.photo_ids[r]),
+                similarity=float(similarities[r]),
+            )
             for r in best
         ]

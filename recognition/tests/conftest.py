@@ -74,7 +74,9 @@ def upload_photo(django_capture_on_commit_callbacks: Any) -> Any:
 
     def upload(owner: Any, path: Path, *, title: str = "") -> Any:
         with django_capture_on_commit_callbacks(execute=True):
-            photo = photo_create(owner=owner, upload=SimpleUploadedFile(path.name, path.read_bytes()), title=title)
+            photo = photo_create(
+                owner=owner, upload=SimpleUploadedFile(path.name, path.read_bytes()), title=title
+            )
         photo.refresh_from_db()
         return photo
 

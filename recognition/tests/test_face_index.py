@@ -22,7 +22,9 @@ MODEL = "test-model"
 
 
 def _photo(owner, name="p.jpg"):
-    return photo_create(owner=owner, upload=SimpleUploadedFile(name, make_image_bytes(size=(80, 60))))
+    shade = (sum(name.encode()) * 37) % 200
+    data = make_image_bytes(size=(80, 60), color=(shade, 40, 200 - shade))
+    return photo_create(owner=owner, upload=SimpleUploadedFile(name, data))
 
 
 def _faces(*vectors):
@@ -30,7 +32,9 @@ def _faces(*vectors):
     for i, v in enumerate(vectors):
         box = (10.0 * i, 5.0, 10.0 * i + 20.0, 30.0)
         marks = ((1.0, 1.0), (2.0, 1.0), (1.5, 2.0), (1.0, 3.0), (2.0, 3.0))
-        out.append(FaceEmbedding(face=DetectedFace(box=box, score=0.99, landmarks=marks), vector=l2_normalise(v)))
+        out.append(
+            FaceEmbedding(face=DetectedFace(box=box, score=0.99, landmarks=marks), vector=l2_normalise(v))
+        )
     return out
 
 
@@ -65,7 +69,9 @@ def test_replace_stores_faces_and_is_idempotent(user):
 
 def test_no_faces_and_failed_statuses(user):
     photo = _photo(user)
-    assert photo_faces_replace(photo_id=photo.pk, model_key=MODEL, faces=[]).status == "no_faces"
+    outcome = photo_faces_replace(photo_id=photo.pk, model_key=MODEL, faces=[])
+    assert outcome is not None
+    assert outcome.status == "no_faces"
     failed = photo_mark_index_failed(photo_id=photo.pk, model_key=MODEL, error="boom " * 200)
     assert failed is not None
     photo.refresh_from_db()
@@ -78,18 +84,22 @@ def test_snapshot_refreshes_incrementally_then_fully_after_deletions(user):
     a, b, c = _photo(user, "a.jpg"), _photo(user, "b.jpg"), _photo(user, "c.jpg")
     photo_faces_replace(photo_id=a.pk, model_key=MODEL, faces=_faces([1, 0, 0]))
     first = index.face_matrix(owner_id=user.pk, model_key=MODEL)
-    assert first is not None and len(first) == 1
+    assert first is not None
+    assert len(first) == 1
     assert index.face_matrix(owner_id=user.pk, model_key=MODEL) is first  # unchanged: same snapshot
 
     photo_faces_replace(photo_id=b.pk, model_key=MODEL, faces=_faces([0.9, 0.1, 0]))
     second = index.face_matrix(owner_id=user.pk, model_key=MODEL)
-    assert second is not first and len(second) == 2
+    assert second is not None
+    assert second is not first
+    assert len(second) == 2
     assert len(first) == 1  # old snapshot untouched for readers still using it
     np.testing.assert_array_equal(second.face_ids[:1], first.face_ids)
 
     photo_faces_replace(photo_id=a.pk, model_key=MODEL, faces=_faces([0, 0, 1]))  # replacement = deletion
     photo_faces_replace(photo_id=c.pk, model_key=MODEL, faces=_faces([1, 0, 0]))
     third = index.face_matrix(owner_id=user.pk, model_key=MODEL)
+    assert third is not None
     assert sorted(third.photo_ids.tolist()) == sorted([a.pk, b.pk, c.pk])
     hits = face_search(user=user, vector=[1, 0, 0], model_key=MODEL, min_similarity=0.8, limit=10)
     assert [h.photo.pk for h in hits] == [c.pk, b.pk]
@@ -115,4 +125,7 @@ def test_search_never_crosses_owners_or_models(user, other_user):
     assert [h.photo.pk for h in hits] == [mine.pk]
     other_hits = face_search(user=other_user, vector=[1, 0, 0], model_key=MODEL, min_similarity=0.5, limit=10)
     assert [h.photo.pk for h in other_hits] == [theirs.pk]
-    assert face_search(user=other_user, vector=[1, 0, 0, 0], model_key="other-model", min_similarity=0, limit=5) == []
+    assert (
+        face_search(user=other_user, vector=[1, 0, 0, 0], model_key="other-model", min_similarity=0, limit=5)
+        == []
+    )

@@ -7,7 +7,9 @@ pytestmark = pytest.mark.nodb
 
 
 def _matrix():
-    vectors = l2_normalise([[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0], [0.8, 0.0, 0.6], [0.95, 0.05, 0.0]])
+    vectors = l2_normalise(
+        np.array([[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0], [0.8, 0.0, 0.6], [0.95, 0.05, 0.0]])
+    )
     # photo 10 has two faces (rows 0 and 1), photo 11 one, photo 12 one, photo 13 one
     return FaceMatrix([1, 2, 3, 4, 5], [10, 10, 11, 12, 13], vectors, dim=3)
 

@@ -59,7 +59,7 @@ def test_unreadable_photo_is_marked_failed_and_deleted_photos_are_skipped(user, 
     deleted_id = deleted.pk
     Photo.objects.filter(pk=deleted_id).delete()
 
-    outcomes = photos_index(photo_ids=[good.pk, broken.pk, deleted_id], runtime_pipeline=runtime_pipeline)
+    outcomes = photos_index(photo_ids=[good.pk, broken.pk, deleted_id], pipeline=runtime_pipeline)
     by_id = {o.photo_id: o for o in outcomes}
     assert set(by_id) == {good.pk, broken.pk}
     assert by_id[good.pk].status == "indexed"

@@ -12,16 +12,48 @@ from recognition.tests.conftest import person_photos
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def library(user, faces_dir, upload_photo, runtime_pipeline):
-    """Alice's library: 3 photos of Angelina Jolie and 3 of Barack Obama; query photos held apart."""
+@pytest.fixture(scope="module")
+def library(django_db_setup, django_db_blocker, faces_dir):
+    """A committed library shared by this module's tests (each test's own changes roll back):
+    3 photos of Angelina Jolie and 3 of Barack Obama, indexed on upload; query photos held apart."""
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gallery.services import photo_create, photo_delete
+
     jolie = person_photos(faces_dir, "angelina_jolie")
     obama = person_photos(faces_dir, "fr_obama")
-    photos = {
-        "jolie": [upload_photo(user, p) for p in jolie[1:4]],
-        "obama": [upload_photo(user, p) for p in obama[1:4]],
-    }
-    return {"photos": photos, "query_jolie": jolie[0], "query_obama": obama[0]}
+    with django_db_blocker.unblock():
+        owner = get_user_model().objects.create_user(username="library-owner", password="x-password-123")
+
+        def upload(path):
+            # Outside a transaction the on-commit indexing runs at once, inline (no broker).
+            photo = photo_create(owner=owner, upload=SimpleUploadedFile(path.name, path.read_bytes()))
+            photo.refresh_from_db()
+            return photo
+
+        photos = {"jolie": [upload(p) for p in jolie[1:4]], "obama": [upload(p) for p in obama[1:4]]}
+    yield {"owner": owner, "photos": photos, "query_jolie": jolie[0], "query_obama": obama[0]}
+    with django_db_blocker.unblock():
+        for group in photos.values():
+            for photo in group:
+                photo_delete(photo=photo)
+        owner.delete()
+
+
+@pytest.fixture
+def api_client(library):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(library["owner"])
+    return client
+
+
+@pytest.fixture
+def user_client(client, library):
+    client.force_login(library["owner"])
+    return client
 
 
 def _ids(photos):
@@ -64,7 +96,7 @@ def test_search_by_image_returns_that_persons_photos_ranked_with_boxes(api_clien
 
 def test_search_by_face_id_and_threshold_and_limit(api_client, library):
     photo = library["photos"]["jolie"][0]
-    face = Face.objects.filter(photo=photo).order_by("-score").first()
+    face = Face.objects.filter(photo=photo).order_by("-score")[0]
     response = api_client.post("/api/search/", {"face_id": face.pk}, format="json")
     assert response.status_code == 200, response.content
     ids = [r["photo"]["id"] for r in response.json()["results"]]
@@ -120,7 +152,7 @@ def test_face_index_out_of_range_is_422(api_client, library):
 
 def test_other_users_cannot_reach_faces_or_results(api_client, other_api_client, library):
     photo = library["photos"]["jolie"][0]
-    face = Face.objects.filter(photo=photo).first()
+    face = Face.objects.filter(photo=photo)[0]
     assert other_api_client.post("/api/search/", {"face_id": face.pk}, format="json").status_code == 404
     assert other_api_client.get(f"/api/photos/{photo.pk}/faces/").status_code == 404
     with library["query_jolie"].open("rb") as fh:
@@ -130,7 +162,7 @@ def test_other_users_cannot_reach_faces_or_results(api_client, other_api_client,
 
 
 def test_faces_of_another_model_are_never_compared(api_client, library, runtime_pipeline):
-    face = Face.objects.filter(photo=library["photos"]["jolie"][0]).first()
+    face = Face.objects.filter(photo=library["photos"]["jolie"][0])[0]
     Face.objects.filter(pk=face.pk).update(model_key="some-older-model")
     response = api_client.post("/api/search/", {"face_id": face.pk}, format="json")
     assert response.status_code == 422
@@ -145,7 +177,7 @@ def test_search_page_and_face_crop(user_client, other_client, library):
     page = user_client.get(reverse("recognition:search"))
     assert page.status_code == 200
     assert b"search.js" in page.content
-    face = Face.objects.filter(photo=library["photos"]["obama"][0]).first()
+    face = Face.objects.filter(photo=library["photos"]["obama"][0])[0]
     crop = user_client.get(reverse("recognition:face_crop", args=[face.pk]))
     assert crop.status_code == 200
     assert crop["Content-Type"] == "image/jpeg"

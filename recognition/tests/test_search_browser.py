@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-def test_search_page_finds_the_person(live_server, user, password, faces_dir, upload_photo, runtime_pipeline, tmp_path):
+def test_search_page_finds_the_person(
+    live_server, user, password, faces_dir, upload_photo, runtime_pipeline, tmp_path
+):
     from playwright.sync_api import expect, sync_playwright
 
     obama = person_photos(faces_dir, "fr_obama")
@@ -35,7 +37,7 @@ def test_search_page_finds_the_person(live_server, user, password, faces_dir, up
             page.set_input_files("#search-file", str(obama[0]))
             tiles = page.locator("#search-results .result-tile")
             expect(tiles).to_have_count(len(expected), timeout=60_000)
-            found = {int(t.get_attribute("data-photo-id")) for t in tiles.all()}
+            found = {int(t.get_attribute("data-photo-id") or 0) for t in tiles.all()}
             assert found == expected
             assert not found & others
             expect(page.locator("#search-results .result-face")).to_have_count(len(expected))

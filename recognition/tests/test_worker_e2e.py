@@ -45,9 +45,27 @@ def worker(tmp_path):
     }
     log = (tmp_path / "worker.log").open("w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "memory_studio", "worker", "--pool", "solo", "--queues", queue,
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "memory_studio",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     old = {k: celery_app.conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue")}
     celery_app.conf.update(broker_url=BROKER_URL, task_always_eager=False, task_default_queue=queue)
@@ -55,7 +73,7 @@ def worker(tmp_path):
         yield process, log
     finally:
         celery_app.conf.update(old)
-        celery_app.pool.force_close_all()
+        celery_app.close()  # drop the broker connections made for this test
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=20)
@@ -83,6 +101,7 @@ def test_uploads_are_indexed_by_a_worker_process(worker, api_client, user, faces
             response = api_client.post("/api/photos/", {"image": fh}, format="multipart")
         assert response.status_code == 201, response.content
         ids.append(response.json()["id"])
+
     def done():
         assert process.poll() is None, _read(log)
         return Photo.objects.filter(pk__in=ids, index_status="indexed").count() == 2
@@ -98,4 +117,4 @@ def test_uploads_are_indexed_by_a_worker_process(worker, api_client, user, faces
 def _read(log) -> str:
     log.flush()
     log.seek(0)
-    return log.read()[-5000:]
+    return str(log.read())[-5000:]

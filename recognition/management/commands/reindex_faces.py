@@ -22,7 +22,9 @@ class Command(BaseCommand):
             "--missing-only", action="store_true", help="Skip photos already indexed with this model."
         )
         parser.add_argument("--batch-size", type=int, default=settings.RECOGNITION_BATCH_SIZE)
-        parser.add_argument("--dry-run", action="store_true", help="Only count the photos that would be indexed.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Only count the photos that would be indexed."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         batch_size: int = options["batch_size"]
@@ -39,13 +41,17 @@ class Command(BaseCommand):
         except (RecognitionUnavailableError, OSError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         model_key = pipeline.embedder.key
-        photo_ids = photos_to_index(model_key=model_key, owner_id=owner_id, missing_only=options["missing_only"])
+        photo_ids = photos_to_index(
+            model_key=model_key, owner_id=owner_id, missing_only=options["missing_only"]
+        )
         self.stdout.write(f"Model {model_key}: {len(photo_ids)} photo(s) to index.")
         if options["dry_run"] or not photo_ids:
             return
         counts = {"photos": 0, "faces": 0, "no_faces": 0, "failed": 0}
         started = time.perf_counter()
-        with tqdm(total=len(photo_ids), unit="photo", disable=options["verbosity"] == 0, file=self.stderr) as bar:
+        with tqdm(
+            total=len(photo_ids), unit="photo", disable=options["verbosity"] == 0, file=self.stderr
+        ) as bar:
             for start in range(0, len(photo_ids), batch_size):
                 batch = photo_ids[start : start + batch_size]
                 for outcome in photos_index(photo_ids=batch, pipeline=pipeline):
@@ -61,7 +67,8 @@ class Command(BaseCommand):
         skipped = len(photo_ids) - counts["photos"]
         self.stdout.write(
             self.style.SUCCESS(
-                f"Indexed {counts['photos']} photo(s): {counts['faces']} face(s), {counts['no_faces']} without faces, "
+                f"Indexed {counts['photos']} photo(s): {counts['faces']} face(s), "
+                f"{counts['no_faces']} without faces, "
                 f"{counts['failed']} failed, {skipped} deleted meanwhile; {elapsed:.1f} s, "
                 f"{counts['photos'] / elapsed if elapsed else 0:.2f} photos/s."
             )
