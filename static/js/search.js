@@ -118,8 +118,13 @@
       progress.hidden = true;
       const data = xhr.response;
       if (xhr.status !== 200) { showError(data, xhr.status); return; }
-      if (!userMovedSlider) slider.value = data.threshold.toFixed(2);
-      sliderValue.textContent = Number(slider.value).toFixed(2);
+      if (!userMovedSlider) {
+        // Centre the slider's range on the model's own threshold (scales differ between models).
+        slider.min = Math.max(-1, data.threshold - 0.15).toFixed(2);
+        slider.max = Math.min(0.995, data.threshold + 0.06).toFixed(3);
+        slider.value = data.threshold.toFixed(2);
+      }
+      sliderValue.textContent = Number(slider.value).toFixed(3);
       slider.disabled = false;
       if (query.file) drawQueryFaces(data.query_faces);
       renderResults(data);
@@ -149,7 +154,7 @@
   drop.addEventListener("drop", (e) => useFile(e.dataTransfer.files[0]));
   slider.addEventListener("input", () => {
     userMovedSlider = true;
-    sliderValue.textContent = Number(slider.value).toFixed(2);
+    sliderValue.textContent = Number(slider.value).toFixed(3);
     clearTimeout(timer);
     timer = setTimeout(run, 250);
   });
