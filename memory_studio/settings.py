@@ -185,8 +185,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Background jobs: inline (eager) without a broker, Celery workers on Redis with one.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL", "")
+# Eager mode still builds a (never used) producer: point it at the in-process transport, not AMQP.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -88,10 +88,32 @@ def run_holdout(
     threshold: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> HoldoutReport:
+    """Upload the library (indexed on commit) then search with every held-apart photo."""
     library, queries = split_holdout(root)
     started = time.perf_counter()
     identities = upload_library(owner=owner, library=library)
-    upload_seconds = time.perf_counter() - started
+    return search_holdout(
+        owner=owner,
+        identities=identities,
+        queries=queries,
+        pipeline=pipeline,
+        threshold=threshold,
+        upload_seconds=time.perf_counter() - started,
+        progress=progress,
+    )
+
+
+def search_holdout(
+    *,
+    owner: Any,
+    identities: dict[int, str],
+    queries: list[tuple[str, Path]],
+    pipeline: FacePipeline,
+    threshold: float | None = None,
+    upload_seconds: float = 0.0,
+    progress: Callable[[str], None] | None = None,
+) -> HoldoutReport:
+    """Search the owner's indexed library with each query; measure against the true photos."""
     min_similarity = default_threshold(pipeline) if threshold is None else threshold
     report = HoldoutReport(
         threshold=min_similarity, library_photos=len(identities), upload_seconds=upload_seconds
@@ -101,10 +123,9 @@ def run_holdout(
         image = load_rgb(path.read_bytes())
         t0 = time.perf_counter()
         try:
-            result = search_by_image(
+            hits = search_by_image(
                 user=owner, image=image, pipeline=pipeline, threshold=min_similarity, limit=1000
-            )
-            hits = result.hits
+            ).hits
         except NoFaceInQueryError:
             hits = []
         seconds = time.perf_counter() - t0
@@ -129,5 +150,5 @@ def run_holdout(
                 f"({correct}/{len(truth)} found, {len(returned)} returned)"
             )
     if not report.queries:
-        raise ValueError(f"No identity in {root} has 3 or more photos to hold one apart.")
+        raise ValueError("No identity has 3 or more photos to hold one apart.")
     return report
