@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from recognition.ml.detection import FaceDetector
 from recognition.ml.pipeline import FacePipeline
@@ -116,6 +117,26 @@ def preload() -> FacePipeline | None:
     except RecognitionUnavailableError:
         logger.exception("Face recognition preload failed")
         return None
+
+
+def search_threshold() -> float:
+    """Same-person cosine-similarity threshold: RECOGNITION_SEARCH_THRESHOLD, else the model's."""
+    raw = settings.RECOGNITION_SEARCH_THRESHOLD
+    if raw is not None:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ImproperlyConfigured(f"RECOGNITION_SEARCH_THRESHOLD={raw!r} is not a number.") from None
+        if not -1.0 <= value <= 1.0:
+            raise ImproperlyConfigured(
+                f"RECOGNITION_SEARCH_THRESHOLD={value} is not a cosine similarity in [-1, 1]."
+            )
+        return value
+    pipeline = _pipeline
+    if pipeline is not None:
+        return pipeline.embedder.threshold
+    # Reading the threshold never needs the network: the embedder is built but not loaded.
+    return build_pipeline().embedder.threshold
 
 
 def reset_pipeline() -> None:

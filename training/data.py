@@ -1,0 +1,240 @@
+"""Folder-per-person face datasets: detect and align each image's largest face once, cache the chips.
+
+`<root>/<person>/<image>`: every non-hidden file one level down is an image of that person.
+Aligned chips are cached on disk keyed by the file's content, the alignment template and
+the detector settings, so later epochs and later runs never detect again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from recognition.ml.alignment import AlignmentTemplate, align_face
+from recognition.ml.detection import FaceDetector
+from recognition.ml.images import ImageDecodeError, load_rgb
+
+Chips = npt.NDArray[np.uint8]
+# Bump when the cached chip contents would change for the same inputs.
+CACHE_VERSION = 1
+
+
+class DatasetError(ValueError):
+    """The dataset cannot be used for training; the message says why and which files."""
+
+
+@dataclass(frozen=True)
+class ImageItem:
+    path: Path
+    label: str
+
+
+@dataclass
+class FaceDataset:
+    """Aligned chips of the largest face per image, with integer labels into `names`."""
+
+    chips: Chips  # (N, h, w, 3) uint8
+    labels: npt.NDArray[np.int64]  # (N,)
+    names: list[str]  # identity name per label index
+    paths: list[str]  # relative path per chip
+    fingerprint: str  # sha256 over the files' relative paths and contents, and the template
+    images: int  # image files read
+    without_face: list[str] = field(default_factory=list)
+    cached: int = 0  # chips (or "no face" results) that came from the cache
+
+    @property
+    def identities(self) -> int:
+        return len(self.names)
+
+
+def list_images(root: Path) -> list[ImageItem]:
+    """Every non-hidden file in the person folders of `root`, sorted; raises DatasetError."""
+    if not root.is_dir():
+        raise DatasetError(f"Dataset folder {root} does not exist or is not a folder.")
+    people = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    items = [
+        ImageItem(path=path, label=person.name)
+        for person in people
+        for path in sorted(person.iterdir())
+        if path.is_file() and not path.name.startswith(".")
+    ]
+    if not items:
+        raise DatasetError(
+            f"Dataset folder {root} is empty: expected one folder per person with their photos "
+            "(<dataset>/<person>/<photo>.jpg)."
+        )
+    identities = {item.label for item in items}
+    if len(identities) < 2:
+        raise DatasetError(
+            f"Dataset {root} has {len(identities)} identity with photos ({', '.join(sorted(identities))}); "
+            "ArcFace training needs at least 2 people (one folder each)."
+        )
+    return items
+
+
+def template_key(template: AlignmentTemplate) -> str:
+    return json.dumps({"size": list(template.size), "points": [list(p) for p in template.points]})
+
+
+class ChipCache:
+    """`<dir>/<key[:2]>/<key>.npy` holds a chip; `<key>.none` records that no face was found."""
+
+    def __init__(self, directory: Path, *, template: AlignmentTemplate, detector_key: str) -> None:
+        self.directory = directory
+        self.salt = f"v{CACHE_VERSION}|{template_key(template)}|{detector_key}"
+
+    def key(self, content_sha: str) -> str:
+        return hashlib.sha256(f"{self.salt}|{content_sha}".encode()).hexdigest()
+
+    def _path(self, key: str, suffix: str) -> Path:
+        return self.directory / key[:2] / f"{key}{suffix}"
+
+    def get(self, key: str) -> Chips | bool | None:
+        """The cached chip, None for a cached "no face", False when not cached (or unreadable)."""
+        if self._path(key, ".none").is_file():
+            return None
+        path = self._path(key, ".npy")
+        if not path.is_file():
+            return False
+        try:
+            chip = np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            return False  # a damaged cache entry is recomputed
+        return np.asarray(chip, dtype=np.uint8)
+
+    def put(self, key: str, chip: Chips | None) -> None:
+        target = self._path(key, ".none" if chip is None else ".npy")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so an interrupted run never leaves a truncated entry.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                if chip is not None:
+                    np.save(handle, chip, allow_pickle=False)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def detector_key(detector: FaceDetector) -> str:
+    return f"mtcnn|{detector.max_side}|{detector.min_face_size}|{detector.min_prob}|{detector.pad_retry}"
+
+
+def prepare_dataset(
+    root: Path,
+    *,
+    template: AlignmentTemplate,
+    detector: FaceDetector,
+    cache_dir: Path,
+    batch_size: int = 8,
+    progress: Callable[[int], object] | None = None,
+) -> FaceDataset:
+    """Detect, align and cache the largest face of every image under `root`.
+
+    Images without a face are reported in `without_face` and skipped. Unreadable files, or
+    fewer than 2 identities with a face, raise DatasetError.
+    """
+    items = list_images(root)
+    cache = ChipCache(cache_dir, template=template, detector_key=detector_key(detector))
+    fingerprint = hashlib.sha256(template_key(template).encode())
+    chips: list[Chips | None] = [None] * len(items)
+    unreadable: list[str] = []
+    todo: list[tuple[int, str, Image.Image]] = []
+    cached = 0
+
+    def flush() -> None:
+        found = detector.predict([image for _, _, image in todo])
+        for (index, key, image), faces in zip(todo, found, strict=True):
+            chip = align_face(image, faces[0].landmarks, template) if faces else None
+            cache.put(key, chip)
+            chips[index] = chip
+        if progress is not None:
+            progress(len(todo))
+        todo.clear()
+
+    for index, item in enumerate(items):
+        relative = str(item.path.relative_to(root))
+        try:
+            data = item.path.read_bytes()
+        except OSError as exc:
+            unreadable.append(f"{relative} ({exc.strerror or exc})")
+            continue
+        content_sha = hashlib.sha256(data).hexdigest()
+        fingerprint.update(f"{relative}\0{content_sha}\0".encode())
+        key = cache.key(content_sha)
+        hit = cache.get(key)
+        if hit is None or isinstance(hit, np.ndarray):
+            chips[index] = hit
+            cached += 1
+            if progress is not None:
+                progress(1)
+            continue
+        try:
+            image = load_rgb(data)
+        except ImageDecodeError:
+            unreadable.append(f"{relative} (not a readable image)")
+            continue
+        todo.append((index, key, image))
+        if len(todo) >= batch_size:
+            flush()
+    if todo:
+        flush()
+    if unreadable:
+        raise DatasetError(
+            f"{len(unreadable)} unreadable file(s) in {root}; remove or fix them: " + "; ".join(unreadable)
+        )
+    kept = [i for i, chip in enumerate(chips) if chip is not None]
+    without_face = [str(items[i].path.relative_to(root)) for i, chip in enumerate(chips) if chip is None]
+    names = sorted({items[i].label for i in kept})
+    if len(names) < 2:
+        raise DatasetError(
+            f"Faces were found for {len(names)} identity in {root} ({len(without_face)} image(s) without a "
+            "face); training needs faces of at least 2 people."
+        )
+    index_of = {name: i for i, name in enumerate(names)}
+    height, width = template.size[1], template.size[0]
+    stacked = (
+        np.stack([chip for chip in chips if chip is not None])
+        if kept
+        else np.zeros((0, height, width, 3), np.uint8)
+    )
+    return FaceDataset(
+        chips=np.ascontiguousarray(stacked, dtype=np.uint8),
+        labels=np.array([index_of[items[i].label] for i in kept], dtype=np.int64),
+        names=names,
+        paths=[str(items[i].path.relative_to(root)) for i in kept],
+        fingerprint=fingerprint.hexdigest(),
+        images=len(items),
+        without_face=without_face,
+        cached=cached,
+    )
+
+
+def split_by_identity(
+    labels: Sequence[int] | npt.NDArray[np.int64], *, val_split: float, seed: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Identity-stratified image split: about `val_split` of each identity's images for validation.
+
+    Every identity keeps at least one training image; identities with one image are training-only.
+    """
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    train: list[int] = []
+    val: list[int] = []
+    for label in np.unique(labels):
+        indices = np.flatnonzero(labels == label)
+        rng.shuffle(indices)
+        n_val = min(len(indices) - 1, int(np.floor(len(indices) * val_split + 0.5)))
+        val += indices[:n_val].tolist()
+        train += indices[n_val:].tolist()
+    return np.array(sorted(train), dtype=np.int64), np.array(sorted(val), dtype=np.int64)
