@@ -256,3 +256,8 @@ def open_upright(photo: Photo) -> Image.Image:
     with photo.original.storage.open(name, "rb") as handle:
         data = handle.read()
     return to_rgb(upright(decode(data)))
+
+
+def open_upload_upright(upload: File[bytes] | IO[bytes]) -> Image.Image:
+    """An uploaded image, validated like a photo upload, EXIF-rotated, as 8-bit RGB (not stored)."""
+    return to_rgb(upright(decode(read_upload(upload))))

@@ -57,6 +57,19 @@ class Photo(models.Model):
     taken_at_from_exif = models.BooleanField(default=False)
     uploaded_at = models.DateTimeField(default=timezone.now)
 
+    class IndexStatus(models.TextChoices):
+        PENDING = "pending", "Waiting for face detection"
+        INDEXED = "indexed", "Faces indexed"
+        NO_FACES = "no_faces", "No faces found"
+        FAILED = "failed", "Face detection failed"
+
+    index_status = models.CharField(
+        max_length=16, choices=IndexStatus.choices, default=IndexStatus.PENDING, db_index=True
+    )
+    index_model = models.CharField(max_length=200, blank=True, help_text="Model key of the last indexing.")
+    index_error = models.CharField(max_length=500, blank=True)
+    indexed_at = models.DateTimeField(null=True, blank=True)
+
     objects = PhotoQuerySet.as_manager()
 
     class Meta:

@@ -42,6 +42,9 @@ class PhotoOutputSerializer(serializers.ModelSerializer[Photo]):
             "image_url",
             "display_url",
             "thumbnail_url",
+            "index_status",
+            "index_model",
+            "index_error",
         )
         read_only_fields = fields
 

@@ -19,6 +19,8 @@ from gallery import images
 from gallery.images import DuplicatePhoto
 from gallery.models import Album, Photo
 from gallery.storage import STORAGE_ERRORS, StorageUnavailable, delete_files, photo_storage
+from recognition.services import faces_forget_photo
+from recognition.tasks import enqueue_photo_indexing
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -83,6 +85,7 @@ def photo_create(
     except BaseException:
         delete_files(saved, storage=storage)
         raise
+    enqueue_photo_indexing(photo.pk)
     return photo
 
 
@@ -106,6 +109,7 @@ def photo_delete(*, photo: Photo) -> None:
     """Delete the row now and its files from storage once the deletion is committed."""
     names = photo.file_names
     storage = photo_storage()
+    faces_forget_photo(photo=photo)
     photo.delete()
     transaction.on_commit(lambda: delete_files(names, storage=storage))
 

@@ -185,13 +185,15 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Background jobs: inline (eager) without a broker, Celery workers on Redis with one.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL", "")
+# Eager mode still builds a (never used) producer: point it at the in-process transport, not AMQP.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "memory_studio")
 
 # Face recognition
 RECOGNITION_MODEL = env_str("RECOGNITION_MODEL", "dlib-resnet")
@@ -203,7 +205,9 @@ RECOGNITION_MIN_FACE_SIZE = env_int("RECOGNITION_MIN_FACE_SIZE", 20, minimum=4)
 RECOGNITION_MIN_FACE_PROB = env_float("RECOGNITION_MIN_FACE_PROB", 0.9)
 RECOGNITION_TTA_FLIP = env_bool("RECOGNITION_TTA_FLIP", False)
 RECOGNITION_BATCH_SIZE = env_int("RECOGNITION_BATCH_SIZE", 16, minimum=1)
-RECOGNITION_SEARCH_THRESHOLD = env_optional("RECOGNITION_SEARCH_THRESHOLD")
+_search_threshold = env_optional("RECOGNITION_SEARCH_THRESHOLD")
+RECOGNITION_SEARCH_THRESHOLD = env_float("RECOGNITION_SEARCH_THRESHOLD", 0.0) if _search_threshold else None
+RECOGNITION_INDEX_CACHE_OWNERS = env_int("RECOGNITION_INDEX_CACHE_OWNERS", 64, minimum=1)
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
 LOGGING = {

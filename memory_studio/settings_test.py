@@ -8,10 +8,18 @@ os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
 os.environ.setdefault("RECOGNITION_PRELOAD", "0")
 
 from memory_studio.settings import *  # noqa: F403
-from memory_studio.settings import STORAGES
+from memory_studio.settings import DATABASES, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="memory-studio-test-media-"))
+# A worker process started by a test shares the test's media folder and database file.
+MEDIA_ROOT = Path(
+    os.environ.get("MEMORY_STUDIO_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="memory-studio-test-media-")
+)
 if STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
     STORAGES["default"]["OPTIONS"]["location"] = str(MEDIA_ROOT)
 ALLOWED_HOSTS = ["*"]
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory, so that a Celery worker process can open the test database too.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.mkdtemp(prefix="memory-studio-test-db-")) / "test.sqlite3")
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -54,3 +55,33 @@ def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=fmt, **params)
     return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def runtime_pipeline() -> FacePipeline:
+    """The process-wide pipeline built from settings: the one uploads are indexed with."""
+    from recognition.runtime import get_pipeline
+
+    return get_pipeline()
+
+
+@pytest.fixture
+def upload_photo(django_capture_on_commit_callbacks: Any) -> Any:
+    """Upload a file as `owner` through the gallery service and run its indexing (inline)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gallery.services import photo_create
+
+    def upload(owner: Any, path: Path, *, title: str = "") -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            photo = photo_create(
+                owner=owner, upload=SimpleUploadedFile(path.name, path.read_bytes()), title=title
+            )
+        photo.refresh_from_db()
+        return photo
+
+    return upload
+
+
+def person_photos(faces_dir: Path, person: str) -> list[Path]:
+    return sorted(p for p in (faces_dir / person).iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"})

@@ -1,0 +1,89 @@
+"""Search-by-face quality and latency, end to end, on real photos.
+
+    python bench/search_holdout.py [FACES_DIR] [--threshold T] [--database-url URL]
+
+Creates a throw-away SQLite database and media folder (or uses --database-url), uploads every photo
+of FACES_DIR (default: MEMORY_STUDIO_FACES_DIR or ../shared/faces) except one held-apart photo per
+identity with 3 or more photos, searches with each held-apart photo and prints precision, recall
+and the rank of the first wrong result per identity, then the means and timings, including the
+latency of POST /api/search/ through the full Django stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    default_dir = os.environ.get("MEMORY_STUDIO_FACES_DIR", str(ROOT.parent / "shared" / "faces"))
+    parser.add_argument("faces_dir", nargs="?", default=default_dir)
+    parser.add_argument("--threshold", type=float, default=None)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="memory-studio-bench-"))
+    os.environ["MEMORY_STUDIO_DATA_DIR"] = str(workdir)
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    os.environ.pop("CELERY_BROKER_URL", None)  # index inline
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memory_studio.settings")
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client
+
+    from accounts.services import user_create
+    from recognition.evaluation import run_holdout, split_holdout
+    from recognition.runtime import get_pipeline
+
+    call_command("migrate", verbosity=0)
+    user = user_create(username=f"bench{int(time.time())}", password="bench-password-123")
+    pipeline = get_pipeline()
+    print(f"model={pipeline.embedder.key} faces_dir={args.faces_dir}")
+    report = run_holdout(
+        owner=user, root=Path(args.faces_dir), pipeline=pipeline, threshold=args.threshold, progress=print
+    )
+    print()
+    print(f"library photos           {report.library_photos}")
+    print(f"queries (identities)     {len(report.queries)}")
+    print(f"threshold (cosine)       {report.threshold:.3f}")
+    print(f"mean precision           {report.mean_precision:.3f}")
+    print(f"mean recall              {report.mean_recall:.3f}")
+    wrong = [q.first_wrong_rank for q in report.queries if q.first_wrong_rank is not None]
+    print(f"queries with a wrong hit {len(wrong)}; first wrong ranks: {sorted(wrong)}")
+    print(
+        f"upload+index             {report.upload_seconds:.1f} s "
+        f"({report.library_photos / report.upload_seconds:.2f} photos/s)"
+    )
+    print(f"search (service) median  {report.median_search_ms:.1f} ms per query (detect+embed+rank)")
+
+    client = Client()
+    client.force_login(user)
+    _, queries = split_holdout(Path(args.faces_dir))
+    latencies = []
+    for _, path in queries:
+        with path.open("rb") as fh:
+            t0 = time.perf_counter()
+            response = client.post("/api/search/", {"image": fh})
+            latencies.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200, response.content
+    print(f"POST /api/search/ median {statistics.median(latencies):.1f} ms, max {max(latencies):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class FaceQuerySet(models.QuerySet["Face"]):
+    def for_owner(self, owner_id: int) -> FaceQuerySet:
+        return self.filter(owner_id=owner_id)
+
+    def for_model(self, model_key: str) -> FaceQuerySet:
+        return self.filter(model_key=model_key)
+
+
+class Face(models.Model):
+    """One detected face of a photo, with the embedding of one model.
+
+    Boxes and landmarks are in pixels of the upright (EXIF-rotated) original image. The embedding
+    is an L2-normalised float32 vector packed little-endian; `model_key` names the embedder and
+    weights that made it, so embeddings of different models are never compared.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="faces")
+    photo = models.ForeignKey("gallery.Photo", on_delete=models.CASCADE, related_name="faces")
+    model_key = models.CharField(max_length=200)
+    x1 = models.FloatField()
+    y1 = models.FloatField()
+    x2 = models.FloatField()
+    y2 = models.FloatField()
+    landmarks = models.JSONField(default=list, help_text="Five [x, y] points: eyes, nose, mouth corners.")
+    score = models.FloatField(help_text="Detection probability.")
+    dim = models.PositiveSmallIntegerField()
+    embedding = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = FaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("photo_id", "-score")
+        indexes = [
+            models.Index(fields=["owner", "model_key", "id"], name="face_owner_model_idx"),
+            models.Index(fields=["photo", "model_key"], name="face_photo_model_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Face {self.pk} of photo {self.photo_id} ({self.model_key})"
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return (self.x1, self.y1, self.x2, self.y2)
+
+    @property
+    def area(self) -> float:
+        return max(0.0, self.x2 - self.x1) * max(0.0, self.y2 - self.y1)
+
+    def vector(self) -> npt.NDArray[np.float32]:
+        return np.frombuffer(bytes(self.embedding), dtype="<f4").astype(np.float32).reshape(self.dim)
+
+
+class FaceIndexVersion(models.Model):
+    """A per-(owner, model) change counter that lets every process keep its in-memory index fresh.
+
+    `version` moves on every change of that owner's faces for that model, `deletions` only when
+    faces are removed or replaced. A process whose snapshot has the same `deletions` only needs the
+    rows added since (face ids only grow, and writers hold this row's lock while inserting).
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    model_key = models.CharField(max_length=200)
+    version = models.BigIntegerField(default=0)
+    deletions = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "model_key"], name="face_index_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}/{self.model_key}: v{self.version} d{self.deletions}"

@@ -1,0 +1,60 @@
+"""Reads of the face index, always scoped to one owner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.http import Http404
+
+from gallery.models import Photo
+from gallery.selectors import photo_get_for_user
+from recognition.index import face_matrix
+from recognition.models import Face
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    photo: Photo
+    face: Face
+    similarity: float
+    distance: float
+
+
+def face_get_for_user(*, user: Any, face_id: int) -> Face:
+    """The user's face with this id; 404 for a face of another user or none at all."""
+    face = Face.objects.select_related("photo").filter(owner_id=user.pk, pk=face_id).first()
+    if face is None:
+        raise Http404("No such face.")
+    return face
+
+
+def photo_faces_for_user(*, user: Any, photo_id: int, model_key: str) -> tuple[Photo, list[Face]]:
+    photo = photo_get_for_user(user=user, photo_id=photo_id)
+    faces = list(Face.objects.filter(photo=photo, owner_id=user.pk, model_key=model_key).order_by("x1", "y1"))
+    return photo, faces
+
+
+def face_search(
+    *, user: Any, vector: npt.ArrayLike, model_key: str, min_similarity: float, limit: int
+) -> list[SearchHit]:
+    """The user's photos showing the face `vector`, best first, one entry per photo."""
+    matrix = face_matrix(owner_id=user.pk, model_key=model_key)
+    if matrix is None:
+        return []
+    matches = matrix.search(np.asarray(vector, dtype=np.float32), min_similarity=min_similarity, limit=limit)
+    faces = {
+        f.pk: f
+        for f in Face.objects.filter(owner_id=user.pk, pk__in=[m.face_id for m in matches]).select_related(
+            "photo"
+        )
+    }
+    return [
+        SearchHit(
+            photo=faces[m.face_id].photo, face=faces[m.face_id], similarity=m.similarity, distance=m.distance
+        )
+        for m in matches
+        if m.face_id in faces  # a face deleted since the snapshot is dropped
+    ]

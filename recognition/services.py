@@ -1,0 +1,120 @@
+"""Writes of the face index: every change of a user's faces goes through here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from gallery.models import Photo
+from recognition.ml.types import FaceEmbedding
+from recognition.models import Face, FaceIndexVersion
+
+logger = logging.getLogger(__name__)
+
+MAX_ERROR_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class IndexOutcome:
+    photo_id: int
+    status: str
+    faces: int
+    error: str = ""
+
+
+def _lock_index_version(*, owner_id: int, model_key: str) -> FaceIndexVersion:
+    """Lock the owner's (owner, model) counter row for the rest of the transaction.
+
+    Writers of one owner's faces are serialised by this lock, so face ids become visible in
+    increasing order: readers may then refresh a snapshot with only the rows after its last id.
+    """
+    if not FaceIndexVersion.objects.filter(owner_id=owner_id, model_key=model_key).exists():
+        try:
+            with transaction.atomic():
+                FaceIndexVersion.objects.create(owner_id=owner_id, model_key=model_key)
+        except IntegrityError:
+            pass  # created by a concurrent writer
+    return FaceIndexVersion.objects.select_for_update().get(owner_id=owner_id, model_key=model_key)
+
+
+def _bump(version: FaceIndexVersion, *, deleted: bool) -> None:
+    FaceIndexVersion.objects.filter(pk=version.pk).update(
+        version=F("version") + 1, deletions=F("deletions") + (1 if deleted else 0)
+    )
+
+
+def _face_row(*, photo: Photo, model_key: str, face: FaceEmbedding) -> Face:
+    vector = np.asarray(face.vector, dtype="<f4").reshape(-1)
+    x1, y1, x2, y2 = (float(v) for v in face.face.box)
+    return Face(
+        owner_id=photo.owner_id,
+        photo=photo,
+        model_key=model_key,
+        x1=x1,
+        y1=y1,
+        x2=x2,
+        y2=y2,
+        landmarks=[[float(x), float(y)] for x, y in face.face.landmarks],
+        score=float(face.face.score),
+        dim=int(vector.shape[0]),
+        embedding=vector.tobytes(),
+    )
+
+
+@transaction.atomic
+def photo_faces_replace(
+    *, photo_id: int, model_key: str, faces: Sequence[FaceEmbedding]
+) -> IndexOutcome | None:
+    """Replace a photo's faces for `model_key` in one transaction (idempotent re-indexing).
+
+    Returns None when the photo was deleted meanwhile.
+    """
+    photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+    if photo is None:
+        return None
+    version = _lock_index_version(owner_id=photo.owner_id, model_key=model_key)
+    deleted, _ = Face.objects.filter(photo=photo, model_key=model_key).delete()
+    Face.objects.bulk_create([_face_row(photo=photo, model_key=model_key, face=f) for f in faces])
+    photo.index_status = Photo.IndexStatus.INDEXED if faces else Photo.IndexStatus.NO_FACES
+    photo.index_model = model_key
+    photo.index_error = ""
+    photo.indexed_at = timezone.now()
+    photo.save(update_fields=["index_status", "index_model", "index_error", "indexed_at"])
+    _bump(version, deleted=deleted > 0)
+    return IndexOutcome(photo_id=photo_id, status=photo.index_status, faces=len(faces))
+
+
+@transaction.atomic
+def photo_mark_index_failed(*, photo_id: int, model_key: str, error: str) -> IndexOutcome | None:
+    """Record why indexing failed; the photo's faces of other runs are left as they were."""
+    message = (error or "Indexing failed.")[:MAX_ERROR_LENGTH]
+    updated = Photo.objects.filter(pk=photo_id).update(
+        index_status=Photo.IndexStatus.FAILED,
+        index_model=model_key,
+        index_error=message,
+        indexed_at=timezone.now(),
+    )
+    if not updated:
+        return None
+    return IndexOutcome(photo_id=photo_id, status=Photo.IndexStatus.FAILED, faces=0, error=message)
+
+
+@transaction.atomic
+def photo_mark_index_pending(*, photo_id: int) -> None:
+    Photo.objects.filter(pk=photo_id).update(index_status=Photo.IndexStatus.PENDING, index_error="")
+
+
+@transaction.atomic
+def faces_forget_photo(*, photo: Photo) -> None:
+    """Before a photo is deleted: drop its faces and tell every process's index about it."""
+    model_keys = list(Face.objects.filter(photo=photo).values_list("model_key", flat=True).distinct())
+    for model_key in sorted(model_keys):
+        version = _lock_index_version(owner_id=photo.owner_id, model_key=model_key)
+        Face.objects.filter(photo=photo, model_key=model_key).delete()
+        _bump(version, deleted=True)

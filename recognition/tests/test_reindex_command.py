@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+
+from gallery.models import Photo
+from gallery.services import photo_create
+from recognition.indexing import photos_index
+from recognition.models import Face
+from recognition.tests.conftest import person_photos
+
+pytestmark = pytest.mark.django_db
+
+
+def _upload_without_indexing(owner, path):
+    # Outside django_capture_on_commit_callbacks the on-commit indexing never runs: photos stay pending.
+    return photo_create(owner=owner, upload=SimpleUploadedFile(path.name, path.read_bytes()))
+
+
+def _run(*args):
+    out, err = StringIO(), StringIO()
+    call_command("reindex_faces", *args, stdout=out, stderr=err)
+    return out.getvalue()
+
+
+def test_reindex_indexes_pending_photos_and_resumes(user, other_user, faces_dir, runtime_pipeline):
+    mine = [_upload_without_indexing(user, p) for p in person_photos(faces_dir, "fr_obama")[:3]]
+    theirs = _upload_without_indexing(other_user, person_photos(faces_dir, "fr_biden")[0])
+    assert {p.index_status for p in mine} == {"pending"}
+
+    assert "3 photo(s) to index" in _run("--user", "alice", "--dry-run")
+    assert Face.objects.count() == 0
+
+    output = _run("--user", "alice", "--batch-size", "2")
+    assert "Indexed 3 photo(s)" in output
+    assert "photos/s" in output
+    assert {p.index_status for p in Photo.objects.filter(owner=user)} == {"indexed"}
+    theirs.refresh_from_db()
+    assert theirs.index_status == "pending"
+
+    assert "0 photo(s) to index" in _run("--missing-only", "--user", "alice")
+    assert "1 photo(s) to index" in _run("--missing-only", "--dry-run")
+
+    # A full re-run replaces faces instead of duplicating them.
+    before = Face.objects.filter(owner=user).count()
+    _run("--user", str(user.pk))
+    assert Face.objects.filter(owner=user).count() == before
+
+
+def test_unreadable_photo_is_marked_failed_and_deleted_photos_are_skipped(user, faces_dir, runtime_pipeline):
+    good, broken, deleted = (
+        _upload_without_indexing(user, p) for p in person_photos(faces_dir, "angelina_jolie")[:3]
+    )
+    with broken.original.storage.open(broken.original.name, "wb") as fh:
+        fh.write(b"garbage, not a JPEG any more")
+    deleted_id = deleted.pk
+    Photo.objects.filter(pk=deleted_id).delete()
+
+    outcomes = photos_index(photo_ids=[good.pk, broken.pk, deleted_id], pipeline=runtime_pipeline)
+    by_id = {o.photo_id: o for o in outcomes}
+    assert set(by_id) == {good.pk, broken.pk}
+    assert by_id[good.pk].status == "indexed"
+    assert by_id[broken.pk].status == "failed"
+    broken.refresh_from_db()
+    assert broken.index_status == "failed"
+    assert broken.index_error
+
+
+def test_reindex_rejects_bad_arguments(user):
+    with pytest.raises(CommandError, match="No user"):
+        _run("--user", "nobody")
+    with pytest.raises(CommandError, match="batch-size"):
+        _run("--batch-size", "0")
+    with pytest.raises(CommandError):
+        _run("--model", "no-such-model")

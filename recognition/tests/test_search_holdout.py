@@ -1,0 +1,53 @@
+"""The search bar on real photos: held-apart query per identity, precision and recall >= 0.95."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from recognition.evaluation import search_holdout, split_holdout, upload_library
+from recognition.ml.images import load_rgb
+from recognition.search import search_by_image
+
+pytestmark = pytest.mark.django_db
+
+
+def test_holdout_search_precision_recall_and_isolation(
+    user, other_user, faces_dir, runtime_pipeline, django_capture_on_commit_callbacks
+):
+    library, queries = split_holdout(faces_dir)
+    assert len(queries) >= 20
+    started = time.perf_counter()
+    with django_capture_on_commit_callbacks(execute=True):  # indexing runs as each upload commits
+        identities = upload_library(owner=user, library=library)
+    report = search_holdout(
+        owner=user,
+        identities=identities,
+        queries=queries,
+        pipeline=runtime_pipeline,
+        upload_seconds=time.perf_counter() - started,
+    )
+    lines = [
+        f"{q.identity}: P={q.precision:.2f} R={q.recall:.2f} first wrong={q.first_wrong_rank}"
+        for q in report.queries
+    ]
+    print("\n".join(lines))
+    print(f"mean precision {report.mean_precision:.3f}, mean recall {report.mean_recall:.3f}")
+    print(f"upload+index {report.library_photos / report.upload_seconds:.2f} photos/s")
+    assert report.library_photos == len(library)
+    assert report.mean_recall >= 0.95, lines
+    assert report.mean_precision >= 0.95, lines
+
+    # A second user uploads the same photos of a few identities: each sees only their own.
+    shared = {identity for identity, _ in queries[:4]}
+    with django_capture_on_commit_callbacks(execute=True):
+        theirs = upload_library(owner=other_user, library=[(i, p) for i, p in library if i in shared])
+    for identity, path in queries[:4]:
+        image = load_rgb(path.read_bytes())
+        mine = search_by_image(user=user, image=image, pipeline=runtime_pipeline).hits
+        other = search_by_image(user=other_user, image=image, pipeline=runtime_pipeline).hits
+        assert {h.photo.owner_id for h in mine} == {user.pk}
+        assert {h.photo.owner_id for h in other} == {other_user.pk}
+        assert {h.photo.pk for h in other} <= set(theirs)
+        assert identity in {theirs[h.photo.pk] for h in other}

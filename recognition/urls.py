@@ -1,0 +1,10 @@
+from django.urls import path
+
+from recognition import views
+
+app_name = "recognition"
+
+urlpatterns = [
+    path("search/", views.search, name="search"),
+    path("faces/<int:face_id>/crop.jpg", views.face_crop, name="face_crop"),
+]
