@@ -14,12 +14,12 @@ class TokenObtainApi(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
-    class OutputSerializer(serializers.Serializer[Token]):
+    class TokenOutputSerializer(serializers.Serializer[Token]):
         token = serializers.CharField(source="key")
 
-    @extend_schema(request=AuthTokenSerializer, responses=OutputSerializer)
+    @extend_schema(request=AuthTokenSerializer, responses=TokenOutputSerializer)
     def post(self, request: Request) -> Response:
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response(self.OutputSerializer(token).data)
+        return Response(self.TokenOutputSerializer(token).data)

@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 from gallery.images import InvalidImage, open_upload_upright
 from gallery.serializers import PhotoOutputSerializer
 from gallery.storage import StorageUnavailable
-from recognition.ml.types import DetectedFace
 from recognition.models import Face
 from recognition.runtime import RecognitionUnavailableError, get_pipeline
 from recognition.search import NoFaceInQueryError, SearchError, SearchResult, search_by_face, search_by_image
@@ -35,10 +34,37 @@ class FaceOutputSerializer(serializers.Serializer[Face]):
         return _box(face.box)
 
 
+class SearchQueryFaceSerializer(serializers.Serializer[Any]):
+    index = serializers.IntegerField()
+    box = serializers.ListField(child=serializers.FloatField(), help_text="[x1, y1, x2, y2] in pixels")
+    score = serializers.FloatField()
+    used = serializers.BooleanField(help_text="The face the search used.")
+
+
+class SearchHitFaceSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    box = serializers.ListField(child=serializers.FloatField(), help_text="[x1, y1, x2, y2] in pixels")
+
+
+class SearchHitSerializer(serializers.Serializer[Any]):
+    photo = PhotoOutputSerializer()
+    similarity = serializers.FloatField(help_text="Cosine similarity of the best face, -1..1.")
+    distance = serializers.FloatField(help_text="Euclidean distance of the normalised embeddings.")
+    face = SearchHitFaceSerializer()
+
+
+class PhotoFacesOutputSerializer(serializers.Serializer[Any]):
+    photo_id = serializers.IntegerField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    index_status = serializers.CharField()
+    results = FaceOutputSerializer(many=True)
+
+
 class PhotoFacesApi(APIView):
     """The faces found in one of your photos (boxes in upright original-image pixels)."""
 
-    @extend_schema(responses=FaceOutputSerializer(many=True))
+    @extend_schema(responses=PhotoFacesOutputSerializer)
     def get(self, request: Request, photo_id: int) -> Response:
         try:
             pipeline_key = get_pipeline().embedder.key
@@ -62,7 +88,7 @@ class SearchApi(APIView):
 
     parser_classes = (MultiPartParser, FormParser, JSONParser)
 
-    class InputSerializer(serializers.Serializer[Any]):
+    class SearchInputSerializer(serializers.Serializer[Any]):
         image = serializers.FileField(required=False, help_text="A photo showing the person to find.")
         face_id = serializers.IntegerField(
             required=False, min_value=1, help_text="One of your indexed faces."
@@ -87,29 +113,17 @@ class SearchApi(APIView):
                 raise serializers.ValidationError("`face_index` only applies to an uploaded `image`.")
             return attrs
 
-    class QueryFaceSerializer(serializers.Serializer[DetectedFace]):
-        index = serializers.IntegerField()
-        box = serializers.ListField(child=serializers.FloatField())
-        score = serializers.FloatField()
-        used = serializers.BooleanField()
-
-    class HitSerializer(serializers.Serializer[Any]):
-        photo = PhotoOutputSerializer()
-        similarity = serializers.FloatField()
-        distance = serializers.FloatField()
-        face = serializers.DictField()
-
-    class OutputSerializer(serializers.Serializer[Any]):
+    class SearchOutputSerializer(serializers.Serializer[Any]):
         model = serializers.CharField()
         threshold = serializers.FloatField()
-        query_faces = serializers.ListField(child=serializers.DictField())
+        query_faces = SearchQueryFaceSerializer(many=True)
         count = serializers.IntegerField()
-        results = serializers.ListField(child=serializers.DictField())
+        results = SearchHitSerializer(many=True)
 
     @extend_schema(
-        request={"multipart/form-data": InputSerializer, "application/json": InputSerializer},
+        request={"multipart/form-data": SearchInputSerializer, "application/json": SearchInputSerializer},
         responses={
-            200: OutputSerializer,
+            200: SearchOutputSerializer,
             400: OpenApiResponse(description="Bad input, e.g. not an image."),
             404: OpenApiResponse(description="No such face."),
             422: OpenApiResponse(
@@ -118,7 +132,7 @@ class SearchApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.SearchInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:

@@ -134,9 +134,9 @@ def search_threshold() -> float:
         return value
     pipeline = _pipeline
     if pipeline is not None:
-        return pipeline.embedder.threshold
+        return pipeline.embedder.search_threshold
     # Reading the threshold never needs the network: the embedder is built but not loaded.
-    return build_pipeline().embedder.threshold
+    return build_pipeline().embedder.search_threshold
 
 
 def reset_pipeline() -> None:

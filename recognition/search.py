@@ -46,7 +46,7 @@ def default_threshold(pipeline: FacePipeline) -> float:
     configured = settings.RECOGNITION_SEARCH_THRESHOLD
     if configured is not None:
         return float(configured)
-    return float(pipeline.embedder.threshold)
+    return float(pipeline.embedder.search_threshold)
 
 
 def search_by_image(

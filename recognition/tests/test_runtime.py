@@ -123,7 +123,7 @@ def test_check_reports_a_missing_checkpoint(tmp_path: Path) -> None:
 
 
 def test_search_threshold_defaults_to_the_model_and_obeys_the_setting() -> None:
-    assert runtime.search_threshold() == pytest.approx(0.93)
+    assert runtime.search_threshold() == pytest.approx(0.925)
     assert runtime.current_pipeline() is None  # reading it loads nothing
     with override_settings(RECOGNITION_SEARCH_THRESHOLD="0.95"):
         assert runtime.search_threshold() == pytest.approx(0.95)

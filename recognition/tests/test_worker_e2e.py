@@ -31,6 +31,16 @@ def _database_url() -> str:
     return f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+def _drop_broker_connections() -> None:
+    # Earlier eager tasks built a producer pool on the in-memory transport; Celery caches it
+    # on the app, so it must go before the broker URL changes (and again afterwards).
+    pool = getattr(celery_app, "_pool", None)
+    if pool is not None:
+        pool.force_close_all()
+    setattr(celery_app, "_pool", None)  # noqa: B010 - private attributes the stubs don't declare
+    setattr(celery_app.amqp, "_producer_pool", None)  # noqa: B010
+
+
 @pytest.fixture
 def worker(tmp_path):
     queue = f"memory-studio-test-{uuid.uuid4().hex[:8]}"
@@ -68,12 +78,13 @@ def worker(tmp_path):
         stderr=subprocess.STDOUT,
     )
     old = {k: celery_app.conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue")}
+    _drop_broker_connections()
     celery_app.conf.update(broker_url=BROKER_URL, task_always_eager=False, task_default_queue=queue)
     try:
         yield process, log
     finally:
+        _drop_broker_connections()
         celery_app.conf.update(old)
-        celery_app.close()  # drop the broker connections made for this test
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=20)
