@@ -76,3 +76,49 @@ def test_reindex_rejects_bad_arguments(user):
         _run("--batch-size", "0")
     with pytest.raises(CommandError):
         _run("--model", "no-such-model")
+
+
+def test_switching_model_never_mixes_embeddings(
+    user, faces_dir, runtime_pipeline, api_client, tmp_path, settings
+):
+    obama = person_photos(faces_dir, "fr_obama")
+    library = [_upload_without_indexing(user, p) for p in obama[1:4]]
+    _upload_without_indexing(user, person_photos(faces_dir, "fr_biden")[0])
+    _run()
+    old_key = runtime_pipeline.embedder.key
+    assert set(Face.objects.values_list("model_key", flat=True)) == {old_key}
+
+    def search():
+        with obama[0].open("rb") as fh:
+            response = api_client.post("/api/search/", {"image": fh}, format="multipart")
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    import torch
+
+    from recognition import runtime
+    from recognition.ml.backbones import BACKBONES, build_backbone
+    from recognition.ml.checkpoint import checkpoint_metadata
+
+    checkpoint = tmp_path / "switched.pt"
+    data = checkpoint_metadata(BACKBONES["dlib-resnet"], embedding_size=128, threshold=0.925)
+    data["state_dict"] = build_backbone("dlib-resnet").state_dict()
+    torch.save(data, checkpoint)
+    settings.RECOGNITION_MODEL = str(checkpoint)
+    runtime.reset_pipeline()
+    try:
+        new_key = runtime.get_pipeline().embedder.key
+        assert new_key.startswith("ckpt:switched:")
+        # Before re-indexing nothing is found: old-model faces are never compared.
+        body = search()
+        assert body["model"] == new_key
+        assert body["results"] == []
+        assert "4 photo(s) to index" in _run("--missing-only", "--dry-run")
+        _run("--missing-only")
+        body = search()
+        assert {r["photo"]["id"] for r in body["results"]} == {p.pk for p in library}
+        returned_faces = Face.objects.filter(pk__in=[r["face"]["id"] for r in body["results"]])
+        assert set(returned_faces.values_list("model_key", flat=True)) == {new_key}
+        assert "0 photo(s) to index" in _run("--missing-only", "--dry-run")
+    finally:
+        runtime.reset_pipeline()
