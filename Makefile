@@ -56,6 +56,6 @@ test: install-dev
 	scripts/ensure-system-deps.sh
 	scripts/ensure-services.sh
 	$(MAKE) lint typecheck
-	DJANGO_SETTINGS_MODULE=memory_studio.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
+	MEMORY_STUDIO_DATA_DIR=$$(mktemp -d) DJANGO_SETTINGS_MODULE=memory_studio.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(MAKE) pytest-sqlite
 	$(MAKE) pytest-postgres
