@@ -72,7 +72,7 @@ def main() -> None:
     )
     print(f"search (service) median  {report.median_search_ms:.1f} ms per query (detect+embed+rank)")
 
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
     _, queries = split_holdout(Path(args.faces_dir))
     latencies = []
