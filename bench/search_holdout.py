@@ -48,8 +48,8 @@ def main() -> None:
     from django.test import Client
 
     from accounts.services import user_create
-    from recognition.evaluation import run_holdout, split_holdout
     from recognition.runtime import get_pipeline
+    from recognition.search_evaluation import run_holdout, split_holdout
 
     call_command("migrate", verbosity=0)
     user = user_create(username=f"bench{int(time.time())}", password="bench-password-123")

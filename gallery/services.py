@@ -86,6 +86,8 @@ def photo_create(
         delete_files(saved, storage=storage)
         raise
     enqueue_photo_indexing(photo.pk)
+    # Inline (no broker, no outer transaction) the indexing has already run: report its outcome.
+    photo.refresh_from_db(fields=["index_status", "index_model", "index_error", "indexed_at"])
     return photo
 
 
