@@ -129,3 +129,20 @@ def test_search_never_crosses_owners_or_models(user, other_user):
         face_search(user=other_user, vector=[1, 0, 0, 0], model_key="other-model", min_similarity=0, limit=5)
         == []
     )
+
+
+def test_indexing_status_is_shown_on_pages_and_api(user, user_client, api_client):
+    from django.urls import reverse
+
+    failed, pending = _photo(user, "failed.jpg"), _photo(user, "pending.jpg")
+    photo_mark_index_failed(
+        photo_id=failed.pk, model_key=MODEL, error="The original file is missing from storage."
+    )
+    grid = user_client.get(reverse("gallery:photo_list")).content.decode()
+    assert grid.count('class="index-badge failed"') == 1
+    assert grid.count('class="index-badge"') == 1  # the pending one
+    detail = user_client.get(reverse("gallery:photo_detail", args=[failed.pk])).content.decode()
+    assert "Face detection failed: The original file is missing from storage." in detail
+    body = api_client.get(f"/api/photos/{pending.pk}/").json()
+    assert body["index_status"] == "pending"
+    assert api_client.get(f"/api/photos/{failed.pk}/").json()["index_error"].startswith("The original file")
