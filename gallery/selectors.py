@@ -58,6 +58,8 @@ def album_photo_list(*, album: Album) -> QuerySet[Photo]:
 def photos_for_user_by_ids(*, user: AnyUser, photo_ids: list[int]) -> list[Photo]:
     """All the given photos, or Http404 if any is missing or someone else's."""
     wanted = set(photo_ids)
+    if any(not 0 < pk < 2**63 for pk in wanted):  # beyond any database id (and SQLite's integers)
+        raise Http404("No such photo.")
     photos = list(photo_list_for_user(user=user).filter(pk__in=wanted))
     if len(photos) != len(wanted):
         raise Http404("No such photo.")

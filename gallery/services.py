@@ -111,6 +111,8 @@ def photo_delete(*, photo: Photo) -> None:
     """Delete the row now and its files from storage once the deletion is committed."""
     names = photo.file_names
     storage = photo_storage()
+    # Lock the photo first, in the same order as indexing (photo, then the face index row).
+    Photo.objects.select_for_update().filter(pk=photo.pk).exists()
     faces_forget_photo(photo=photo)
     photo.delete()
     transaction.on_commit(lambda: delete_files(names, storage=storage))

@@ -13,6 +13,7 @@ from typing import Any
 import dj_database_url
 import django_stubs_ext
 from botocore.config import Config as BotoConfig
+from django.core.exceptions import ImproperlyConfigured
 
 from memory_studio.env import (
     env_bool,
@@ -205,8 +206,11 @@ RECOGNITION_MIN_FACE_SIZE = env_int("RECOGNITION_MIN_FACE_SIZE", 20, minimum=4)
 RECOGNITION_MIN_FACE_PROB = env_float("RECOGNITION_MIN_FACE_PROB", 0.9)
 RECOGNITION_TTA_FLIP = env_bool("RECOGNITION_TTA_FLIP", False)
 RECOGNITION_BATCH_SIZE = env_int("RECOGNITION_BATCH_SIZE", 16, minimum=1)
-_search_threshold = env_optional("RECOGNITION_SEARCH_THRESHOLD")
-RECOGNITION_SEARCH_THRESHOLD = env_float("RECOGNITION_SEARCH_THRESHOLD", 0.0) if _search_threshold else None
+RECOGNITION_SEARCH_THRESHOLD: float | None = None
+if env_optional("RECOGNITION_SEARCH_THRESHOLD"):
+    RECOGNITION_SEARCH_THRESHOLD = env_float("RECOGNITION_SEARCH_THRESHOLD", 0.0)
+    if not -1.0 <= RECOGNITION_SEARCH_THRESHOLD <= 1.0:
+        raise ImproperlyConfigured("RECOGNITION_SEARCH_THRESHOLD must be a cosine similarity in [-1, 1].")
 RECOGNITION_INDEX_CACHE_OWNERS = env_int("RECOGNITION_INDEX_CACHE_OWNERS", 64, minimum=1)
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"))

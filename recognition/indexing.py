@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import ClientError
 from django.db import InterfaceError, OperationalError
 from PIL import Image
 
@@ -30,6 +31,10 @@ def _open(photo: Photo) -> Image.Image | str:
         return open_upright(photo)
     except FileNotFoundError:
         return "The original file is missing from storage."
+    except ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code")) in {"404", "NoSuchKey", "NotFound"}:
+            return "The original file is missing from storage."
+        raise StorageUnavailable("Photo storage is unavailable; indexing will be retried.") from exc
     except STORAGE_ERRORS as exc:
         raise StorageUnavailable("Photo storage is unavailable; indexing will be retried.") from exc
     except InvalidImage as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from django.http import Http404
 
+from gallery.images import open_upright
 from gallery.models import Photo
 from gallery.selectors import photo_get_for_user
 from recognition.index import face_matrix
@@ -58,3 +60,22 @@ def face_search(
         for m in matches
         if m.face_id in faces  # a face deleted since the snapshot is dropped
     ]
+
+
+FACE_CROP_SIZE = 160
+
+
+def face_crop_jpeg(*, face: Face, size: int = FACE_CROP_SIZE) -> bytes:
+    """A square JPEG around the face (30 % margin), from the upright original.
+
+    Raises InvalidImage / FileNotFoundError when the photo cannot be read, and the storage's
+    errors when it is unreachable.
+    """
+    image = open_upright(face.photo)
+    x1, y1, x2, y2 = face.box
+    side = max(x2 - x1, y2 - y1) * 1.3
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    box = (int(cx - side / 2), int(cy - side / 2), int(cx + side / 2), int(cy + side / 2))
+    buffer = io.BytesIO()
+    image.crop(box).resize((size, size)).save(buffer, format="JPEG", quality=88)
+    return buffer.getvalue()

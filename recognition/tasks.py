@@ -14,29 +14,38 @@ from recognition.services import photo_mark_index_failed
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=5,
-    acks_late=True,
-)
+MAX_RETRIES = 5
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def index_photo(self: Any, photo_id: int) -> str:
-    """Detect and embed one photo's faces with the active model (idempotent)."""
+    """Detect and embed one photo's faces with the active model (idempotent).
+
+    Transient errors (database or storage briefly down) are retried with exponential back-off
+    on a worker; when the retries are spent, or inline where retrying would only hold up the
+    upload request, the photo is marked failed with the reason (`reindex_faces --missing-only`
+    picks it up again). Other errors mark it failed at once.
+    """
+    from django.conf import settings
+
     from recognition.runtime import get_pipeline  # torch loads in workers, not in every importer
 
+    model_key = settings.RECOGNITION_MODEL
     try:
         pipeline = get_pipeline()
+        model_key = pipeline.embedder.key
         outcomes = photos_index(photo_ids=[photo_id], pipeline=pipeline)
-    except TRANSIENT_ERRORS:
-        raise
+    except TRANSIENT_ERRORS as exc:
+        if not self.request.is_eager and self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=min(60, 2 ** (self.request.retries + 1))) from exc
+        logger.exception("Indexing photo %s failed after %d retries", photo_id, self.request.retries)
+        photo_mark_index_failed(
+            photo_id=photo_id, model_key=model_key, error=f"Temporarily unavailable, gave up: {exc}"
+        )
+        return "failed"
     except Exception as exc:
         logger.exception("Indexing photo %s failed", photo_id)
-        from django.conf import settings
-
-        photo_mark_index_failed(photo_id=photo_id, model_key=settings.RECOGNITION_MODEL, error=str(exc))
+        photo_mark_index_failed(photo_id=photo_id, model_key=model_key, error=str(exc))
         return "failed"
     return outcomes[0].status if outcomes else "deleted"
 

@@ -81,3 +81,25 @@ def test_api_token_rejects_bad_credentials(user):
     response = APIClient().post("/api/auth/token/", {"username": "alice", "password": "bad"}, format="json")
     assert response.status_code == 400
     assert "non_field_errors" in response.json()
+
+
+def test_deleting_a_user_in_the_admin_removes_their_stored_files(
+    client, django_user_model, user, image_bytes, django_capture_on_commit_callbacks
+):
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gallery.models import Photo
+    from gallery.services import photo_create
+
+    photo = photo_create(owner=user, upload=SimpleUploadedFile("a.png", image_bytes(fmt="PNG")))
+    names = photo.file_names
+    assert all(default_storage.exists(n) for n in names)
+    admin_user = django_user_model.objects.create_superuser(username="root", password="x-password-123")
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:accounts_user_delete", args=[user.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not django_user_model.objects.filter(pk=user.pk).exists()
+    assert not Photo.objects.filter(pk=photo.pk).exists()
+    assert not any(default_storage.exists(n) for n in names)

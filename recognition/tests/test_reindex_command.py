@@ -122,3 +122,29 @@ def test_switching_model_never_mixes_embeddings(
         assert "0 photo(s) to index" in _run("--missing-only", "--dry-run")
     finally:
         runtime.reset_pipeline()
+
+
+def test_a_photo_whose_indexing_keeps_failing_is_marked_failed(
+    user, faces_dir, runtime_pipeline, monkeypatch
+):
+    from django.db import OperationalError
+
+    from recognition import tasks
+
+    photo = _upload_without_indexing(user, person_photos(faces_dir, "fr_obama")[0])
+
+    def database_down(**kwargs):
+        raise OperationalError("could not connect to server")
+
+    # Fault injection at the database boundary: the task must not leave the photo pending.
+    monkeypatch.setattr(tasks, "photos_index", database_down)
+    assert tasks.index_photo.apply(args=(photo.pk,)).get() == "failed"
+    photo.refresh_from_db()
+    assert photo.index_status == "failed"
+    assert "could not connect" in photo.index_error
+    assert photo.index_model == runtime_pipeline.embedder.key
+    # Once the database is back, reindex_faces --missing-only recovers it.
+    monkeypatch.undo()
+    assert "Indexed 1 photo(s)" in _run("--missing-only")
+    photo.refresh_from_db()
+    assert photo.index_status == "indexed"

@@ -184,3 +184,32 @@ def test_search_page_and_face_crop(user_client, other_client, library):
     assert other_client.get(reverse("recognition:face_crop", args=[face.pk])).status_code == 404
     detail = user_client.get(reverse("gallery:photo_detail", args=[face.photo_id]))
     assert b"photo_faces.js" in detail.content
+
+
+def test_staff_see_face_crops_only_through_the_admin(library, django_user_model):
+    from django.test import Client
+
+    face = Face.objects.filter(photo=library["photos"]["obama"][0])[0]
+    staff = django_user_model.objects.create_user(
+        username="staffer", password="x-password-123", is_staff=True
+    )
+    admin_user = django_user_model.objects.create_superuser(username="root", password="x-password-123")
+    staff_client, admin_client = Client(), Client()
+    staff_client.force_login(staff)
+    admin_client.force_login(admin_user)
+    # Being staff gives no access to other people's faces outside the admin...
+    assert staff_client.get(reverse("recognition:face_crop", args=[face.pk])).status_code == 404
+    # ...nor inside it without the view permission.
+    assert staff_client.get(reverse("admin:recognition_face_crop", args=[face.pk])).status_code == 404
+    crop = admin_client.get(reverse("admin:recognition_face_crop", args=[face.pk]))
+    assert crop.status_code == 200
+    assert crop["Content-Type"] == "image/jpeg"
+    changelist = admin_client.get(reverse("admin:recognition_face_changelist"))
+    assert changelist.status_code == 200
+    assert reverse("admin:recognition_face_crop", args=[face.pk]).encode() in changelist.content
+    # Faces are derived data: read-only in the admin.
+    change = admin_client.post(reverse("admin:recognition_face_change", args=[face.pk]), {"model_key": "x"})
+    assert change.status_code == 403
+    assert admin_client.get(reverse("admin:recognition_face_delete", args=[face.pk])).status_code == 403
+    face.refresh_from_db()
+    assert face.model_key != "x"
