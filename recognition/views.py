@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -15,7 +15,13 @@ from recognition.services_http import face_crop_response
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     face_id = request.GET.get("face_id", "")
-    return render(request, "recognition/search.html", {"face_id": face_id if face_id.isdigit() else ""})
+    if not face_id.isdigit():
+        face_id = ""
+    elif int(face_id) >= 2**63:
+        raise Http404("No such face.")
+    else:
+        face_get_for_user(user=request.user, face_id=int(face_id))  # someone else's → 404
+    return render(request, "recognition/search.html", {"face_id": face_id})
 
 
 @login_required

@@ -45,7 +45,28 @@ MATRIX = [
     ("api", "delete", "/api/albums/{album}/photos/{photo}/", None),
     ("api", "delete", "/api/albums/{mine_album}/photos/{photo}/", None),
     ("api", "get", "/media/photos/{photo}/original/", None),
+    ("page", "get", "/faces/{face}/crop.jpg", None),
+    ("page", "get", "/search/?face_id={face}", None),
+    ("api", "get", "/api/photos/{photo}/faces/", None),
+    ("api", "post", "/api/search/", {"face_id": "{face}"}),
 ]
+
+
+def _face_of(photo: Photo) -> int:
+    """Give the victim's photo an indexed face (a synthetic embedding; no model needed)."""
+    import numpy as np
+
+    from recognition.ml.types import DetectedFace, FaceEmbedding
+    from recognition.models import Face
+    from recognition.services import photo_faces_replace
+
+    marks = ((10.0, 10.0), (20.0, 10.0), (15.0, 15.0), (11.0, 20.0), (19.0, 20.0))
+    vector = np.full(128, 128**-0.5, dtype=np.float32)
+    face = FaceEmbedding(
+        face=DetectedFace(box=(5.0, 5.0, 25.0, 25.0), score=0.99, landmarks=marks), vector=vector
+    )
+    photo_faces_replace(photo_id=photo.pk, model_key="dlib-resnet", faces=[face])
+    return int(Face.objects.get(photo=photo).pk)
 
 
 def _fill(value: Any, ids: dict[str, int]) -> Any:
@@ -69,7 +90,9 @@ def test_other_users_objects_are_404_and_unchanged(
     services.album_add_photos(album=victim_album, photos=[victim_photo])
     mine_photo = photo_factory(other_user)
     mine_album = services.album_create(owner=other_user, name="Mine")
+    victim_face = _face_of(victim_photo)
     ids = {
+        "face": victim_face,
         "photo": victim_photo.pk,
         "album": victim_album.pk,
         "mine_photo": mine_photo.pk,
