@@ -148,3 +148,31 @@ def test_a_photo_whose_indexing_keeps_failing_is_marked_failed(
     assert "Indexed 1 photo(s)" in _run("--missing-only")
     photo.refresh_from_db()
     assert photo.index_status == "indexed"
+
+
+def test_an_interrupted_run_resumes_with_missing_only(user, faces_dir, runtime_pipeline, monkeypatch):
+    from recognition import indexing
+    from recognition.management.commands import reindex_faces
+
+    photos = [_upload_without_indexing(user, p) for p in person_photos(faces_dir, "angelina_jolie")[:3]]
+    calls = {"n": 0}
+    real = indexing.photos_index
+
+    def interrupted_after_first_batch(**kwargs):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise KeyboardInterrupt  # Ctrl-C during the second batch
+        return real(**kwargs)
+
+    monkeypatch.setattr(reindex_faces, "photos_index", interrupted_after_first_batch)
+    with pytest.raises(KeyboardInterrupt):
+        _run("--batch-size", "1")
+    monkeypatch.undo()
+    statuses = sorted(
+        Photo.objects.filter(pk__in=[p.pk for p in photos]).values_list("index_status", flat=True)
+    )
+    assert statuses == ["indexed", "pending", "pending"]
+    assert "2 photo(s) to index" in _run("--missing-only")
+    assert set(
+        Photo.objects.filter(pk__in=[p.pk for p in photos]).values_list("index_status", flat=True)
+    ) == {"indexed"}
