@@ -119,8 +119,9 @@ def preload() -> FacePipeline | None:
         return None
 
 
-def search_threshold() -> float:
-    """Same-person cosine-similarity threshold: RECOGNITION_SEARCH_THRESHOLD, else the model's."""
+def search_threshold(pipeline: FacePipeline | None = None) -> float:
+    """Minimum cosine similarity of a search match: RECOGNITION_SEARCH_THRESHOLD, else the
+    model's own (`pipeline`'s, else this process's, built without loading if need be)."""
     raw = settings.RECOGNITION_SEARCH_THRESHOLD
     if raw is not None:
         try:
@@ -132,7 +133,7 @@ def search_threshold() -> float:
                 f"RECOGNITION_SEARCH_THRESHOLD={value} is not a cosine similarity in [-1, 1]."
             )
         return value
-    pipeline = _pipeline
+    pipeline = pipeline or _pipeline
     if pipeline is not None:
         return pipeline.embedder.search_threshold
     # Reading the threshold never needs the network: the embedder is built but not loaded.

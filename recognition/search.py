@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.conf import settings
 from PIL import Image
 
 from recognition.ml.pipeline import FacePipeline
 from recognition.ml.types import DetectedFace
 from recognition.models import Face
+from recognition.runtime import search_threshold
 from recognition.selectors import SearchHit, face_search
 
 
@@ -39,14 +39,6 @@ class SearchResult:
     query_faces: list[DetectedFace]
     used_face: int | None
     hits: list[SearchHit]
-
-
-def default_threshold(pipeline: FacePipeline) -> float:
-    """Minimum cosine similarity for a match: RECOGNITION_SEARCH_THRESHOLD, else the model's own."""
-    configured = settings.RECOGNITION_SEARCH_THRESHOLD
-    if configured is not None:
-        return float(configured)
-    return float(pipeline.embedder.search_threshold)
 
 
 def search_by_image(
@@ -118,7 +110,7 @@ def _rank(
     query_faces: list[DetectedFace],
     used_face: int | None,
 ) -> SearchResult:
-    min_similarity = default_threshold(pipeline) if threshold is None else threshold
+    min_similarity = search_threshold(pipeline) if threshold is None else threshold
     model_key = pipeline.embedder.key
     hits = face_search(
         user=user,

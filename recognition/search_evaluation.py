@@ -19,7 +19,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from gallery.services import photo_create
 from recognition.ml.images import load_rgb
 from recognition.ml.pipeline import FacePipeline
-from recognition.search import NoFaceInQueryError, default_threshold, search_by_image
+from recognition.runtime import search_threshold
+from recognition.search import NoFaceInQueryError, search_by_image
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".heic", ".heif"}
 
@@ -114,7 +115,7 @@ def search_holdout(
     progress: Callable[[str], None] | None = None,
 ) -> HoldoutReport:
     """Search the owner's indexed library with each query; measure against the true photos."""
-    min_similarity = default_threshold(pipeline) if threshold is None else threshold
+    min_similarity = search_threshold(pipeline) if threshold is None else threshold
     report = HoldoutReport(
         threshold=min_similarity, library_photos=len(identities), upload_seconds=upload_seconds
     )
