@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.pagination import PageNumberPagination
@@ -25,6 +25,7 @@ from gallery import selectors, services
 from gallery.images import DuplicatePhoto, InvalidImage, human_size
 from gallery.serializers import AlbumOutputSerializer, PhotoOutputSerializer
 from gallery.storage import MEDIA_KINDS, STORAGE_ERRORS, StorageUnavailable, uses_signed_urls
+from people.selectors import photos_with_persons_for_user
 
 
 class ServiceUnavailable(APIException):
@@ -69,9 +70,23 @@ class PhotoListApi(APIView):
         caption = serializers.CharField(required=False, allow_blank=True)
         allow_duplicate = serializers.BooleanField(required=False, default=False)
 
-    @extend_schema(responses=PhotoOutputSerializer(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "person",
+                int,
+                many=True,
+                description="Only photos showing this person; repeat for photos where all of them appear.",
+            )
+        ],
+        responses=PhotoOutputSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
-        photos = selectors.photo_list_for_user(user=request.user)
+        person_ids = request.query_params.getlist("person")
+        if person_ids:
+            photos = photos_with_persons_for_user(user=request.user, person_ids=person_ids)
+        else:
+            photos = selectors.photo_list_for_user(user=request.user)
         return _paginated(self, request, photos, PhotoOutputSerializer)
 
     @extend_schema(

@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/", include("accounts.api_urls")),
     path("api/", include("gallery.api_urls")),
     path("api/", include("recognition.api_urls")),
+    path("api/", include("people.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -101,7 +101,7 @@ def person_faces(*, person: Person, model_key: str) -> QuerySet[Face]:
     """A person's faces of the active model, newest photo first (owner checked by the caller)."""
     return (
         Face.objects.filter(person=person, owner_id=person.owner_id, model_key=model_key)
-        .select_related("photo")
+        .select_related("photo", "person", "suggested_person")
         .order_by("-photo__taken_at", "-photo_id", "id")
     )
 
@@ -120,6 +120,15 @@ def photos_with_persons(*, user: AnyUser, persons: list[Person], model_key: str)
             Exists(Face.objects.filter(photo=OuterRef("pk"), person=person, model_key=model_key))
         )
     return photos
+
+
+def photos_with_persons_for_user(*, user: AnyUser, person_ids: list[Any]) -> QuerySet[Photo]:
+    """The user's photos showing all the given persons (ids from the request; Http404 if any is
+    not the user's)."""
+    from recognition.runtime import active_model_key
+
+    persons = persons_by_ids_for_user(user=user, person_ids=person_ids)
+    return photos_with_persons(user=user, persons=persons, model_key=active_model_key())
 
 
 def face_list_for_user(
@@ -153,7 +162,11 @@ def faces_for_user_by_ids(*, user: AnyUser, face_ids: list[Any]) -> list[Face]:
     ids = {pk for pk in parsed if pk is not None}
     if not user.is_authenticated or not ids or len(ids) != len(parsed):
         raise Http404("No such face.")
-    faces = list(Face.objects.filter(owner_id=user.pk, pk__in=ids).select_related("person"))
+    faces = list(
+        Face.objects.filter(owner_id=user.pk, pk__in=ids).select_related(
+            "photo", "person", "suggested_person"
+        )
+    )
     if len(faces) != len(ids):
         raise Http404("No such face.")
     return faces

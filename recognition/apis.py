@@ -12,26 +12,14 @@ from rest_framework.views import APIView
 from gallery.images import InvalidImage, open_upload_upright
 from gallery.serializers import PhotoOutputSerializer
 from gallery.storage import StorageUnavailable
-from recognition.models import Face
-from recognition.runtime import RecognitionUnavailableError, get_pipeline
+from people.serializers import FaceOutputSerializer, PersonRefSerializer
+from recognition.runtime import RecognitionUnavailableError, active_model_key, get_pipeline
 from recognition.search import NoFaceInQueryError, SearchError, SearchResult, search_by_face, search_by_image
 from recognition.selectors import face_get_for_user, photo_faces_for_user
 
 
 def _box(box: tuple[float, float, float, float]) -> list[float]:
     return [round(float(v), 1) for v in box]
-
-
-class FaceOutputSerializer(serializers.Serializer[Face]):
-    id = serializers.IntegerField()
-    photo_id = serializers.IntegerField()
-    box = serializers.SerializerMethodField()
-    score = serializers.FloatField()
-    landmarks = serializers.JSONField()
-    model_key = serializers.CharField()
-
-    def get_box(self, face: Face) -> list[float]:
-        return _box(face.box)
 
 
 class SearchQueryFaceSerializer(serializers.Serializer[Any]):
@@ -44,6 +32,7 @@ class SearchQueryFaceSerializer(serializers.Serializer[Any]):
 class SearchHitFaceSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     box = serializers.ListField(child=serializers.FloatField(), help_text="[x1, y1, x2, y2] in pixels")
+    person = PersonRefSerializer(allow_null=True, help_text="The person this face belongs to, if any.")
 
 
 class SearchHitSerializer(serializers.Serializer[Any]):
@@ -67,17 +56,17 @@ class PhotoFacesApi(APIView):
     @extend_schema(responses=PhotoFacesOutputSerializer)
     def get(self, request: Request, photo_id: int) -> Response:
         try:
-            pipeline_key = get_pipeline().embedder.key
+            model_key = active_model_key()  # the stored faces need no loaded model
         except RecognitionUnavailableError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        photo, faces = photo_faces_for_user(user=request.user, photo_id=photo_id, model_key=pipeline_key)
+        photo, faces = photo_faces_for_user(user=request.user, photo_id=photo_id, model_key=model_key)
         return Response(
             {
                 "photo_id": photo.pk,
                 "width": photo.width,
                 "height": photo.height,
                 "index_status": photo.index_status,
-                "results": [FaceOutputSerializer(face).data for face in faces],
+                "results": [FaceOutputSerializer(face, context={"request": request}).data for face in faces],
             }
         )
 
@@ -188,7 +177,15 @@ class SearchApi(APIView):
                     "photo": PhotoOutputSerializer(hit.photo, context=context).data,
                     "similarity": round(hit.similarity, 4),
                     "distance": round(hit.distance, 4),
-                    "face": {"id": hit.face.pk, "box": _box(hit.face.box)},
+                    "face": {
+                        "id": hit.face.pk,
+                        "box": _box(hit.face.box),
+                        "person": (
+                            {"id": hit.face.person.pk, "name": hit.face.person.name}
+                            if hit.face.person is not None
+                            else None
+                        ),
+                    },
                 }
                 for hit in result.hits
             ],

@@ -35,7 +35,11 @@ def face_get_for_user(*, user: Any, face_id: int) -> Face:
 
 def photo_faces_for_user(*, user: Any, photo_id: int, model_key: str) -> tuple[Photo, list[Face]]:
     photo = photo_get_for_user(user=user, photo_id=photo_id)
-    faces = list(Face.objects.filter(photo=photo, owner_id=user.pk, model_key=model_key).order_by("x1", "y1"))
+    faces = list(
+        Face.objects.filter(photo=photo, owner_id=user.pk, model_key=model_key)
+        .select_related("person", "suggested_person")
+        .order_by("x1", "y1")
+    )
     return photo, faces
 
 
@@ -50,7 +54,7 @@ def face_search(
     faces = {
         f.pk: f
         for f in Face.objects.filter(owner_id=user.pk, pk__in=[m.face_id for m in matches]).select_related(
-            "photo"
+            "photo", "person"
         )
     }
     return [

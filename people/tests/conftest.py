@@ -38,6 +38,17 @@ class Identities:
         return l2_normalise(self.centre(k) + noise * self.rng.standard_normal(DIM))
 
 
+def vector_near(vectors: list[np.ndarray], similarity: float, seed: int = 3) -> np.ndarray:
+    """A unit vector whose cosine similarity with each of `vectors` (close to each other) is about
+    `similarity`: their mean direction tilted away along a random orthogonal direction."""
+    centre = l2_normalise(np.mean(vectors, axis=0))
+    spread = float(np.mean([centre @ v for v in vectors]))
+    tilt = min(1.0, similarity / spread)
+    other = np.random.default_rng(seed).standard_normal(centre.shape[0])
+    other = l2_normalise(other - (other @ centre) * centre)
+    return l2_normalise(tilt * centre + np.sqrt(max(0.0, 1 - tilt**2)) * other)
+
+
 @pytest.fixture
 def identities() -> Identities:
     return Identities()
