@@ -44,8 +44,8 @@ def vector_near(vectors: list[np.ndarray], similarity: float, seed: int = 3) -> 
     centre = l2_normalise(np.mean(vectors, axis=0))
     spread = float(np.mean([centre @ v for v in vectors]))
     tilt = min(1.0, similarity / spread)
-    other = np.random.default_rng(seed).standard_normal(centre.shape[0])
-    other = l2_normalise(other - (other @ centre) * centre)
+    noise = np.random.default_rng(seed).standard_normal(centre.shape[0])
+    other = l2_normalise(noise - (noise @ centre) * centre)
     return l2_normalise(tilt * centre + np.sqrt(max(0.0, 1 - tilt**2)) * other)
 
 

@@ -84,7 +84,8 @@ def test_bad_person_updates_are_400_and_change_nothing(api_client, grouped, payl
 def test_cover_face_must_be_the_persons(api_client, grouped):
     p1, p2 = grouped["persons"][1], grouped["persons"][2]
     other_face = grouped["made"][2][0][1][0]
-    assert api_client.patch(f"/api/people/{p1.pk}/", {"cover_face": other_face.pk}, format="json").status_code == 400
+    refused = api_client.patch(f"/api/people/{p1.pk}/", {"cover_face": other_face.pk}, format="json")
+    assert refused.status_code == 400
     mine = grouped["made"][1][2][1][0]
     body = api_client.patch(f"/api/people/{p1.pk}/", {"cover_face": mine.pk}, format="json").json()
     assert body["cover_face"]["id"] == mine.pk
