@@ -46,9 +46,11 @@ def person_list_for_user(
     hidden: bool | None = False,
     named: bool | None = None,
     q: str = "",
+    by_name: bool = False,
 ) -> QuerySet[Person]:
     """The user's persons (not merged away) with `face_count` and `photo_count` of `model_key`'s
-    faces, largest first. `hidden=None` lists hidden and visible persons alike."""
+    faces, largest first (or by name). `hidden=None` lists hidden and visible persons alike; an
+    unnamed person without faces of this model is left out."""
     if not user.is_authenticated:
         return Person.objects.none()
     faces = Q(faces__model_key=model_key)
@@ -68,7 +70,12 @@ def person_list_for_user(
         persons = persons.filter(name="")
     if q.strip():
         persons = persons.filter(name__icontains=q.strip())
-    return persons.order_by("-face_count", "name", "id")
+    persons = persons.filter(Q(face_count__gt=0) | ~Q(name=""))
+    return (
+        persons.order_by("name", "-face_count", "id")
+        if by_name
+        else persons.order_by("-face_count", "name", "id")
+    )
 
 
 def person_get_for_user(*, user: AnyUser, person_id: Any, model_key: str) -> Person:

@@ -379,6 +379,46 @@ def faces_confirm(*, person: Person, faces: Sequence[Face]) -> int:
     return len(faces)
 
 
+def _person_named(owner_id: int, name: str) -> Person | None:
+    """The owner's live person with this name (case-insensitive), the oldest if several share it."""
+    return (
+        Person.objects.filter(owner_id=owner_id, merged_into__isnull=True, name__iexact=name)
+        .order_by("id")
+        .first()
+    )
+
+
+@transaction.atomic
+def faces_name(*, owner: User, faces: Sequence[Face], name: str) -> Person:
+    """Put faces in the person with this name, made for them if nobody has it yet. Faces already
+    there are confirmed; the others are moved (the user's decision)."""
+    cleaned = clean_name(name)
+    if not cleaned:
+        raise PeopleError(_("Type a name."))
+    _lock_owner(owner.pk)
+    _check_same_owner(owner.pk, faces)
+    person = _person_named(owner.pk, cleaned)
+    if person is None:
+        return person_create(owner=owner, faces=faces, name=cleaned)
+    there = [f for f in faces if f.person_id == person.pk]
+    others = [f for f in faces if f.person_id != person.pk]
+    if there:
+        faces_confirm(person=person, faces=there)
+    if others:
+        faces_move(owner=owner, faces=others, person=person)
+    return person
+
+
+@transaction.atomic
+def face_set_name(*, owner: User, face: Face, name: str) -> Person | None:
+    """Name one face (the photo page): its person by name, created if needed; a blank name takes
+    the face out of its person (remembered as not them)."""
+    if not clean_name(name):
+        faces_move(owner=owner, faces=[face], person=None)
+        return None
+    return faces_name(owner=owner, faces=[face], name=name)
+
+
 # --- re-indexing: carry the user's decisions over to the new faces --------------------------------
 
 

@@ -52,6 +52,29 @@ MATRIX = [
     ("page", "get", "/search/?face_id={face}", None),
     ("api", "get", "/api/photos/{photo}/faces/", None),
     ("api", "post", "/api/search/", {"face_id": "{face}"}),
+    ("page", "get", "/people/{person}/", None),
+    ("page", "post", "/people/{person}/", {"name": "pwned"}),
+    ("page", "post", "/people/{person}/hide/", {"hidden": "1"}),
+    ("page", "post", "/people/{person}/merge/", {"into": "{mine_person}"}),
+    ("page", "post", "/people/{mine_person}/merge/", {"into": "{person}"}),
+    ("page", "post", "/people/{person}/faces/", {"action": "reject", "faces": ["{face}"]}),
+    (
+        "page",
+        "post",
+        "/people/{mine_person}/faces/",
+        {"action": "move", "faces": ["{face}"], "person": "{mine_person}"},
+    ),
+    (
+        "page",
+        "post",
+        "/people/{mine_person}/faces/",
+        {"action": "move", "faces": ["{mine_face}"], "person": "{person}"},
+    ),
+    ("page", "post", "/people/{mine_person}/faces/", {"action": "cover", "faces": ["{face}"]}),
+    ("page", "post", "/people/review/faces/", {"action": "accept", "faces": ["{face}"]}),
+    ("page", "post", "/people/review/faces/", {"action": "name", "faces": ["{face}"], "name": "pwned"}),
+    ("page", "post", "/faces/{face}/name/", {"name": "pwned"}),
+    ("page", "get", "/?person={person}", None),
     ("api", "get", "/api/people/{person}/", None),
     ("api", "patch", "/api/people/{person}/", {"name": "pwned"}),
     ("api", "patch", "/api/people/{mine_person}/", {"cover_face": "{face}"}),
@@ -176,7 +199,7 @@ def test_lists_never_mention_other_users_objects(
     services.album_create(owner=user, name="Private album")
     victim = photo_factory(user, title="Private face")
     person_create(owner=user, faces=[Face.objects.get(pk=_face_of(victim))], name="Private person")
-    for url in ("/", "/albums/", "/upload/"):
+    for url in ("/", "/albums/", "/upload/", "/people/", "/people/?hidden=1", "/people/review/"):
         assert "Private" not in other_client.get(url).content.decode()
     assert other_api_client.get("/api/photos/").json()["count"] == 0
     assert other_api_client.get("/api/albums/").json()["count"] == 0
