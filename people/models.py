@@ -97,10 +97,13 @@ class PersonMerge(models.Model):
 
 
 class PersonMergeFace(models.Model):
-    """A face a merge moved, and the source it goes back to on undo (re-pointed on re-indexing)."""
+    """A face a merge moved, which goes back to the source person on undo (carried over to the new
+    face on re-indexing)."""
 
     merge = models.ForeignKey(PersonMerge, on_delete=models.CASCADE, related_name="faces")
     face = models.ForeignKey("recognition.Face", on_delete=models.CASCADE, related_name="+")
+    # How the face was in the source person (a merge confirms the faces it moves).
+    previous_source = models.CharField(max_length=16, blank=True)
 
     class Meta:
         constraints = (models.UniqueConstraint(fields=("merge", "face"), name="person_merge_face_unique"),)

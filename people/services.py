@@ -278,9 +278,14 @@ def person_merge(*, source: Person, target: Person) -> Person:
         target_name_before=target.name,
         target_birth_date_before=target.birth_date,
     )
-    face_ids = list(Face.objects.filter(person=source).values_list("id", flat=True))
-    PersonMergeFace.objects.bulk_create([PersonMergeFace(merge=merge, face_id=pk) for pk in face_ids])
-    Face.objects.filter(pk__in=face_ids).update(person=target)
+    moved = list(Face.objects.filter(person=source).values_list("id", "person_source"))
+    PersonMergeFace.objects.bulk_create(
+        [PersonMergeFace(merge=merge, face_id=pk, previous_source=was) for pk, was in moved]
+    )
+    # The user says they are one person: the moved faces are confirmed members of it.
+    Face.objects.filter(pk__in=[pk for pk, _ in moved]).update(
+        person=target, person_source=CONFIRMED, person_at=timezone.now()
+    )
     Face.objects.filter(suggested_person=source).update(suggested_person=target)
     fields = ["updated_at"]
     if not target.name and source.name:
@@ -315,8 +320,11 @@ def person_merge_undo(*, owner: User) -> PersonMerge:
     if merge is None:
         raise NothingToUndo(_("There is no merge to undo."))
     source, target = merge.source, merge.target
-    moved = PersonMergeFace.objects.filter(merge=merge).values_list("face_id", flat=True)
-    Face.objects.filter(pk__in=list(moved), person=target).update(person=source)
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for face_id, was in PersonMergeFace.objects.filter(merge=merge).values_list("face_id", "previous_source"):
+        by_source[was].append(face_id)
+    for was, face_ids in by_source.items():
+        Face.objects.filter(pk__in=face_ids, person=target).update(person=source, person_source=was)
     if target.name == source.name or not merge.target_name_before:
         target.name = merge.target_name_before
     target.birth_date = merge.target_birth_date_before
@@ -444,11 +452,11 @@ def faces_carry_over(*, old: Sequence[Face], new: Sequence[Face]) -> None:
         "face_id", "person_id"
     ):
         rejected[face_id].add(person_id)
-    merged: dict[int, set[int]] = defaultdict(set)
-    for face_id, merge_id in PersonMergeFace.objects.filter(face_id__in=old_ids).values_list(
-        "face_id", "merge_id"
+    merged: dict[int, set[tuple[int, str]]] = defaultdict(set)
+    for face_id, merge_id, was in PersonMergeFace.objects.filter(face_id__in=old_ids).values_list(
+        "face_id", "merge_id", "previous_source"
     ):
-        merged[face_id].add(merge_id)
+        merged[face_id].add((merge_id, was))
     covers: dict[int, list[int]] = defaultdict(list)
     for person_id, face_id in Person.objects.filter(cover_face_id__in=old_ids).values_list(
         "id", "cover_face_id"
@@ -478,7 +486,9 @@ def faces_carry_over(*, old: Sequence[Face], new: Sequence[Face]) -> None:
             new_rejections += [
                 FaceRejection(owner_id=owner_id, face=face, person_id=p) for p in rejected.get(o.pk, ())
             ]
-            new_merge_faces += [PersonMergeFace(merge_id=m, face=face) for m in merged.get(o.pk, ())]
+            new_merge_faces += [
+                PersonMergeFace(merge_id=m, face=face, previous_source=was) for m, was in merged.get(o.pk, ())
+            ]
             for person_id in covers.get(o.pk, ()):
                 Person.objects.filter(pk=person_id, cover_face_id=o.pk).update(cover_face=face)
     if changed:

@@ -45,7 +45,8 @@ def test_upload_group_name_merge_undo_and_remove_a_face(live_server, user, passw
             page.goto(f"{base}/upload/")
             page.set_input_files("#file-input", photos)
             page.wait_for_function(
-                f"() => document.querySelectorAll('.upload-item.ok').length === {len(photos)}", timeout=240_000
+                f"() => document.querySelectorAll('.upload-item.ok').length === {len(photos)}",
+                timeout=240_000,
             )
 
             page.goto(f"{base}/people/")
@@ -54,7 +55,9 @@ def test_upload_group_name_merge_undo_and_remove_a_face(live_server, user, passw
             persons = _live_persons(user)
             assert len(persons) == 3
             for person in persons:  # each grouped person is one of the three, all their photos
-                titles = set(Face.objects.filter(person=person).values_list("photo__original_filename", flat=True))
+                titles = set(
+                    Face.objects.filter(person=person).values_list("photo__original_filename", flat=True)
+                )
                 assert len(titles) == 4
 
             # Name the largest person from its page.

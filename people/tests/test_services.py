@@ -129,12 +129,14 @@ def test_merge_and_undo_restore_faces_and_names(user, identities, face_photo):
     assert {_person_of(f) for f in ones + twos} == {p2.pk}
     p1.refresh_from_db()
     assert p1.merged_into_id == p2.pk
-    # The faces keep how they got there: named (confirmed) and automatic.
+    # The user said they are one person: the moved faces are confirmed; the kept ones as they were.
     assert {f.person_source for f in Face.objects.filter(pk__in=[f.pk for f in ones])} == {"confirmed"}
+    assert {f.person_source for f in Face.objects.filter(pk__in=[f.pk for f in twos])} == {"auto"}
 
     merge = services.person_merge_undo(owner=user)
 
     assert merge.source_id == p1.pk
+    assert {f.person_source for f in Face.objects.filter(pk__in=[f.pk for f in ones])} == {"confirmed"}
     assert {_person_of(f) for f in ones} == {p1.pk}
     assert {_person_of(f) for f in twos} == {p2.pk}
     p1, p2 = Person.objects.get(pk=p1.pk), Person.objects.get(pk=p2.pk)
@@ -143,6 +145,24 @@ def test_merge_and_undo_restore_faces_and_names(user, identities, face_photo):
     assert p2.name == ""
     with pytest.raises(NothingToUndo):
         services.person_merge_undo(owner=user)
+
+
+def test_undo_restores_how_merged_faces_were_grouped(user, identities, face_photo):
+    ones = _faces([face_photo(user, identities.face(1)) for _ in range(3)])
+    twos = _faces([face_photo(user, identities.face(2)) for _ in range(3)])
+    people_refresh(owner_id=user.pk)
+    p1, p2 = Person.objects.get(faces=ones[0]), Person.objects.get(faces=twos[0])
+
+    services.person_merge(source=p2, target=p1)
+    assert set(Face.objects.filter(person=p1).values_list("person_source", flat=True)) == {
+        "auto",
+        "confirmed",
+    }
+    services.person_merge_undo(owner=user)
+
+    assert [(f.person_id, f.person_source) for f in Face.objects.filter(pk__in=[f.pk for f in twos])] == [
+        (p2.pk, "auto")
+    ] * 3
 
 
 def test_merge_undo_after_reindex_follows_the_new_faces(user, identities, face_photo):
