@@ -156,41 +156,74 @@ def _assign_by_user(faces: Sequence[Face], person: Person | None, *, source: str
     return losers
 
 
+def _chunks(values: Sequence[int], size: int = 500) -> Iterable[list[int]]:
+    # Bounded IN lists: SQLite refuses statements with more than 32,766 parameters.
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])
+
+
+def _cover_quality(
+    source: str, score: float, box: tuple[float, float, float, float], marks: Any
+) -> tuple[bool, float]:
+    """The user's decisions first, then a large, sure, frontal face."""
+    x1, y1, x2, y2 = box
+    side = min(x2 - x1, y2 - y1)
+    frontal = 1.0
+    try:
+        (lx, _), (rx, _), (nx, _) = marks[0], marks[1], marks[2]
+        eyes = abs(rx - lx)
+        if eyes > 0:
+            frontal = max(0.0, 1.0 - 2.0 * abs(nx - (lx + rx) / 2) / eyes)
+    except (TypeError, ValueError, IndexError):
+        pass
+    return (source in USER_SOURCES, float(score) * min(side, 300.0) * (0.5 + 0.5 * frontal))
+
+
 def _refresh_covers(person_ids: Iterable[int | None]) -> None:
     """Give each person a cover face: the pinned one while it still shows them, else their best face
-    (the user's decisions first, then the largest, surest face)."""
-    ids = {pk for pk in person_ids if pk is not None}
-    for person in Person.objects.filter(pk__in=ids).select_related("cover_face"):
-        cover = person.cover_face
-        if person.cover_pinned and cover is not None and cover.person_id == person.pk:
-            continue  # the user's choice still shows them
-        best = _best_face(person)
-        if best is None:
-            if person.cover_face_id is not None or person.cover_pinned:
-                Person.objects.filter(pk=person.pk).update(cover_face=None, cover_pinned=False)
-        elif best.pk != person.cover_face_id or person.cover_pinned:
-            Person.objects.filter(pk=person.pk).update(cover_face=best, cover_pinned=False)
+    (see `_cover_quality`). A few queries for any number of persons."""
+    ids = sorted({pk for pk in person_ids if pk is not None})
+    if not ids:
+        return
+    persons = {
+        pk: (cover, pinned)
+        for chunk in _chunks(ids)
+        for pk, cover, pinned in Person.objects.filter(pk__in=chunk).values_list(
+            "id", "cover_face_id", "cover_pinned"
+        )
+    }
+    pinned_covers = [cover for cover, pinned in persons.values() if pinned and cover is not None]
+    cover_owner = {
+        face_id: person_id
+        for chunk in _chunks(pinned_covers)
+        for face_id, person_id in Face.objects.filter(pk__in=chunk).values_list("id", "person_id")
+    }
+    need = [
+        pk
+        for pk, (cover, pinned) in persons.items()
+        if not (pinned and cover is not None and cover_owner.get(cover) == pk)
+    ]
+    best: dict[int, tuple[tuple[bool, float], int]] = {}
+    for chunk in _chunks(need):
+        rows = Face.objects.filter(person_id__in=chunk).values_list(
+            "person_id", "id", "person_source", "score", "x1", "y1", "x2", "y2", "landmarks"
+        )
+        for person_id, face_id, source, score, x1, y1, x2, y2, marks in rows.iterator(chunk_size=2000):
+            quality = _cover_quality(source, score, (x1, y1, x2, y2), marks)
+            if person_id not in best or (quality, -face_id) > (best[person_id][0], -best[person_id][1]):
+                best[person_id] = (quality, face_id)
+    changed = []
+    for pk in need:
+        cover, pinned = persons[pk]
+        chosen = best[pk][1] if pk in best else None
+        if chosen != cover or pinned:
+            changed.append(Person(pk=pk, cover_face_id=chosen, cover_pinned=False))
+    Person.objects.bulk_update(changed, ["cover_face", "cover_pinned"], batch_size=500)
 
 
 def persons_refresh_covers(*, person_ids: Iterable[int]) -> None:
     """After faces were deleted (a photo deleted): new covers where the old ones went."""
     _refresh_covers(person_ids)
-
-
-def _best_face(person: Person) -> Face | None:
-    faces = list(
-        Face.objects.filter(person=person)
-        .only("id", "x1", "y1", "x2", "y2", "score", "person_source", "model_key", "created_at")
-        .order_by("-created_at")[:500]
-    )
-    if not faces:
-        return None
-
-    def quality(face: Face) -> tuple[bool, float]:
-        side = min(face.x2 - face.x1, face.y2 - face.y1)
-        return (face.person_source in USER_SOURCES, float(face.score) * min(side, 300.0))
-
-    return max(faces, key=quality)
 
 
 # --- the user's decisions ------------------------------------------------------------------------
@@ -545,6 +578,7 @@ class PeopleRefreshSummary:
 
 @dataclasses.dataclass
 class _Snapshot:
+    model_key: str
     ids: np.ndarray
     photo_ids: np.ndarray
     person_ids: np.ndarray  # root person or -1
@@ -607,6 +641,7 @@ def _snapshot(owner_id: int, model_key: str, roots: dict[int, int]) -> _Snapshot
         else np.empty((0, 0), np.float32)
     )
     return _Snapshot(
+        model_key=model_key,
         ids=np.asarray(ids, np.int64),
         photo_ids=np.asarray(photos, np.int64),
         person_ids=np.asarray(persons, np.int64),
@@ -732,6 +767,13 @@ def people_refresh(
     )
 
 
+def _new_persons(owner_id: int, count: int, into: list[int]) -> int:
+    """Create `count` unnamed persons at once; return one id and leave the others in `into`."""
+    made = Person.objects.bulk_create([Person(owner_id=owner_id) for _ in range(max(1, count))])
+    into.extend(sorted((int(p.pk) for p in made), reverse=True))
+    return into.pop()
+
+
 def _write_refresh(
     *,
     owner_id: int,
@@ -753,13 +795,13 @@ def _write_refresh(
         )
         cand_ids = [int(snap.ids[r]) for r in cand]
         # Only faces that are still the machine's, exactly as they were read, may change.
-        current: dict[int, tuple[int | None, str, int | None, float | None]] = {
-            row[0]: row[1:]
-            for row in Face.objects.filter(pk__in=cand_ids).values_list(
-                "id", "person_id", "person_source", "suggested_person_id", "similarity"
-            )
-        }
         row_of = {int(snap.ids[r]): int(r) for r in cand}
+        now_rows = Face.objects.filter(owner_id=owner_id, model_key=snap.model_key).values_list(
+            "id", "person_id", "person_source", "suggested_person_id", "similarity"
+        )
+        current: dict[int, tuple[int | None, str, int | None, float | None]] = {
+            row[0]: row[1:] for row in now_rows.iterator(chunk_size=4000) if row[0] in row_of
+        }
 
         def still_machines(face_id: int) -> bool:
             row = current.get(face_id)
@@ -808,6 +850,7 @@ def _write_refresh(
         # 2. new persons from clusters; a cluster made mostly of one person's automatic faces (being
         # re-evaluated) stays that person, so a re-run or a model change keeps ids, names and covers
         reused: set[int] = set()
+        fresh: list[int] = []  # persons made in bulk, handed out one per new cluster
         for label in sorted(clusters):
             rows = [r for r in clusters[label] if still_machines(int(snap.ids[r]))]
             members = [int(snap.ids[r]) for r in rows]
@@ -819,7 +862,7 @@ def _write_refresh(
                 new_person = candidate
                 reused.add(candidate)
             else:
-                new_person = Person.objects.create(owner_id=owner_id).pk
+                new_person = fresh.pop() if fresh else _new_persons(owner_id, len(clusters) - label, fresh)
                 live.add(new_person)
                 counts["created"] += 1
             kept = [(f, r) for f, r in zip(members, rows, strict=True) if claim(f, new_person)]
@@ -841,6 +884,8 @@ def _write_refresh(
                 )
             counts["clustered"] += len(kept)
             touched.add(new_person)
+        if fresh:  # made for clusters whose faces all went elsewhere meanwhile
+            Person.objects.filter(pk__in=fresh).delete()
         # 3. what stays unassigned: out of its dissolved automatic person, with a suggestion
         placed = {f.pk for f in changed}
         for face_id in cand_ids:
