@@ -291,10 +291,9 @@ def person_update(
 
 @transaction.atomic
 def person_merge(*, source: Person, target: Person) -> Person:
-    """Merge `source` into `target` (kept): its faces move there, as they were (`auto` stays `auto`).
-
-    The kept person takes the source's name and birth date where it has none. Recorded, so that
-    `person_merge_undo` can put everything back."""
+    """Merge `source` into `target` (kept): its faces move there, confirmed (the user says they are
+    one person). The kept person takes the source's name and birth date where it has none.
+    Recorded, so that `person_merge_undo` can put everything back."""
     if source.pk == target.pk:
         raise PeopleError(_("A person cannot be merged into itself."))
     if source.owner_id != target.owner_id:
@@ -358,9 +357,11 @@ def person_merge_undo(*, owner: User) -> PersonMerge:
         by_source[was].append(face_id)
     for was, face_ids in by_source.items():
         Face.objects.filter(pk__in=face_ids, person=target).update(person=source, person_source=was)
-    if target.name == source.name or not merge.target_name_before:
+    # What the merge gave the kept person goes back, unless the user changed it since.
+    if target.name == source.name:
         target.name = merge.target_name_before
-    target.birth_date = merge.target_birth_date_before
+    if merge.target_birth_date_before is None and target.birth_date == source.birth_date:
+        target.birth_date = None
     target.updated_at = timezone.now()
     target.save(update_fields=["name", "birth_date", "updated_at"])
     source.merged_into = None

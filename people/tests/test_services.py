@@ -147,6 +147,21 @@ def test_merge_and_undo_restore_faces_and_names(user, identities, face_photo):
         services.person_merge_undo(owner=user)
 
 
+def test_undo_keeps_a_name_given_after_the_merge(user, identities, face_photo):
+    ones = _faces([face_photo(user, identities.face(1)) for _ in range(3)])
+    twos = _faces([face_photo(user, identities.face(2)) for _ in range(3)])
+    people_refresh(owner_id=user.pk)
+    p1, p2 = Person.objects.get(faces=ones[0]), Person.objects.get(faces=twos[0])
+    services.person_update(person=p1, name="Jisoo")
+    kept = services.person_merge(source=p1, target=p2)
+    services.person_update(person=kept, name="Jisoo Kim")
+
+    services.person_merge_undo(owner=user)
+
+    assert Person.objects.get(pk=p2.pk).name == "Jisoo Kim"
+    assert Person.objects.get(pk=p1.pk).name == "Jisoo"
+
+
 def test_undo_restores_how_merged_faces_were_grouped(user, identities, face_photo):
     ones = _faces([face_photo(user, identities.face(1)) for _ in range(3)])
     twos = _faces([face_photo(user, identities.face(2)) for _ in range(3)])
