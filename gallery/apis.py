@@ -142,6 +142,30 @@ class PhotoDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class PhotoReindexApi(APIView):
+    """Run face detection on one of your photos again (e.g. after it failed).
+
+    200 with the photo and the outcome when indexing runs inline (no job queue); 202 with the
+    photo, pending, when a background worker will do it.
+    """
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: OpenApiResponse(PhotoOutputSerializer, description="Indexed again; the outcome inline."),
+            202: OpenApiResponse(PhotoOutputSerializer, description="Queued; `index_status` is pending."),
+        },
+    )
+    def post(self, request: Request, photo_id: int) -> Response:
+        photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+        photo = services.photo_reindex(photo=photo)
+        pending = photo.index_status == photo.IndexStatus.PENDING
+        return Response(
+            PhotoOutputSerializer(photo, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED if pending else status.HTTP_200_OK,
+        )
+
+
 class AlbumInputSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=services.ALBUM_NAME_MAX)
 

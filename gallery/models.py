@@ -69,6 +69,9 @@ class Photo(models.Model):
     index_model = models.CharField(max_length=200, blank=True, help_text="Model key of the last indexing.")
     index_error = models.CharField(max_length=500, blank=True)
     indexed_at = models.DateTimeField(null=True, blank=True)
+    face_count = models.PositiveIntegerField(
+        default=0, help_text="Faces found by the model of the last indexing (index_model)."
+    )
 
     objects = PhotoQuerySet.as_manager()
 

@@ -19,7 +19,7 @@ from gallery import images
 from gallery.images import DuplicatePhoto
 from gallery.models import Album, Photo
 from gallery.storage import STORAGE_ERRORS, StorageUnavailable, delete_files, photo_storage
-from recognition.services import faces_forget_photo
+from recognition.services import faces_forget_photo, photo_mark_index_pending
 from recognition.tasks import enqueue_photo_indexing
 
 if TYPE_CHECKING:
@@ -87,7 +87,19 @@ def photo_create(
         raise
     enqueue_photo_indexing(photo.pk)
     # Inline (no broker, no outer transaction) the indexing has already run: report its outcome.
-    photo.refresh_from_db(fields=["index_status", "index_model", "index_error", "indexed_at"])
+    photo.refresh_from_db(fields=["index_status", "index_model", "index_error", "indexed_at", "face_count"])
+    return photo
+
+
+def photo_reindex(*, photo: Photo) -> Photo:
+    """Run face detection on a photo again (after a failure, typically), with the active model.
+
+    The photo is pending until the job runs; inline (no broker) it has run when this returns,
+    and the photo carries the outcome (`index_status`, `index_error`, `face_count`).
+    """
+    photo_mark_index_pending(photo_id=photo.pk)
+    enqueue_photo_indexing(photo.pk)
+    photo.refresh_from_db(fields=["index_status", "index_model", "index_error", "indexed_at", "face_count"])
     return photo
 
 

@@ -233,3 +233,20 @@ if SECURE_HTTPS:
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# ----------------------------------------------------------------------------------------------
+# Limits and trust: SQLite under concurrent writers, request parsing, abuse limits, API tokens.
+# ----------------------------------------------------------------------------------------------
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded default serves several requests at once (a threaded server, inline indexing).
+    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock when a transaction
+    # begins, so a second writer waits for it (up to the timeout) instead of failing at once with
+    # "database is locked" when two transactions that began as readers both try to write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_BUSY_TIMEOUT", 30, minimum=1),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )

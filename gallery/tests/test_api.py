@@ -28,6 +28,9 @@ PHOTO_KEYS = {
     "size",
     "image_url",
     "thumbnail_url",
+    "index_status",
+    "index_error",
+    "face_count",
 }
 
 
