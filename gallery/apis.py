@@ -67,7 +67,6 @@ class PhotoListApi(APIView):
         image = serializers.FileField(allow_empty_file=True)
         title = serializers.CharField(max_length=services.TITLE_MAX, required=False, allow_blank=True)
         caption = serializers.CharField(required=False, allow_blank=True)
-        allow_duplicate = serializers.BooleanField(required=False, default=False)
 
     @extend_schema(responses=PhotoOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -94,7 +93,6 @@ class PhotoListApi(APIView):
                 upload=data["image"],
                 title=data.get("title", ""),
                 caption=data.get("caption", ""),
-                allow_duplicate=data["allow_duplicate"],
             )
         except DuplicatePhoto as exc:
             return Response(

@@ -248,7 +248,9 @@ def test_duplicate_upload_is_a_409_naming_the_existing_photo(api_client):
     assert response.status_code == 409
     assert response.json()["existing_id"] == first["id"]
     assert "already have" in response.json()["detail"]
-    assert upload(api_client, data, allow_duplicate="true").status_code == 201
+    # The former `allow_duplicate` option is gone: one photo per owner and content.
+    assert upload(api_client, data, allow_duplicate="true").status_code == 409
+    assert Photo.objects.count() == 1
 
 
 def test_albums_crud_and_membership(api_client, photo_factory):

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 from django.test import Client
 
+from conftest import make_image_bytes
 from gallery.models import Photo
 from gallery.tests.test_browser import _face_photos
 
@@ -52,3 +54,25 @@ def test_concurrent_uploads_indexed_inline_never_fail_on_a_lock(user, faces_dir)
     assert statuses == [201] * len(photos)
     failed = list(Photo.objects.exclude(index_status="indexed").values_list("index_error", flat=True))
     assert failed == []
+
+
+def test_the_same_bytes_uploaded_at_the_same_instant_are_stored_once(user):
+    from gallery.tests.test_api import stored_names
+
+    data = make_image_bytes(size=(640, 480), color=(12, 34, 56))
+    before = stored_names()
+
+    def upload(i: int) -> tuple[int, dict[str, Any]]:
+        client = Client()
+        client.force_login(user)
+        response = client.post("/api/photos/", {"image": SimpleUploadedFile(f"same-{i}.jpg", data)})
+        return response.status_code, response.json()
+
+    results = run_together(20, upload)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    codes = sorted(code for code, _ in results)
+    assert codes == [201] + [409] * 19, codes
+    winner = Photo.objects.get(owner=user)
+    assert {body["existing_id"] for code, body in results if code == 409} == {winner.pk}
+    # The losers' files were removed: storage holds exactly the winner's three files more.
+    assert stored_names() - before == set(winner.file_names)
