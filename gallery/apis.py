@@ -15,7 +15,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -25,6 +25,7 @@ from gallery import selectors, services
 from gallery.images import DuplicatePhoto, InvalidImage, human_size
 from gallery.serializers import AlbumOutputSerializer, PhotoOutputSerializer
 from gallery.storage import MEDIA_KINDS, STORAGE_ERRORS, StorageUnavailable, uses_signed_urls
+from memory_studio.parsers import BoundedJSONParser
 
 
 class ServiceUnavailable(APIException):
@@ -110,7 +111,7 @@ class PhotoListApi(APIView):
 class PhotoDetailApi(APIView):
     """Read, edit (title, caption) or delete one of your photos."""
 
-    parser_classes = (JSONParser, MultiPartParser, FormParser)
+    parser_classes = (BoundedJSONParser, MultiPartParser, FormParser)
 
     class PhotoUpdateInputSerializer(serializers.Serializer[Any]):
         title = serializers.CharField(max_length=services.TITLE_MAX, required=False, allow_blank=True)

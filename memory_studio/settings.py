@@ -250,3 +250,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+
+# The API's JSON parser refuses deeply nested documents (400) and oversized bodies (413).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "memory_studio.parsers.BoundedJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]

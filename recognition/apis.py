@@ -4,7 +4,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from gallery.images import InvalidImage, open_upload_upright
 from gallery.serializers import PhotoOutputSerializer
 from gallery.storage import StorageUnavailable
+from memory_studio.parsers import BoundedJSONParser
 from recognition.models import Face
 from recognition.runtime import RecognitionUnavailableError, get_pipeline
 from recognition.search import NoFaceInQueryError, SearchError, SearchResult, search_by_face, search_by_image
@@ -86,7 +87,7 @@ class SearchApi(APIView):
     """Search your photos by face: upload a photo of someone (`image`) or name one of your faces
     (`face_id`)."""
 
-    parser_classes = (MultiPartParser, FormParser, JSONParser)
+    parser_classes = (MultiPartParser, FormParser, BoundedJSONParser)
 
     class SearchInputSerializer(serializers.Serializer[Any]):
         image = serializers.FileField(required=False, help_text="A photo showing the person to find.")
