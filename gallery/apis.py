@@ -47,7 +47,7 @@ def _paginated(view: APIView, request: Request, queryset: QuerySet[Any], seriali
 _MULTIPART_OVERHEAD = 64 * 1024
 
 
-def _refuse_oversized_body(request: Request) -> None:
+def refuse_oversized_body(request: Request) -> None:
     """Refuse a body that cannot hold an acceptable file before Django spools it to disk."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -84,7 +84,7 @@ class PhotoListApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        _refuse_oversized_body(request)
+        refuse_oversized_body(request)
         serializer = self.PhotoCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -17,12 +17,14 @@ from django.core.exceptions import ImproperlyConfigured
 
 from memory_studio.env import (
     env_bool,
+    env_cache,
     env_choice,
     env_float,
     env_int,
     env_list,
     env_optional,
     env_path,
+    env_rate,
     env_secret,
     env_str,
 )
@@ -257,3 +259,16 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]
+
+# Abuse limits: failed logins per client address and per username (login form and token API
+# alike), searches per user. The counters live in the cache: in each process's memory without
+# CACHE_URL (right for the single process of `make run`), shared by every web process with
+# CACHE_URL=redis://host:6379/1. Behind reverse proxies, NUM_PROXIES says how many, so that the
+# client address comes from X-Forwarded-For; with 0 it is the connection's address.
+CACHES = {"default": env_cache("CACHE_URL")}
+REST_FRAMEWORK["NUM_PROXIES"] = env_int("NUM_PROXIES", 0, minimum=0)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "login_ip": env_rate("THROTTLE_LOGIN_IP", "20/hour"),
+    "login_username": env_rate("THROTTLE_LOGIN_USERNAME", "50/day"),
+    "search": env_rate("THROTTLE_SEARCH", "60/minute"),
+}
