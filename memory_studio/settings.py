@@ -272,3 +272,12 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "login_username": env_rate("THROTTLE_LOGIN_USERNAME", "50/day"),
     "search": env_rate("THROTTLE_SEARCH", "60/minute"),
 }
+
+# API tokens: token authentication first, so that a missing or refused token answers 401 (with
+# WWW-Authenticate), not 403. API_TOKEN_TTL_DAYS (unset or 0: never) makes tokens expire; an
+# expired token is refused and deleted, and logging in gives a new one.
+API_TOKEN_TTL_DAYS: int | None = env_int("API_TOKEN_TTL_DAYS", 0, minimum=0) or None
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "accounts.authentication.ExpiringTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]

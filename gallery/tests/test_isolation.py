@@ -137,3 +137,20 @@ def test_lists_never_mention_other_users_objects(
         assert "Private" not in other_client.get(url).content.decode()
     assert other_api_client.get("/api/photos/").json()["count"] == 0
     assert other_api_client.get("/api/albums/").json()["count"] == 0
+
+
+def test_revoking_a_token_revokes_only_the_callers(user, other_user, other_api_client):
+    """POST /api/auth/token/revoke/ names no object: it can only ever reach the caller's token."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    victim = Token.objects.create(user=user)
+    attacker = Token.objects.create(user=other_user)
+    assert (
+        other_api_client.post("/api/auth/token/revoke/", {"user": user.pk}, format="json").status_code == 204
+    )
+    assert list(Token.objects.values_list("key", flat=True)) == [victim.key]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {victim.key}")
+    assert client.get("/api/photos/").status_code == 200
+    assert not Token.objects.filter(key=attacker.key).exists()
