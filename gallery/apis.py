@@ -22,7 +22,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from gallery import selectors, services
-from gallery.images import DuplicatePhoto, InvalidImage, human_size
+from gallery.images import DuplicatePhoto, InvalidImage, size_over_limit_message
 from gallery.serializers import AlbumOutputSerializer, PhotoOutputSerializer
 from gallery.storage import MEDIA_KINDS, STORAGE_ERRORS, StorageUnavailable, uses_signed_urls
 from memory_studio.parsers import BoundedJSONParser
@@ -55,8 +55,7 @@ def refuse_oversized_body(request: Request) -> None:
         length = 0
     limit = settings.MAX_UPLOAD_BYTES
     if length > limit + _MULTIPART_OVERHEAD:
-        message = f"The file is too large; the limit is {human_size(limit)}."
-        raise serializers.ValidationError({"image": [message]})
+        raise serializers.ValidationError({"image": [size_over_limit_message(None, limit)]})
 
 
 class PhotoListApi(APIView):

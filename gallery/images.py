@@ -20,6 +20,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 if TYPE_CHECKING:
@@ -78,10 +79,24 @@ class ProcessedImage:
     display: bytes
 
 
-def human_size(n: int) -> str:
-    if n < 1024 * 1024:
-        return f"{n / 1024:.1f} KB"
-    return f"{n / (1024 * 1024):.1f} MB"
+def size_over_limit_message(size: int | None, limit: int) -> str:
+    """Why a file is refused for its size, exactly: when the sizes round alike, in bytes."""
+    if size is None:
+        return _("The file is too large: it is over the limit of %(limit)s.") % {
+            "limit": filesizeformat(limit)
+        }
+    shown, allowed = filesizeformat(size), filesizeformat(limit)
+    if shown == allowed:
+        shown = _in_bytes(size)
+        allowed = f"{_in_bytes(limit)} ({allowed})"
+    return _("The file is too large: %(size)s is over the limit of %(limit)s.") % {
+        "size": shown,
+        "limit": allowed,
+    }
+
+
+def _in_bytes(n: int) -> str:
+    return ngettext("%(count)s byte", "%(count)s bytes", n) % {"count": number_format(n, force_grouping=True)}
 
 
 def read_upload(upload: File[bytes] | IO[bytes]) -> bytes:
@@ -89,14 +104,14 @@ def read_upload(upload: File[bytes] | IO[bytes]) -> bytes:
     limit = settings.MAX_UPLOAD_BYTES
     size = getattr(upload, "size", None)
     if isinstance(size, int) and size > limit:
-        raise InvalidImage(f"The file is too large ({human_size(size)}); the limit is {human_size(limit)}.")
+        raise InvalidImage(size_over_limit_message(size, limit))
     if hasattr(upload, "seek"):
         upload.seek(0)
     data = upload.read(limit + 1)
     if not isinstance(data, bytes):
         raise InvalidImage("The upload could not be read.")
     if len(data) > limit:
-        raise InvalidImage(f"The file is too large; the limit is {human_size(limit)}.")
+        raise InvalidImage(size_over_limit_message(None, limit))
     if not data:
         raise InvalidImage("The file is empty.")
     return data

@@ -209,7 +209,10 @@ def test_file_just_over_max_upload_bytes_is_a_400(api_client, settings):
     settings.MAX_UPLOAD_BYTES = len(data) - 1  # the body passes the early check; the file does not
     response = upload(api_client, data, "big.png")
     assert response.status_code == 400
-    assert "too large" in response.json()["image"][0]
+    n = len(data)
+    assert response.json()["image"][0] == (
+        f"The file is too large: {n}\xa0bytes is over the limit of {n - 1}\xa0bytes."
+    )
     assert not Photo.objects.exists()
     settings.MAX_UPLOAD_BYTES = len(data)
     assert upload(api_client, data, "fits.png").status_code == 201

@@ -145,3 +145,28 @@ def test_32_concurrent_uploads_are_all_indexed_on_the_embedded_default(
     page.goto(f"{base}/")
     assert page.locator("#index-failed-notice").count() == 0
     assert errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_file_one_byte_over_the_limit_is_refused_in_the_page_with_exact_sizes(
+    live_server, page, faces_dir, user, password, settings
+):
+    photo = sorted((faces_dir / "angelina_jolie").glob("*.jpg"))[0]
+    size = photo.stat().st_size
+    settings.MAX_UPLOAD_BYTES = size - 1
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/upload/")
+    page.set_input_files("#file-input", [str(photo)])
+    page.wait_for_selector(".upload-item.error")
+    text = page.locator(".upload-item.error .upload-status").inner_text()
+    assert text == (
+        f"The file is too large: {size:,} bytes is over the limit of {size - 1:,} bytes "
+        f"({(size - 1) / 1024:.1f} KB)."
+    )
+    assert not Photo.objects.exists()

@@ -266,3 +266,24 @@ def test_invalid_image_is_raised_by_the_service_and_nothing_is_saved(user):
     with pytest.raises(InvalidImage, match="not an image"):
         services.photo_create(owner=user, upload=as_upload(b"hello, world\n", "notes.txt"))
     assert not Photo.objects.exists()
+
+
+@pytest.mark.nodb
+@pytest.mark.parametrize(
+    ("size", "limit", "message"),
+    [
+        (
+            5_242_881,
+            5_242_880,
+            "The file is too large: 5,242,881 bytes is over the limit of 5,242,880 bytes (5.0\xa0MB).",
+        ),
+        (
+            6 * 1024 * 1024,
+            5 * 1024 * 1024,
+            "The file is too large: 6.0\xa0MB is over the limit of 5.0\xa0MB.",
+        ),
+        (None, 5 * 1024 * 1024, "The file is too large: it is over the limit of 5.0\xa0MB."),
+    ],
+)
+def test_the_size_message_is_exact(size, limit, message):
+    assert images.size_over_limit_message(size, limit) == message

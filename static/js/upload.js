@@ -24,10 +24,25 @@
   var finished = 0;
   var succeeded = 0;
 
+  function inBytes(n) { return interpolate(ngettext("%s byte", "%s bytes", n), [n.toLocaleString()]); }
+
+  // As Django's filesizeformat: bytes below 1 KB, then one decimal of KB, MB or GB.
   function humanSize(n) {
-    if (n < 1024) { return interpolate(ngettext("%s byte", "%s bytes", n), [n]); }
+    if (n < 1024) { return inBytes(n); }
     if (n < 1024 * 1024) { return (n / 1024).toFixed(1) + " KB"; }
-    return (n / (1024 * 1024)).toFixed(1) + " MB";
+    if (n < 1024 * 1024 * 1024) { return (n / (1024 * 1024)).toFixed(1) + " MB"; }
+    return (n / (1024 * 1024 * 1024)).toFixed(1) + " GB";
+  }
+
+  // Exact: when the two sizes round alike, they are given in bytes.
+  function tooLarge(size, limit) {
+    var shown = humanSize(size);
+    var allowed = humanSize(limit);
+    if (shown === allowed) {
+      shown = inBytes(size);
+      allowed = inBytes(limit) + " (" + allowed + ")";
+    }
+    return interpolate(gettext("The file is too large: %s is over the limit of %s."), [shown, allowed]);
   }
 
   function errorMessage(xhr) {
@@ -124,7 +139,7 @@
     var file = job.file;
     active += 1;
     if (maxBytes && file.size > maxBytes) {
-      finish(item, false, "The file is too large (" + humanSize(file.size) + "); the limit is " + humanSize(maxBytes) + ".");
+      finish(item, false, tooLarge(file.size, maxBytes));
       return;
     }
     var data = new FormData();
