@@ -41,7 +41,7 @@ def run_together(count: int, work: Callable[[int], Any]) -> list[Any]:
     return results
 
 
-def test_concurrent_uploads_indexed_inline_never_fail_on_a_lock(user, faces_dir):
+def test_concurrent_uploads_indexed_inline_never_fail_on_a_lock(user, faces_dir, caplog):
     photos = _face_photos(faces_dir, 12)
 
     def upload(i: int) -> int:
@@ -54,6 +54,8 @@ def test_concurrent_uploads_indexed_inline_never_fail_on_a_lock(user, faces_dir)
     assert statuses == [201] * len(photos)
     failed = list(Photo.objects.exclude(index_status="indexed").values_list("index_error", flat=True))
     assert failed == []
+    # Not even a retried lock: writers wait for each other (WAL, immediate transactions, timeout).
+    assert [r.getMessage() for r in caplog.records if "locked" in r.getMessage()] == []
 
 
 def test_the_same_bytes_uploaded_at_the_same_instant_are_stored_once(user):
