@@ -167,11 +167,13 @@ def check_decoding_cost(*, width: int, height: int, size: int) -> None:
 
 def _open_header(data: bytes) -> Image.Image:
     """Read the header only (Pillow decodes nothing until load())."""
-    # Pillow's own bomb check (a warning above Image.MAX_IMAGE_PIXELS, an error above twice that)
-    # reads a module global. It is set here to the same value from every thread, a plain store
-    # and no warnings-filter juggling; check_decoding_cost() then refuses before any decoding,
-    # with our message. Pillow's error, raised inside open(), can only concern a refused size.
-    Image.MAX_IMAGE_PIXELS = settings.MAX_IMAGE_PIXELS
+    # Pillow has a bomb check of its own (a warning above the module global Image.MAX_IMAGE_PIXELS,
+    # an error above twice that). Ours comes from the header right after open(), so Pillow's only
+    # needs to stay out of the way: its threshold is raised to ours if lower, never lowered (other
+    # Pillow users in the process keep theirs), and no warnings filter is touched (not thread-safe).
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    if pillow_limit is not None and pillow_limit < settings.MAX_IMAGE_PIXELS:
+        Image.MAX_IMAGE_PIXELS = settings.MAX_IMAGE_PIXELS
     try:
         return Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:

@@ -179,3 +179,30 @@ def test_rate_and_cache_settings_fail_loudly(monkeypatch):
     monkeypatch.setenv("CACHE_X", "memcached://x")
     with pytest.raises(ImproperlyConfigured, match="CACHE_X"):
         env_cache("CACHE_X")
+
+
+@pytest.mark.nodb
+def test_the_counts_work_in_redis_shared_by_processes(settings):
+    """CACHE_URL=redis://... : Django's Redis cache (atomic increments, shared by processes)."""
+    import uuid
+
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": f"memory-studio-test-{uuid.uuid4().hex}",
+        }
+    }
+    rates(settings, login_ip="3/hour", login_username="1000/hour")
+    request = RequestFactory().post("/accounts/login/", REMOTE_ADDR=A)
+    from accounts.throttling import login_succeeded
+
+    assert [login_attempt(request, username="alice") is None for _ in range(3)] == [True, True, True]
+    login_succeeded(request, username="alice")  # the third succeeded: its attempt is given back
+    assert [login_attempt(request, username="alice") is None for _ in range(2)] == [True, False]
+    assert cache.__class__.__name__ == "ConnectionProxy"
+    from django.core.cache import caches
+
+    assert caches["default"].__class__.__name__ == "RedisCache"

@@ -114,7 +114,10 @@ def test_refusing_a_bomb_costs_little_memory(builder):
 def test_decoding_from_many_threads_leaves_the_warning_filters_alone(settings):
     """Pillow's bomb warning used to be turned into an error under warnings.catch_warnings(),
     which is not thread-safe: concurrent decodes could leave the process's filters changed."""
+    from PIL import Image
+
     before = list(warnings.filters)
+    pillow_limit = Image.MAX_IMAGE_PIXELS
     small = make_image_bytes(size=(64, 48), fmt="PNG")
     over = make_image_bytes(size=(120, 120), fmt="PNG")  # over the limit set below
     settings.MAX_IMAGE_PIXELS = 10_000
@@ -139,3 +142,5 @@ def test_decoding_from_many_threads_leaves_the_warning_filters_alone(settings):
         inside = list(warnings.filters)
     assert outcomes.count("ok") == outcomes.count("refused") == 8 * 30
     assert inside[1:] == before  # only our "ignore" on top: decode() itself changed nothing
+    # Pillow's own limit, which other code in the process relies on, is not lowered either.
+    assert pillow_limit == Image.MAX_IMAGE_PIXELS
