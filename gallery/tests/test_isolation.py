@@ -19,6 +19,7 @@ MATRIX = [
     ("page", "post", "/photos/{photo}/", {"title": "pwned", "caption": ""}),
     ("page", "get", "/photos/{photo}/delete/", None),
     ("page", "post", "/photos/{photo}/delete/", {}),
+    ("page", "post", "/photos/{photo}/reindex/", {}),
     ("page", "post", "/photos/{photo}/albums/", {"album": "{mine_album}"}),
     ("page", "post", "/photos/{mine_photo}/albums/", {"album": "{album}"}),
     ("page", "get", "/media/photos/{photo}/original/", None),
@@ -36,6 +37,7 @@ MATRIX = [
     ("api", "get", "/api/photos/{photo}/", None),
     ("api", "patch", "/api/photos/{photo}/", {"title": "pwned"}),
     ("api", "delete", "/api/photos/{photo}/", None),
+    ("api", "post", "/api/photos/{photo}/reindex/", None),
     ("api", "get", "/api/albums/{album}/", None),
     ("api", "patch", "/api/albums/{album}/", {"name": "pwned"}),
     ("api", "delete", "/api/albums/{album}/", None),
@@ -91,6 +93,8 @@ def test_other_users_objects_are_404_and_unchanged(
     mine_photo = photo_factory(other_user)
     mine_album = services.album_create(owner=other_user, name="Mine")
     victim_face = _face_of(victim_photo)
+    victim_photo.refresh_from_db()
+    indexed = (victim_photo.index_status, victim_photo.indexed_at)
     ids = {
         "face": victim_face,
         "photo": victim_photo.pk,
@@ -109,6 +113,7 @@ def test_other_users_objects_are_404_and_unchanged(
     victim_photo.refresh_from_db()
     victim_album.refresh_from_db()
     assert victim_photo.title == "Private"
+    assert (victim_photo.index_status, victim_photo.indexed_at) == indexed
     assert victim_album.name == "Private album"
     assert list(victim_album.photos.all()) == [victim_photo]
     assert not mine_album.photos.exists()
@@ -132,3 +137,20 @@ def test_lists_never_mention_other_users_objects(
         assert "Private" not in other_client.get(url).content.decode()
     assert other_api_client.get("/api/photos/").json()["count"] == 0
     assert other_api_client.get("/api/albums/").json()["count"] == 0
+
+
+def test_revoking_a_token_revokes_only_the_callers(user, other_user, other_api_client):
+    """POST /api/auth/token/revoke/ names no object: it can only ever reach the caller's token."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    victim = Token.objects.create(user=user)
+    attacker = Token.objects.create(user=other_user)
+    assert (
+        other_api_client.post("/api/auth/token/revoke/", {"user": user.pk}, format="json").status_code == 204
+    )
+    assert list(Token.objects.values_list("key", flat=True)) == [victim.key]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {victim.key}")
+    assert client.get("/api/photos/").status_code == 200
+    assert not Token.objects.filter(key=attacker.key).exists()
