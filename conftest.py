@@ -42,6 +42,14 @@ def make_image_bytes(
     return buffer.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Every test starts with no throttle counts (they live in the cache)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def image_bytes() -> Callable[..., bytes]:
     return make_image_bytes

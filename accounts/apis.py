@@ -1,25 +1,58 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from typing import Any, NoReturn
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.permissions import AllowAny
+from rest_framework.exceptions import Throttled
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.services import token_obtain, user_tokens_revoke
+from accounts.throttling import LoginAttemptThrottle, login_succeeded, posted_username
+
 
 class TokenObtainApi(APIView):
-    """Exchange a username and password for an API token (`Authorization: Token <t>`)."""
+    """Exchange a username and password for an API token (`Authorization: Token <t>`).
+
+    Failed attempts are limited per client address and per username (429 with Retry-After).
+    """
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    throttle_classes = (LoginAttemptThrottle,)
 
     class TokenOutputSerializer(serializers.Serializer[Token]):
         token = serializers.CharField(source="key")
 
-    @extend_schema(request=AuthTokenSerializer, responses=TokenOutputSerializer)
+    def throttled(self, request: Request, wait: Any) -> NoReturn:
+        raise Throttled(wait=wait, detail=_("Too many failed login attempts."))
+
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={
+            200: TokenOutputSerializer,
+            400: OpenApiResponse(description="Wrong username or password."),
+            429: OpenApiResponse(description="Too many failed attempts; see Retry-After."),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        login_succeeded(request, username=posted_username(request))
+        token = token_obtain(user=serializer.validated_data["user"])
         return Response(self.TokenOutputSerializer(token).data)
+
+
+class TokenRevokeApi(APIView):
+    """Revoke your API token: it stops working at once (401). Log in again for a new one."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        user_tokens_revoke(user=request.user)  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)

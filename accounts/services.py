@@ -1,5 +1,7 @@
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
+from accounts.authentication import token_expired
 from accounts.models import User
 from gallery.models import Photo
 from gallery.services import photo_delete
@@ -17,3 +19,20 @@ def user_delete(*, user: User) -> None:
     for photo in Photo.objects.filter(owner=user):
         photo_delete(photo=photo)
     user.delete()
+
+
+@transaction.atomic
+def token_obtain(*, user: User) -> Token:
+    """The user's API token, a new one if they have none or it has expired."""
+    token = Token.objects.select_for_update().filter(user=user).first()
+    if token is not None and token_expired(token):
+        token.delete()
+        token = None
+    return token or Token.objects.create(user=user)
+
+
+@transaction.atomic
+def user_tokens_revoke(*, user: User) -> int:
+    """Revoke the user's API tokens (on request, and whenever their password changes)."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted

@@ -15,16 +15,17 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from gallery import selectors, services
-from gallery.images import DuplicatePhoto, InvalidImage, human_size
+from gallery.images import DuplicatePhoto, InvalidImage, size_over_limit_message
 from gallery.serializers import AlbumOutputSerializer, PhotoOutputSerializer
 from gallery.storage import MEDIA_KINDS, STORAGE_ERRORS, StorageUnavailable, uses_signed_urls
+from memory_studio.parsers import BoundedJSONParser
 from people.selectors import photos_with_persons_for_user
 
 
@@ -47,7 +48,7 @@ def _paginated(view: APIView, request: Request, queryset: QuerySet[Any], seriali
 _MULTIPART_OVERHEAD = 64 * 1024
 
 
-def _refuse_oversized_body(request: Request) -> None:
+def refuse_oversized_body(request: Request) -> None:
     """Refuse a body that cannot hold an acceptable file before Django spools it to disk."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -55,8 +56,7 @@ def _refuse_oversized_body(request: Request) -> None:
         length = 0
     limit = settings.MAX_UPLOAD_BYTES
     if length > limit + _MULTIPART_OVERHEAD:
-        message = f"The file is too large; the limit is {human_size(limit)}."
-        raise serializers.ValidationError({"image": [message]})
+        raise serializers.ValidationError({"image": [size_over_limit_message(None, limit)]})
 
 
 class PhotoListApi(APIView):
@@ -68,7 +68,6 @@ class PhotoListApi(APIView):
         image = serializers.FileField(allow_empty_file=True)
         title = serializers.CharField(max_length=services.TITLE_MAX, required=False, allow_blank=True)
         caption = serializers.CharField(required=False, allow_blank=True)
-        allow_duplicate = serializers.BooleanField(required=False, default=False)
 
     @extend_schema(
         parameters=[
@@ -99,7 +98,7 @@ class PhotoListApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        _refuse_oversized_body(request)
+        refuse_oversized_body(request)
         serializer = self.PhotoCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -109,7 +108,6 @@ class PhotoListApi(APIView):
                 upload=data["image"],
                 title=data.get("title", ""),
                 caption=data.get("caption", ""),
-                allow_duplicate=data["allow_duplicate"],
             )
         except DuplicatePhoto as exc:
             return Response(
@@ -127,7 +125,7 @@ class PhotoListApi(APIView):
 class PhotoDetailApi(APIView):
     """Read, edit (title, caption) or delete one of your photos."""
 
-    parser_classes = (JSONParser, MultiPartParser, FormParser)
+    parser_classes = (BoundedJSONParser, MultiPartParser, FormParser)
 
     class PhotoUpdateInputSerializer(serializers.Serializer[Any]):
         title = serializers.CharField(max_length=services.TITLE_MAX, required=False, allow_blank=True)
@@ -155,6 +153,30 @@ class PhotoDetailApi(APIView):
         photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
         services.photo_delete(photo=photo)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PhotoReindexApi(APIView):
+    """Run face detection on one of your photos again (e.g. after it failed).
+
+    200 with the photo and the outcome when indexing runs inline (no job queue); 202 with the
+    photo, pending, when a background worker will do it.
+    """
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: OpenApiResponse(PhotoOutputSerializer, description="Indexed again; the outcome inline."),
+            202: OpenApiResponse(PhotoOutputSerializer, description="Queued; `index_status` is pending."),
+        },
+    )
+    def post(self, request: Request, photo_id: int) -> Response:
+        photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+        photo = services.photo_reindex(photo=photo)
+        pending = photo.index_status == photo.IndexStatus.PENDING
+        return Response(
+            PhotoOutputSerializer(photo, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED if pending else status.HTTP_200_OK,
+        )
 
 
 class AlbumInputSerializer(serializers.Serializer[Any]):

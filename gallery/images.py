@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -19,7 +16,11 @@ from typing import IO, TYPE_CHECKING
 import pillow_heif
 from django.conf import settings
 from django.core.files import File
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 if TYPE_CHECKING:
@@ -78,10 +79,24 @@ class ProcessedImage:
     display: bytes
 
 
-def human_size(n: int) -> str:
-    if n < 1024 * 1024:
-        return f"{n / 1024:.1f} KB"
-    return f"{n / (1024 * 1024):.1f} MB"
+def size_over_limit_message(size: int | None, limit: int) -> str:
+    """Why a file is refused for its size, exactly: when the sizes round alike, in bytes."""
+    if size is None:
+        return _("The file is too large: it is over the limit of %(limit)s.") % {
+            "limit": filesizeformat(limit)
+        }
+    shown, allowed = filesizeformat(size), filesizeformat(limit)
+    if shown == allowed:
+        shown = _in_bytes(size)
+        allowed = f"{_in_bytes(limit)} ({allowed})"
+    return _("The file is too large: %(size)s is over the limit of %(limit)s.") % {
+        "size": shown,
+        "limit": allowed,
+    }
+
+
+def _in_bytes(n: int) -> str:
+    return ngettext("%(count)s byte", "%(count)s bytes", n) % {"count": number_format(n, force_grouping=True)}
 
 
 def read_upload(upload: File[bytes] | IO[bytes]) -> bytes:
@@ -89,62 +104,104 @@ def read_upload(upload: File[bytes] | IO[bytes]) -> bytes:
     limit = settings.MAX_UPLOAD_BYTES
     size = getattr(upload, "size", None)
     if isinstance(size, int) and size > limit:
-        raise InvalidImage(f"The file is too large ({human_size(size)}); the limit is {human_size(limit)}.")
+        raise InvalidImage(size_over_limit_message(size, limit))
     if hasattr(upload, "seek"):
         upload.seek(0)
     data = upload.read(limit + 1)
     if not isinstance(data, bytes):
         raise InvalidImage("The upload could not be read.")
     if len(data) > limit:
-        raise InvalidImage(f"The file is too large; the limit is {human_size(limit)}.")
+        raise InvalidImage(size_over_limit_message(None, limit))
     if not data:
         raise InvalidImage("The file is empty.")
     return data
 
 
-@contextmanager
-def _pixel_limit() -> Iterator[None]:
-    # Pillow warns above MAX_IMAGE_PIXELS and raises only above twice that; we refuse both.
-    Image.MAX_IMAGE_PIXELS = settings.MAX_IMAGE_PIXELS
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        yield
+# Decoding costs memory and time in proportion to the pixels an image claims, however small the
+# file. Up to DECODE_FREE_PIXELS (what a phone photo costs) any file is decoded; above that the
+# file must carry at least MIN_BYTES_PER_PIXEL, or it is refused before anything is decoded.
+# Measured (bench/bombs.py, and the photos of MEMORY_STUDIO_FACES_DIR): real JPEG photos carry
+# 0.05-1.2 bytes per pixel, PNG photos 0.46-1.2, an 8K screenshot-like PNG 0.03 and its lossless
+# WebP 0.015; a 9990 x 9990 PNG of zeros carries 0.001 and the 68-byte PNG claiming 1 x 10^8
+# pixels 0.000001. Deflate (PNG, TIFF), LZW (GIF, TIFF), RLE (BMP), lossless WebP and HEIC can all
+# reach such ratios, so one floor serves every format.
+DECODE_FREE_PIXELS = 16_000_000
+MIN_BYTES_PER_PIXEL = 0.01
 
 
-def _bomb_message() -> str:
-    return (
-        f"The image has too many pixels (limit {settings.MAX_IMAGE_PIXELS:,}); "
-        "it may be a decompression bomb or simply too large."
+def _too_many_pixels(width: int, height: int) -> InvalidImage:
+    return InvalidImage(
+        _(
+            "The image has too many pixels (%(width)s x %(height)s; the limit is %(limit)s pixels); "
+            "it may be a decompression bomb or simply too large."
+        )
+        % {
+            "width": number_format(width, force_grouping=True),
+            "height": number_format(height, force_grouping=True),
+            "limit": number_format(settings.MAX_IMAGE_PIXELS, force_grouping=True),
+        }
     )
+
+
+def check_decoding_cost(*, width: int, height: int, size: int) -> None:
+    """Refuse, from the header alone, an image whose decoding would cost too much.
+
+    Too many pixels, or too few bytes for its pixels (a decompression bomb): InvalidImage.
+    """
+    pixels = width * height
+    if pixels > settings.MAX_IMAGE_PIXELS:
+        raise _too_many_pixels(width, height)
+    if pixels > DECODE_FREE_PIXELS and size < pixels * MIN_BYTES_PER_PIXEL:
+        raise InvalidImage(
+            _(
+                "The image claims %(width)s x %(height)s pixels but the file is only %(size)s: "
+                "it is refused as a likely decompression bomb."
+            )
+            % {
+                "width": number_format(width, force_grouping=True),
+                "height": number_format(height, force_grouping=True),
+                "size": filesizeformat(size),
+            }
+        )
+
+
+def _open_header(data: bytes) -> Image.Image:
+    """Read the header only (Pillow decodes nothing until load())."""
+    # Pillow has a bomb check of its own (a warning above the module global Image.MAX_IMAGE_PIXELS,
+    # an error above twice that). Ours comes from the header right after open(), so Pillow's only
+    # needs to stay out of the way: its threshold is raised to ours if lower, never lowered (other
+    # Pillow users in the process keep theirs), and no warnings filter is touched (not thread-safe).
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    if pillow_limit is not None and pillow_limit < settings.MAX_IMAGE_PIXELS:
+        Image.MAX_IMAGE_PIXELS = settings.MAX_IMAGE_PIXELS
+    try:
+        return Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise InvalidImage(
+            _("The image has too many pixels (the limit is %(limit)s pixels).")
+            % {"limit": number_format(settings.MAX_IMAGE_PIXELS, force_grouping=True)}
+        ) from None
 
 
 def decode(data: bytes) -> Image.Image:
     """Open and fully decode image bytes, or raise InvalidImage with a readable reason."""
-    with _pixel_limit():
-        try:
-            image = Image.open(io.BytesIO(data))
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise InvalidImage(_bomb_message()) from None
-        except UnidentifiedImageError:
-            raise InvalidImage(
-                f"This file is not an image we can read. Upload a {SUPPORTED_NAMES} image."
-            ) from None
-        except (OSError, ValueError, SyntaxError, EOFError):
-            raise InvalidImage("This image is truncated or damaged and cannot be read.") from None
-        if image.format not in SUPPORTED_FORMATS:
-            raise InvalidImage(
-                f"Unsupported image format ({image.format}). Upload a {SUPPORTED_NAMES} image."
-            )
-        width, height = image.size
-        if width * height > settings.MAX_IMAGE_PIXELS:
-            raise InvalidImage(_bomb_message())
-        try:
-            image.seek(0)  # animated GIF/WebP: the first frame
-            image.load()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise InvalidImage(_bomb_message()) from None
-        except (OSError, ValueError, SyntaxError, EOFError, MemoryError):
-            raise InvalidImage("This image is truncated or damaged and cannot be read.") from None
+    try:
+        image = _open_header(data)
+    except UnidentifiedImageError:
+        raise InvalidImage(
+            f"This file is not an image we can read. Upload a {SUPPORTED_NAMES} image."
+        ) from None
+    except (OSError, ValueError, SyntaxError, EOFError):
+        raise InvalidImage("This image is truncated or damaged and cannot be read.") from None
+    if image.format not in SUPPORTED_FORMATS:
+        raise InvalidImage(f"Unsupported image format ({image.format}). Upload a {SUPPORTED_NAMES} image.")
+    width, height = image.size
+    check_decoding_cost(width=width, height=height, size=len(data))
+    try:
+        image.seek(0)  # animated GIF/WebP: the first frame
+        image.load()
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError):
+        raise InvalidImage("This image is truncated or damaged and cannot be read.") from None
     return image
 
 

@@ -69,6 +69,14 @@ class Photo(models.Model):
     index_model = models.CharField(max_length=200, blank=True, help_text="Model key of the last indexing.")
     index_error = models.CharField(max_length=500, blank=True)
     indexed_at = models.DateTimeField(null=True, blank=True)
+    face_count = models.PositiveIntegerField(
+        default=0, help_text="Faces found by the model of the last indexing (index_model)."
+    )
+    legacy_duplicate = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="A byte-identical copy stored before the (owner, content hash) uniqueness rule; kept.",
+    )
 
     objects = PhotoQuerySet.as_manager()
 
@@ -77,6 +85,14 @@ class Photo(models.Model):
         indexes = (
             models.Index(fields=("owner", "-taken_at"), name="photo_owner_taken"),
             models.Index(fields=("owner", "content_hash"), name="photo_owner_hash"),
+        )
+        constraints = (
+            # One photo per owner and content: concurrent uploads of the same bytes store one.
+            models.UniqueConstraint(
+                fields=("owner", "content_hash"),
+                condition=models.Q(legacy_duplicate=False),
+                name="photo_owner_hash_unique",
+            ),
         )
 
     def __str__(self) -> str:

@@ -20,11 +20,15 @@ else:
     AnyUser = Any
 
 
-def photo_list_for_user(*, user: AnyUser) -> QuerySet[Photo]:
-    """The user's photos, newest taken first (none for anonymous users)."""
+def photo_list_for_user(*, user: AnyUser, index_status: str | None = None) -> QuerySet[Photo]:
+    """The user's photos, newest taken first (none for anonymous users); optionally only those
+    with this `index_status` (e.g. the ones whose face detection failed)."""
     if not user.is_authenticated:
         return Photo.objects.none()
-    return Photo.objects.filter(owner_id=user.pk).order_by("-taken_at", "-id")
+    photos = Photo.objects.filter(owner_id=user.pk)
+    if index_status is not None:
+        photos = photos.filter(index_status=index_status)
+    return photos.order_by("-taken_at", "-id")
 
 
 def photo_get_for_user(*, user: AnyUser, photo_id: Any) -> Photo:

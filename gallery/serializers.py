@@ -45,6 +45,7 @@ class PhotoOutputSerializer(serializers.ModelSerializer[Photo]):
             "index_status",
             "index_model",
             "index_error",
+            "face_count",
         )
         read_only_fields = fields
 

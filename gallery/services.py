@@ -12,15 +12,16 @@ from typing import IO, TYPE_CHECKING
 
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gallery import images
 from gallery.images import DuplicatePhoto
 from gallery.models import Album, Photo
 from gallery.storage import STORAGE_ERRORS, StorageUnavailable, delete_files, photo_storage
 from people.services import lock_owner_faces
-from recognition.services import faces_forget_photo
+from recognition.services import faces_forget_photo, photo_mark_index_pending
 from recognition.tasks import enqueue_photo_indexing
 
 if TYPE_CHECKING:
@@ -30,27 +31,33 @@ TITLE_MAX = 200
 ALBUM_NAME_MAX = 120
 
 
+def _duplicate_of(*, owner: User, content_hash: str) -> DuplicatePhoto | None:
+    existing = Photo.objects.filter(owner=owner, content_hash=content_hash).order_by("pk").first()
+    if existing is None:
+        return None
+    message = _("You already have this photo (%(title)s).") % {"title": existing.display_title}
+    return DuplicatePhoto(message, existing_id=existing.pk)
+
+
 def photo_create(
     *,
     owner: User,
     upload: File[bytes] | IO[bytes],
     title: str = "",
     caption: str = "",
-    allow_duplicate: bool = False,
 ) -> Photo:
     """Validate an upload, store its original and renditions, and create the Photo.
 
     Raises `InvalidImage` (bad input, a message for people), `DuplicatePhoto` (the owner
-    already has these exact bytes, unless `allow_duplicate`) or `StorageUnavailable`.
+    already has these exact bytes) or `StorageUnavailable`. A unique constraint on (owner,
+    content hash) settles concurrent uploads of the same bytes: one is stored, the others raise
+    `DuplicatePhoto` and their files are removed.
     """
     data = images.read_upload(upload)
     processed = images.process(data)
-    if not allow_duplicate:
-        existing = Photo.objects.filter(owner=owner, content_hash=processed.content_hash).first()
-        if existing is not None:
-            raise DuplicatePhoto(
-                f"You already have this photo ({existing.display_title}).", existing_id=existing.pk
-            )
+    duplicate = _duplicate_of(owner=owner, content_hash=processed.content_hash)
+    if duplicate is not None:
+        raise duplicate
     now = timezone.now()
     filename = PurePath(str(getattr(upload, "name", "") or "")).name
     photo = Photo(
@@ -75,11 +82,19 @@ def photo_create(
         (photo.thumbnail, processed.thumbnail, images.RENDITION_EXTENSION),
     )
     try:
+        # Files first, outside the transaction: no database lock is held while they are written.
+        for field, content, extension in renditions:
+            field.save(f"upload.{extension}", ContentFile(content), save=False)
+            saved.append(str(field.name))
         with transaction.atomic():
-            for field, content, extension in renditions:
-                field.save(f"upload.{extension}", ContentFile(content), save=False)
-                saved.append(str(field.name))
             photo.save()
+    except IntegrityError:
+        delete_files(saved, storage=storage)
+        # Another upload of the same bytes committed between our check and our insert.
+        duplicate = _duplicate_of(owner=owner, content_hash=processed.content_hash)
+        if duplicate is None:
+            raise  # some other constraint (the owner was deleted meanwhile)
+        raise duplicate from None
     except STORAGE_ERRORS as exc:
         delete_files(saved, storage=storage)
         raise StorageUnavailable() from exc
@@ -88,7 +103,19 @@ def photo_create(
         raise
     enqueue_photo_indexing(photo.pk)
     # Inline (no broker, no outer transaction) the indexing has already run: report its outcome.
-    photo.refresh_from_db(fields=["index_status", "index_model", "index_error", "indexed_at"])
+    photo.refresh_from_db(fields=["index_status", "index_model", "index_error", "indexed_at", "face_count"])
+    return photo
+
+
+def photo_reindex(*, photo: Photo) -> Photo:
+    """Run face detection on a photo again (after a failure, typically), with the active model.
+
+    The photo is pending until the job runs; inline (no broker) it has run when this returns,
+    and the photo carries the outcome (`index_status`, `index_error`, `face_count`).
+    """
+    photo_mark_index_pending(photo_id=photo.pk)
+    enqueue_photo_indexing(photo.pk)
+    photo.refresh_from_db(fields=["index_status", "index_model", "index_error", "indexed_at", "face_count"])
     return photo
 
 

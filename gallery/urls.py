@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.i18n import JavaScriptCatalog
 
 from gallery import apis, views
 
@@ -9,8 +10,11 @@ urlpatterns = [
     path("upload/", views.photo_upload, name="photo_upload"),
     path("photos/<int:photo_id>/", views.photo_detail, name="photo_detail"),
     path("photos/<int:photo_id>/delete/", views.photo_delete, name="photo_delete"),
+    path("photos/<int:photo_id>/reindex/", views.photo_reindex, name="photo_reindex"),
     path("photos/<int:photo_id>/albums/", views.photo_add_to_album, name="photo_add_to_album"),
     path("media/photos/<int:photo_id>/<str:kind>/", apis.PhotoMediaApi.as_view(), name="photo_media"),
+    # gettext() and friends for the page scripts (the upload page's outcome messages).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="jsi18n"),
     path("albums/", views.album_list, name="album_list"),
     path("albums/<int:album_id>/", views.album_detail, name="album_detail"),
     path("albums/<int:album_id>/delete/", views.album_delete, name="album_delete"),

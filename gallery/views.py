@@ -11,6 +11,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gallery import selectors, services
@@ -36,17 +38,29 @@ def _page(request: HttpRequest, photos: QuerySet[Photo]) -> Page[Photo]:
 @login_required
 @require_GET
 def photo_list(request: HttpRequest) -> HttpResponse:
-    """The grid; `?person=<id>` (repeatable) keeps the photos in which all those persons appear."""
+    """The grid; `?status=failed` shows only the photos whose face detection failed, `?person=<id>`
+    (repeatable) only those in which all these persons appear."""
+    failed = Photo.IndexStatus.FAILED
+    failed_count = selectors.photo_list_for_user(user=request.user, index_status=failed).count()
+    only_failed = request.GET.get("status") == failed
+    photos = selectors.photo_list_for_user(user=request.user, index_status=failed if only_failed else None)
+    persons = []
     person_ids = request.GET.getlist("person")
     if person_ids:
         persons = people_selectors.persons_by_ids_for_user(user=request.user, person_ids=person_ids)
         photos = people_selectors.photos_with_persons(
-            user=request.user, persons=persons, model_key=active_model_key()
+            user=request.user, persons=persons, model_key=active_model_key(), photos=photos
         )
-    else:
-        persons, photos = [], selectors.photo_list_for_user(user=request.user)
-    page = _page(request, photos)
-    return render(request, "gallery/photo_list.html", {"page": page, "persons": persons})
+    return render(
+        request,
+        "gallery/photo_list.html",
+        {
+            "page": _page(request, photos),
+            "failed_count": failed_count,
+            "only_failed": only_failed,
+            "persons": persons,
+        },
+    )
 
 
 @login_required
@@ -61,8 +75,10 @@ def photo_upload(request: HttpRequest) -> HttpResponse:
         created = 0
         for upload in files:
             try:
-                services.photo_create(owner=_user(request), upload=upload)
+                photo = services.photo_create(owner=_user(request), upload=upload)
                 created += 1
+                if photo.index_status == Photo.IndexStatus.FAILED:
+                    messages.warning(request, _index_outcome_message(photo, name=upload.name))
             except InvalidImage as exc:
                 messages.error(request, f"{upload.name}: {exc.message}")
             except StorageUnavailable as exc:
@@ -116,6 +132,32 @@ def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _index_outcome_message(photo: Photo, *, name: str | None = None) -> str:
+    status = photo.index_status
+    if status == Photo.IndexStatus.INDEXED:
+        text = ngettext("%(count)d face found.", "%(count)d faces found.", photo.face_count) % {
+            "count": photo.face_count
+        }
+    elif status == Photo.IndexStatus.NO_FACES:
+        text = _("No face found.")
+    elif status == Photo.IndexStatus.FAILED:
+        text = _("Face detection failed: %(reason)s") % {"reason": photo.index_error}
+    else:
+        text = _("Face detection will run shortly.")
+    return f"{name}: {text}" if name else text
+
+
+@login_required
+@require_POST
+def photo_reindex(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """Retry face detection on one of your photos (the Retry button of a failed one)."""
+    photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+    photo = services.photo_reindex(photo=photo)
+    level = messages.ERROR if photo.index_status == Photo.IndexStatus.FAILED else messages.SUCCESS
+    messages.add_message(request, level, _index_outcome_message(photo))
+    return redirect("gallery:photo_detail", photo_id=photo.pk)
 
 
 @login_required

@@ -8,7 +8,9 @@ instead of surfacing later as a confusing error.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -120,3 +122,34 @@ def env_secret(name: str, *, file_default: Path) -> str:
             f"or run `make secret` to create a random key in {path}."
         )
     return value
+
+
+_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A throttle rate such as `20/hour` (DRF's syntax: a count per second, minute, hour or day);
+    `off` disables the limit."""
+    value = os.environ.get(name, "").strip().lower() or default
+    if value == "off":
+        return None
+    if not _RATE.match(value):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate; use a count per period such as 20/hour "
+            "(second, minute, hour or day), or off."
+        )
+    return value
+
+
+def env_cache(name: str) -> dict[str, Any]:
+    """The default cache: Redis at the URL in NAME (redis://, rediss:// or unix://), else a
+    per-process memory cache."""
+    url = env_optional(name)
+    if url is None:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if url.split("://", 1)[0].lower() not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(
+            f"{name}={url!r} must be a redis://, rediss:// or unix:// URL, "
+            "or unset for a cache in each process's memory."
+        )
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}

@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from memory_studio.env import (
     env_bool,
+    env_cache,
     env_choice,
     env_float,
     env_int,
@@ -25,6 +26,7 @@ from memory_studio.env import (
     env_optional_float,
     env_optional_int,
     env_path,
+    env_rate,
     env_secret,
     env_str,
 )
@@ -246,3 +248,49 @@ if SECURE_HTTPS:
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# ----------------------------------------------------------------------------------------------
+# Limits and trust: SQLite under concurrent writers, request parsing, abuse limits, API tokens.
+# ----------------------------------------------------------------------------------------------
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded default serves several requests at once (a threaded server, inline indexing).
+    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock when a transaction
+    # begins, so a second writer waits for it (up to the timeout) instead of failing at once with
+    # "database is locked" when two transactions that began as readers both try to write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_BUSY_TIMEOUT", 30, minimum=1),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+
+# The API's JSON parser refuses deeply nested documents (400) and oversized bodies (413).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "memory_studio.parsers.BoundedJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+
+# Abuse limits: failed logins per client address and per username (login form and token API
+# alike), searches per user. The counters live in the cache: in each process's memory without
+# CACHE_URL (right for the single process of `make run`), shared by every web process with
+# CACHE_URL=redis://host:6379/1. Behind reverse proxies, NUM_PROXIES says how many, so that the
+# client address comes from X-Forwarded-For; with 0 it is the connection's address.
+CACHES = {"default": env_cache("CACHE_URL")}
+REST_FRAMEWORK["NUM_PROXIES"] = env_int("NUM_PROXIES", 0, minimum=0)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "login_ip": env_rate("THROTTLE_LOGIN_IP", "20/hour"),
+    "login_username": env_rate("THROTTLE_LOGIN_USERNAME", "50/day"),
+    "search": env_rate("THROTTLE_SEARCH", "60/minute"),
+}
+
+# API tokens: token authentication first, so that a missing or refused token answers 401 (with
+# WWW-Authenticate), not 403. API_TOKEN_TTL_DAYS (unset or 0: never) makes tokens expire; an
+# expired token is refused and deleted, and logging in gives a new one.
+API_TOKEN_TTL_DAYS: int | None = env_int("API_TOKEN_TTL_DAYS", 0, minimum=0) or None
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "accounts.authentication.ExpiringTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]

@@ -119,9 +119,11 @@ def person_photos(*, person: Person, model_key: str) -> QuerySet[Photo]:
     return Photo.objects.filter(owner_id=person.owner_id).filter(Exists(shows)).order_by("-taken_at", "-id")
 
 
-def photos_with_persons(*, user: AnyUser, persons: list[Person], model_key: str) -> QuerySet[Photo]:
-    """The user's photos in which every one of `persons` appears."""
-    photos = photo_list_for_user(user=user)
+def photos_with_persons(
+    *, user: AnyUser, persons: list[Person], model_key: str, photos: QuerySet[Photo] | None = None
+) -> QuerySet[Photo]:
+    """The user's photos (or those of `photos`, already the user's) in which all `persons` appear."""
+    photos = photo_list_for_user(user=user) if photos is None else photos
     for person in persons:
         photos = photos.filter(
             Exists(Face.objects.filter(photo=OuterRef("pk"), person=person, model_key=model_key))

@@ -4,14 +4,18 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from gallery.apis import refuse_oversized_body
 from gallery.images import InvalidImage, open_upload_upright
 from gallery.serializers import PhotoOutputSerializer
 from gallery.storage import StorageUnavailable
+from memory_studio.parsers import BoundedJSONParser
+from memory_studio.throttling import throttle_rate
 from people.serializers import FaceOutputSerializer, PersonRefSerializer
 from recognition.runtime import RecognitionUnavailableError, active_model_key, get_pipeline
 from recognition.search import NoFaceInQueryError, SearchError, SearchResult, search_by_face, search_by_image
@@ -71,11 +75,22 @@ class PhotoFacesApi(APIView):
         )
 
 
+class SearchRateThrottle(UserRateThrottle):
+    """Searches per user (each runs face detection on up to MAX_IMAGE_PIXELS pixels)."""
+
+    scope = "search"
+
+    def get_rate(self) -> str | None:
+        # Read per request rather than frozen at import, like every other setting.
+        return throttle_rate(self.scope)
+
+
 class SearchApi(APIView):
     """Search your photos by face: upload a photo of someone (`image`) or name one of your faces
-    (`face_id`)."""
+    (`face_id`). Searches are limited per user (429 with Retry-After)."""
 
-    parser_classes = (MultiPartParser, FormParser, JSONParser)
+    parser_classes = (MultiPartParser, FormParser, BoundedJSONParser)
+    throttle_classes = (SearchRateThrottle,)
 
     class SearchInputSerializer(serializers.Serializer[Any]):
         image = serializers.FileField(required=False, help_text="A photo showing the person to find.")
@@ -113,14 +128,16 @@ class SearchApi(APIView):
         request={"multipart/form-data": SearchInputSerializer, "application/json": SearchInputSerializer},
         responses={
             200: SearchOutputSerializer,
-            400: OpenApiResponse(description="Bad input, e.g. not an image."),
+            400: OpenApiResponse(description="Bad input, e.g. not an image, or a file over the limit."),
             404: OpenApiResponse(description="No such face."),
             422: OpenApiResponse(
                 description="No face found in the query photo, or the face cannot be searched."
             ),
+            429: OpenApiResponse(description="Too many searches; see Retry-After."),
         },
     )
     def post(self, request: Request) -> Response:
+        refuse_oversized_body(request)
         serializer = self.SearchInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -92,7 +92,8 @@ def photo_faces_replace(
     photo.index_model = model_key
     photo.index_error = ""
     photo.indexed_at = timezone.now()
-    photo.save(update_fields=["index_status", "index_model", "index_error", "indexed_at"])
+    photo.face_count = len(faces)
+    photo.save(update_fields=["index_status", "index_model", "index_error", "indexed_at", "face_count"])
     _bump(version, deleted=deleted > 0)
     return IndexOutcome(photo_id=photo_id, status=photo.index_status, faces=len(faces))
 
@@ -101,11 +102,13 @@ def photo_faces_replace(
 def photo_mark_index_failed(*, photo_id: int, model_key: str, error: str) -> IndexOutcome | None:
     """Record why indexing failed; the photo's faces of other runs are left as they were."""
     message = (error or "Indexing failed.")[:MAX_ERROR_LENGTH]
+    kept = Face.objects.filter(photo_id=photo_id, model_key=model_key).count()
     updated = Photo.objects.filter(pk=photo_id).update(
         index_status=Photo.IndexStatus.FAILED,
         index_model=model_key,
         index_error=message,
         indexed_at=timezone.now(),
+        face_count=kept,
     )
     if not updated:
         return None

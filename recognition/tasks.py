@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery import shared_task
-from django.db import transaction
+from django.db import connection, transaction
 
 from recognition.indexing import TRANSIENT_ERRORS, photos_index
 from recognition.services import photo_mark_index_failed
@@ -15,38 +16,51 @@ logger = logging.getLogger(__name__)
 
 
 MAX_RETRIES = 5
+# Inline (no broker) a transient error is retried at once a few times with a short back-off, while
+# the upload request waits: about 2 s in all, instead of the worker's minutes-long back-off.
+INLINE_RETRY_DELAYS: tuple[float, ...] = (0.1, 0.3, 0.6, 1.0)
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def index_photo(self: Any, photo_id: int) -> str:
     """Detect and embed one photo's faces with the active model (idempotent).
 
-    Transient errors (database or storage briefly down) are retried with exponential back-off
-    on a worker; when the retries are spent, or inline where retrying would only hold up the
-    upload request, the photo is marked failed with the reason (`reindex_faces --missing-only`
-    picks it up again). Other errors mark it failed at once.
+    Transient errors (database or storage briefly down) are retried: with exponential back-off
+    on a worker, with a few quick tries (INLINE_RETRY_DELAYS) inline. When the retries are spent
+    the photo is marked failed with the reason (the photo page's Retry button, the reindex API
+    and `reindex_faces --missing-only` pick it up again). Other errors mark it failed at once.
     """
     from django.conf import settings
 
     from recognition.runtime import get_pipeline  # torch loads in workers, not in every importer
 
     model_key = settings.RECOGNITION_MODEL
-    try:
-        pipeline = get_pipeline()
-        model_key = pipeline.embedder.key
-        outcomes = photos_index(photo_ids=[photo_id], pipeline=pipeline)
-    except TRANSIENT_ERRORS as exc:
-        if not self.request.is_eager and self.request.retries < self.max_retries:
-            raise self.retry(exc=exc, countdown=min(60, 2 ** (self.request.retries + 1))) from exc
-        logger.exception("Indexing photo %s failed after %d retries", photo_id, self.request.retries)
-        photo_mark_index_failed(
-            photo_id=photo_id, model_key=model_key, error=f"Temporarily unavailable, gave up: {exc}"
-        )
-        return "failed"
-    except Exception as exc:
-        logger.exception("Indexing photo %s failed", photo_id)
-        photo_mark_index_failed(photo_id=photo_id, model_key=model_key, error=str(exc))
-        return "failed"
+    inline_delays = list(INLINE_RETRY_DELAYS) if self.request.is_eager else []
+    while True:
+        try:
+            pipeline = get_pipeline()
+            model_key = pipeline.embedder.key
+            outcomes = photos_index(photo_ids=[photo_id], pipeline=pipeline)
+            break
+        except TRANSIENT_ERRORS as exc:
+            if inline_delays:
+                delay = inline_delays.pop(0)
+                logger.warning("Indexing photo %s: %s; retrying in %.1f s", photo_id, exc, delay)
+                time.sleep(delay)
+                if not connection.in_atomic_block:
+                    connection.close_if_unusable_or_obsolete()  # a broken connection reconnects
+                continue
+            if not self.request.is_eager and self.request.retries < self.max_retries:
+                raise self.retry(exc=exc, countdown=min(60, 2 ** (self.request.retries + 1))) from exc
+            logger.exception("Indexing photo %s failed after its retries", photo_id)
+            photo_mark_index_failed(
+                photo_id=photo_id, model_key=model_key, error=f"Temporarily unavailable, gave up: {exc}"
+            )
+            return "failed"
+        except Exception as exc:
+            logger.exception("Indexing photo %s failed", photo_id)
+            photo_mark_index_failed(photo_id=photo_id, model_key=model_key, error=str(exc))
+            return "failed"
     if outcomes and outcomes[0].faces:
         _request_people_refresh(photo_id)
     return outcomes[0].status if outcomes else "deleted"

@@ -68,13 +68,23 @@ def test_password_change(user_client, user, password):
 
 def test_api_token_roundtrip(user, password):
     api = APIClient()
+    assert api.get("/api/photos/").status_code == 401
     response = api.post("/api/auth/token/", {"username": "alice", "password": password}, format="json")
     assert response.status_code == 200
     token = response.json()["token"]
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    listing = api.get("/api/photos/")
+    assert listing.status_code == 200
+    assert listing.json()["count"] == 0
+    created = api.post("/api/albums/", {"name": "Made with a token"}, format="json")
+    assert created.status_code == 201
+    assert user.albums.get().name == "Made with a token"
     # The same token comes back on a second exchange.
     again = APIClient().post("/api/auth/token/", {"username": "alice", "password": password}, format="json")
     assert again.json()["token"] == token
+    # A made-up token is refused.
+    api.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert api.get("/api/photos/").status_code == 401
 
 
 def test_api_token_rejects_bad_credentials(user):

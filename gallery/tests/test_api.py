@@ -28,6 +28,9 @@ PHOTO_KEYS = {
     "size",
     "image_url",
     "thumbnail_url",
+    "index_status",
+    "index_error",
+    "face_count",
 }
 
 
@@ -206,7 +209,10 @@ def test_file_just_over_max_upload_bytes_is_a_400(api_client, settings):
     settings.MAX_UPLOAD_BYTES = len(data) - 1  # the body passes the early check; the file does not
     response = upload(api_client, data, "big.png")
     assert response.status_code == 400
-    assert "too large" in response.json()["image"][0]
+    n = len(data)
+    assert response.json()["image"][0] == (
+        f"The file is too large: {n}\xa0bytes is over the limit of {n - 1}\xa0bytes."
+    )
     assert not Photo.objects.exists()
     settings.MAX_UPLOAD_BYTES = len(data)
     assert upload(api_client, data, "fits.png").status_code == 201
@@ -245,7 +251,9 @@ def test_duplicate_upload_is_a_409_naming_the_existing_photo(api_client):
     assert response.status_code == 409
     assert response.json()["existing_id"] == first["id"]
     assert "already have" in response.json()["detail"]
-    assert upload(api_client, data, allow_duplicate="true").status_code == 201
+    # The former `allow_duplicate` option is gone: one photo per owner and content.
+    assert upload(api_client, data, allow_duplicate="true").status_code == 409
+    assert Photo.objects.count() == 1
 
 
 def test_albums_crud_and_membership(api_client, photo_factory):

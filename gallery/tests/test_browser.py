@@ -4,7 +4,9 @@ see both thumbnails in the grid, open one, delete it."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,3 +92,83 @@ def test_sign_up_upload_two_browse_open_and_delete(live_server, page, faces_dir,
     assert Photo.objects.filter(owner__username="browser-user").count() == 1
     assert page.goto(photo_url).status == 404
     assert errors == []
+
+
+def _face_photos(faces_dir: Path, count: int) -> list[Path]:
+    """`count` distinct real face photos, a few of each person (every one shows a face)."""
+    people = sorted(p for p in faces_dir.iterdir() if p.is_dir())
+    photos = []
+    for rank in range(10):
+        for person in people:
+            files = sorted(f for f in person.iterdir() if f.suffix.lower() in {".jpg", ".jpeg", ".png"})
+            if rank < len(files):
+                photos.append(files[rank])
+    assert len(photos) >= count
+    return photos[:count]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_32_concurrent_uploads_are_all_indexed_on_the_embedded_default(
+    live_server, page, faces_dir, user, password, caplog
+):
+    """SQLite, jobs inline, a threaded server: every upload is indexed, none fails on a lock,
+    and none even needed the inline retry (the database waits its turn instead)."""
+    from django.conf import settings
+
+    assert settings.CELERY_TASK_ALWAYS_EAGER  # indexing runs inside each upload request
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+    photos = _face_photos(faces_dir, 32)
+    page.goto(f"{base}/upload/")
+    page.set_input_files("#file-input", [str(p) for p in photos])
+    page.wait_for_function(
+        "() => document.querySelectorAll('.upload-item.ok, .upload-item.error').length === 32",
+        timeout=300_000,
+    )
+    mine = Photo.objects.filter(owner=user)
+    statuses = sorted(mine.values_list("index_status", "index_error"))
+    failed = [s for s in statuses if s[0] != "indexed"]
+    assert mine.count() == 32
+    assert failed == []
+    assert page.locator(".upload-item.error").count() == 0
+    # Each row tells the indexing outcome from the API's answer, with the number of faces.
+    outcomes = page.locator(".upload-item .upload-status").all_inner_texts()
+    assert len(outcomes) == 32
+    assert all(re.fullmatch(r"Uploaded · \d+ faces? found", text) for text in outcomes), outcomes
+    page.goto(f"{base}/")
+    assert page.locator("#index-failed-notice").count() == 0
+    assert errors == []
+    assert [r.getMessage() for r in caplog.records if "locked" in r.getMessage()] == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_file_one_byte_over_the_limit_is_refused_in_the_page_with_exact_sizes(
+    live_server, page, faces_dir, user, password, settings
+):
+    photo = sorted((faces_dir / "angelina_jolie").glob("*.jpg"))[0]
+    size = photo.stat().st_size
+    settings.MAX_UPLOAD_BYTES = size - 1
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/upload/")
+    page.set_input_files("#file-input", [str(photo)])
+    page.wait_for_selector(".upload-item.error")
+    text = page.locator(".upload-item.error .upload-status").inner_text()
+    assert text == (
+        f"The file is too large: {size:,} bytes is over the limit of {size - 1:,} bytes "
+        f"({(size - 1) / 1024:.1f} KB)."
+    )
+    assert not Photo.objects.exists()

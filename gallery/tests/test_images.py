@@ -215,16 +215,42 @@ def test_real_photos_from_faces_dir(user, faces_dir):
         assert max(stored(photo, "thumbnail").size) <= 400
 
 
-def test_exact_duplicates_are_refused_per_user_unless_allowed(user, other_user):
+def test_exact_duplicates_are_refused_per_user(user, other_user):
     data = make_image_bytes()
     first = services.photo_create(owner=user, upload=as_upload(data))
     with pytest.raises(DuplicatePhoto) as caught:
         services.photo_create(owner=user, upload=as_upload(data))
     assert caught.value.existing_id == first.pk
-    # Another user may upload the same bytes, and the owner may insist.
+    # Another user may upload the same bytes.
     services.photo_create(owner=other_user, upload=as_upload(data))
-    services.photo_create(owner=user, upload=as_upload(data), allow_duplicate=True)
-    assert Photo.objects.filter(owner=user).count() == 2
+    assert Photo.objects.filter(owner=user).count() == 1
+    assert Photo.objects.filter(owner=other_user).count() == 1
+
+
+def test_a_duplicate_that_slips_past_the_check_is_refused_by_the_constraint(user, monkeypatch):
+    """The insert loses to a concurrent upload of the same bytes: 409 naming it, no files left."""
+    from gallery.tests.test_api import stored_names
+
+    data = make_image_bytes(color=(9, 8, 7))
+    first = services.photo_create(owner=user, upload=as_upload(data))
+    before = stored_names()
+    monkeypatch.setattr(services, "_duplicate_of", _missed_once(services._duplicate_of))
+    with pytest.raises(DuplicatePhoto) as caught:
+        services.photo_create(owner=user, upload=as_upload(data))
+    assert caught.value.existing_id == first.pk
+    assert Photo.objects.filter(owner=user).count() == 1
+    assert stored_names() == before
+
+
+def _missed_once(real):
+    """The first duplicate check finds nothing (as when the other upload has not committed yet)."""
+    calls = {"n": 0}
+
+    def check(**kwargs):
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real(**kwargs)
+
+    return check
 
 
 def test_stored_names_are_random_and_keep_no_client_name(user):
@@ -240,3 +266,24 @@ def test_invalid_image_is_raised_by_the_service_and_nothing_is_saved(user):
     with pytest.raises(InvalidImage, match="not an image"):
         services.photo_create(owner=user, upload=as_upload(b"hello, world\n", "notes.txt"))
     assert not Photo.objects.exists()
+
+
+@pytest.mark.nodb
+@pytest.mark.parametrize(
+    ("size", "limit", "message"),
+    [
+        (
+            5_242_881,
+            5_242_880,
+            "The file is too large: 5,242,881 bytes is over the limit of 5,242,880 bytes (5.0\xa0MB).",
+        ),
+        (
+            6 * 1024 * 1024,
+            5 * 1024 * 1024,
+            "The file is too large: 6.0\xa0MB is over the limit of 5.0\xa0MB.",
+        ),
+        (None, 5 * 1024 * 1024, "The file is too large: it is over the limit of 5.0\xa0MB."),
+    ],
+)
+def test_the_size_message_is_exact(size, limit, message):
+    assert images.size_over_limit_message(size, limit) == message

@@ -22,6 +22,7 @@ MATRIX = [
     ("page", "post", "/photos/{photo}/", {"title": "pwned", "caption": ""}),
     ("page", "get", "/photos/{photo}/delete/", None),
     ("page", "post", "/photos/{photo}/delete/", {}),
+    ("page", "post", "/photos/{photo}/reindex/", {}),
     ("page", "post", "/photos/{photo}/albums/", {"album": "{mine_album}"}),
     ("page", "post", "/photos/{mine_photo}/albums/", {"album": "{album}"}),
     ("page", "get", "/media/photos/{photo}/original/", None),
@@ -39,6 +40,7 @@ MATRIX = [
     ("api", "get", "/api/photos/{photo}/", None),
     ("api", "patch", "/api/photos/{photo}/", {"title": "pwned"}),
     ("api", "delete", "/api/photos/{photo}/", None),
+    ("api", "post", "/api/photos/{photo}/reindex/", None),
     ("api", "get", "/api/albums/{album}/", None),
     ("api", "patch", "/api/albums/{album}/", {"name": "pwned"}),
     ("api", "delete", "/api/albums/{album}/", None),
@@ -151,6 +153,8 @@ def test_other_users_objects_are_404_and_unchanged(
     mine_face = _face_of(mine_photo)
     victim_person = person_create(owner=user, faces=[Face.objects.get(pk=victim_face)], name="Private person")
     mine_person = person_create(owner=other_user, faces=[Face.objects.get(pk=mine_face)], name="Mine")
+    victim_photo.refresh_from_db()
+    indexed = (victim_photo.index_status, victim_photo.indexed_at)
     ids = {
         "person": victim_person.pk,
         "mine_person": mine_person.pk,
@@ -172,6 +176,7 @@ def test_other_users_objects_are_404_and_unchanged(
     victim_photo.refresh_from_db()
     victim_album.refresh_from_db()
     assert victim_photo.title == "Private"
+    assert (victim_photo.index_status, victim_photo.indexed_at) == indexed
     assert victim_album.name == "Private album"
     assert list(victim_album.photos.all()) == [victim_photo]
     assert not mine_album.photos.exists()
@@ -207,3 +212,20 @@ def test_lists_never_mention_other_users_objects(
     assert other_api_client.get("/api/people/?hidden=all").json()["count"] == 0
     assert other_api_client.get("/api/faces/").json()["count"] == 0
     assert other_api_client.get("/api/faces/?person=none").json()["count"] == 0
+
+
+def test_revoking_a_token_revokes_only_the_callers(user, other_user, other_api_client):
+    """POST /api/auth/token/revoke/ names no object: it can only ever reach the caller's token."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    victim = Token.objects.create(user=user)
+    attacker = Token.objects.create(user=other_user)
+    assert (
+        other_api_client.post("/api/auth/token/revoke/", {"user": user.pk}, format="json").status_code == 204
+    )
+    assert list(Token.objects.values_list("key", flat=True)) == [victim.key]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {victim.key}")
+    assert client.get("/api/photos/").status_code == 200
+    assert not Token.objects.filter(key=attacker.key).exists()

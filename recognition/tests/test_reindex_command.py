@@ -150,6 +150,39 @@ def test_a_photo_whose_indexing_keeps_failing_is_marked_failed(
     assert photo.index_status == "indexed"
 
 
+def test_inline_indexing_retries_a_transient_error_before_giving_up(
+    user, faces_dir, runtime_pipeline, monkeypatch
+):
+    from django.db import OperationalError
+
+    from recognition import indexing, tasks
+
+    photo = _upload_without_indexing(user, person_photos(faces_dir, "fr_obama")[0])
+    calls = {"n": 0}
+    real = indexing.photos_index
+
+    def locked_twice(**kwargs):
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise OperationalError("database is locked")
+        return real(**kwargs)
+
+    monkeypatch.setattr(tasks, "INLINE_RETRY_DELAYS", (0.01, 0.01, 0.01))
+    monkeypatch.setattr(tasks, "photos_index", locked_twice)
+    assert tasks.index_photo.apply(args=(photo.pk,)).get() == "indexed"
+    assert calls["n"] == 3
+    photo.refresh_from_db()
+    assert (photo.index_status, photo.index_error) == ("indexed", "")
+
+    # A lock that never goes away: every quick retry is spent, then the photo is marked failed.
+    calls["n"] = -100
+    assert tasks.index_photo.apply(args=(photo.pk,)).get() == "failed"
+    assert calls["n"] == -100 + 4
+    photo.refresh_from_db()
+    assert photo.index_status == "failed"
+    assert "database is locked" in photo.index_error
+
+
 def test_an_interrupted_run_resumes_with_missing_only(user, faces_dir, runtime_pipeline, monkeypatch):
     from recognition import indexing
     from recognition.management.commands import reindex_faces

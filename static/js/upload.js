@@ -1,7 +1,14 @@
 // Upload page: drop or pick many files; each goes up in its own request to POST /api/photos/
 // with its own progress bar, so a bad file fails alone with the API's message.
+// Strings go through Django's JavaScript catalog (gettext, ngettext, interpolate from jsi18n/).
 (function () {
   "use strict";
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  var interpolate = window.interpolate || function (fmt, args) {
+    var i = 0;
+    return fmt.replace(/%s/g, function () { return String(args[i++]); });
+  };
   var form = document.getElementById("upload-form");
   if (!form) { return; }
   var input = document.getElementById("file-input");
@@ -17,10 +24,25 @@
   var finished = 0;
   var succeeded = 0;
 
+  function inBytes(n) { return interpolate(ngettext("%s byte", "%s bytes", n), [n.toLocaleString()]); }
+
+  // As Django's filesizeformat: bytes below 1 KB, then one decimal of KB, MB or GB.
   function humanSize(n) {
-    if (n < 1024) { return n + " bytes"; }
+    if (n < 1024) { return inBytes(n); }
     if (n < 1024 * 1024) { return (n / 1024).toFixed(1) + " KB"; }
-    return (n / (1024 * 1024)).toFixed(1) + " MB";
+    if (n < 1024 * 1024 * 1024) { return (n / (1024 * 1024)).toFixed(1) + " MB"; }
+    return (n / (1024 * 1024 * 1024)).toFixed(1) + " GB";
+  }
+
+  // Exact: when the two sizes round alike, they are given in bytes.
+  function tooLarge(size, limit) {
+    var shown = humanSize(size);
+    var allowed = humanSize(limit);
+    if (shown === allowed) {
+      shown = inBytes(size);
+      allowed = inBytes(limit) + " (" + allowed + ")";
+    }
+    return interpolate(gettext("The file is too large: %s is over the limit of %s."), [shown, allowed]);
   }
 
   function errorMessage(xhr) {
@@ -36,9 +58,9 @@
         }
       }
     }
-    if (xhr.status === 413) { return "The file is too large."; }
-    if (xhr.status === 0) { return "The connection was lost. Try again."; }
-    return "Upload failed (HTTP " + xhr.status + ").";
+    if (xhr.status === 413) { return gettext("The file is too large."); }
+    if (xhr.status === 0) { return gettext("The connection was lost. Try again."); }
+    return interpolate(gettext("Upload failed (HTTP %s)."), [xhr.status]);
   }
 
   function row(file) {
@@ -59,7 +81,7 @@
     bar.appendChild(fill);
     var status = document.createElement("span");
     status.className = "upload-status muted";
-    status.textContent = "Waiting…";
+    status.textContent = gettext("Waiting…");
     li.appendChild(name);
     li.appendChild(size);
     li.appendChild(bar);
@@ -73,12 +95,30 @@
     item.bar.setAttribute("aria-valuenow", String(percent));
   }
 
-  function finish(item, ok, message, link) {
+  // What face detection made of an uploaded photo: inline indexing answers in the same request,
+  // a background worker leaves it pending. A failed one is stored but search cannot find it yet.
+  function outcome(photo) {
+    var status = photo.index_status;
+    if (status === "indexed") {
+      var n = photo.face_count || 0;
+      return { tone: "ok", text: interpolate(ngettext("Uploaded · %s face found", "Uploaded · %s faces found", n), [n]) };
+    }
+    if (status === "no_faces") { return { tone: "ok", text: gettext("Uploaded · no face found") }; }
+    if (status === "failed") {
+      return {
+        tone: "warn",
+        text: interpolate(gettext("Uploaded, but face detection failed: %s. Open it to retry."), [photo.index_error || "?"])
+      };
+    }
+    return { tone: "ok", text: gettext("Uploaded · looking for faces…") };
+  }
+
+  function finish(item, ok, message, link, tone) {
     item.li.classList.add(ok ? "ok" : "error");
     item.bar.classList.add(ok ? "ok" : "error");
     setProgress(item, 100);
     item.status.textContent = "";
-    item.status.className = "upload-status " + (ok ? "ok" : "error");
+    item.status.className = "upload-status " + (tone || (ok ? "ok" : "error"));
     if (link) {
       var a = document.createElement("a");
       a.href = link;
@@ -99,7 +139,7 @@
     var file = job.file;
     active += 1;
     if (maxBytes && file.size > maxBytes) {
-      finish(item, false, "The file is too large (" + humanSize(file.size) + "); the limit is " + humanSize(maxBytes) + ".");
+      finish(item, false, tooLarge(file.size, maxBytes));
       return;
     }
     var data = new FormData();
@@ -111,14 +151,16 @@
     xhr.upload.addEventListener("progress", function (event) {
       if (event.lengthComputable) {
         setProgress(item, Math.round((event.loaded / event.total) * 95));
-        item.status.textContent = "Uploading…";
+        item.status.textContent = gettext("Uploading…");
       }
     });
-    xhr.upload.addEventListener("load", function () { item.status.textContent = "Processing…"; });
+    xhr.upload.addEventListener("load", function () { item.status.textContent = gettext("Processing…"); });
     xhr.addEventListener("load", function () {
       if (xhr.status === 201) {
         var photo = JSON.parse(xhr.responseText);
-        finish(item, true, "Uploaded", "/photos/" + photo.id + "/");
+        var result = outcome(photo);
+        item.li.setAttribute("data-index-status", photo.index_status);
+        finish(item, true, result.text, "/photos/" + photo.id + "/", result.tone);
       } else {
         finish(item, false, errorMessage(xhr));
       }

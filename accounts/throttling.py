@@ -1,0 +1,99 @@
+"""Limits on password guessing, shared by the login form and the token API.
+
+Failed attempts are counted per client address (`login_ip`) and per username (`login_username`),
+in fixed windows of the rates in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], in the default cache
+(shared by all processes when CACHE_URL names Redis). An attempt is counted *before* the
+password is checked, with an atomic increment, so that parallel guesses cannot slip past the
+limit; a successful login gives its attempt back, so that only failures use up the allowance.
+The per-username count exists for any name typed, so refusals tell nothing about which
+accounts exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+from django.http import HttpRequest
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+from memory_studio.throttling import client_address, throttle_rate
+
+SCOPES = ("login_ip", "login_username")
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class _Window:
+    key: str
+    limit: int
+    ends_at: float
+
+
+def _windows(request: HttpRequest | Request, *, username: str) -> list[_Window]:
+    now = time.time()
+    idents = {"login_ip": client_address(request), "login_username": username.strip().casefold()}
+    windows = []
+    for scope in SCOPES:
+        configured = throttle_rate(scope)
+        ident = idents[scope]
+        if configured is None or not ident:
+            continue
+        count, period = configured.split("/")  # DRF's syntax, checked by env_rate: 20/hour
+        limit, duration = int(count), _PERIODS[period[0]]
+        index = int(now // duration)
+        digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
+        windows.append(_Window(f"throttle:{scope}:{digest}:{index}", limit, (index + 1) * duration))
+    return windows
+
+
+def login_attempt(request: HttpRequest | Request, *, username: str) -> float | None:
+    """Count one password attempt; None if it may go ahead, else the seconds until it may."""
+    waits = []
+    for window in _windows(request, username=username):
+        timeout = math.ceil(window.ends_at - time.time()) + 1
+        cache.add(window.key, 0, timeout=timeout)
+        try:
+            count = cache.incr(window.key)
+        except ValueError:  # expired between add() and incr()
+            cache.set(window.key, 1, timeout=timeout)
+            count = 1
+        if count > window.limit:
+            waits.append(window.ends_at - time.time())
+    return max(1.0, max(waits)) if waits else None
+
+
+def login_succeeded(request: HttpRequest | Request, *, username: str) -> None:
+    """Give back the attempt of a login that succeeded."""
+    for window in _windows(request, username=username):
+        try:
+            if cache.decr(window.key) < 0:
+                cache.delete(window.key)
+        except ValueError:  # the window has ended meanwhile
+            pass
+
+
+def posted_username(request: Request) -> str:
+    data: Any = request.data
+    value = data.get("username", "") if isinstance(data, Mapping) else ""
+    return value if isinstance(value, str) else ""
+
+
+class LoginAttemptThrottle(BaseThrottle):
+    """The token API's limit on password guessing (the login form's counters)."""
+
+    def __init__(self) -> None:
+        self._wait: float | None = None
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        self._wait = login_attempt(request, username=posted_username(request))
+        return self._wait is None
+
+    def wait(self) -> float | None:
+        return self._wait
