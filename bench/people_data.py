@@ -1,0 +1,208 @@
+"""Shared helpers of the People benchmarks: embedded labelled photo folders and result files.
+
+Every photo of a `<person>/<photo>` folder is run through the real pipeline (MTCNN detector,
+the chosen embedder); its faces (box, score, vector; largest first) are cached under
+`$MEMORY_STUDIO_DATA_DIR/bench-cache/people/<model>/` (default `./var`), keyed by the SHA-256 of
+the file and the detector settings, so reruns skip the models entirely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
+DETECTOR_SETTINGS = {"max_side": 1024, "min_face_size": 20, "min_prob": 0.9}
+
+
+def default_faces_dir() -> Path:
+    return Path(os.environ.get("MEMORY_STUDIO_FACES_DIR", str(ROOT.parent / "shared" / "faces")))
+
+
+@dataclass(frozen=True)
+class EmbeddedPhoto:
+    path: Path
+    label: str  # the folder name: the identity of the photo's largest face
+    boxes: npt.NDArray[np.float32]  # (f, 4) x1, y1, x2, y2 in original pixels, largest face first
+    scores: npt.NDArray[np.float32]  # (f,)
+    vectors: npt.NDArray[np.float32]  # (f, d)
+
+    @property
+    def sizes(self) -> npt.NDArray[np.float32]:
+        """Shorter side of each box."""
+        w = self.boxes[:, 2] - self.boxes[:, 0]
+        h = self.boxes[:, 3] - self.boxes[:, 1]
+        return np.minimum(w, h).astype(np.float32)
+
+
+def _cache_dir(model: str) -> Path:
+    data_dir = Path(os.environ.get("MEMORY_STUDIO_DATA_DIR", str(ROOT / "var")))
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model)
+    return data_dir / "bench-cache" / "people" / safe
+
+
+def embed_folder(root: Path, *, model: str = "dlib-resnet", verbose: bool = True) -> list[EmbeddedPhoto]:
+    """Every photo of `root/<person>/<photo>` with all its faces, from the cache where possible."""
+    from recognition.ml.evaluation import list_labelled_images
+
+    items = list_labelled_images(root)
+    cache = _cache_dir(model)
+    cache.mkdir(parents=True, exist_ok=True)
+    settings_tag = hashlib.sha256(json.dumps(DETECTOR_SETTINGS, sort_keys=True).encode()).hexdigest()[:8]
+    pipeline = None
+    photos: list[EmbeddedPhoto] = []
+    computed = 0
+    began = time.perf_counter()
+    for item in items:
+        blob = item.path.read_bytes()
+        key = hashlib.sha256(blob).hexdigest()
+        path = cache / f"{key}-{settings_tag}.npz"
+        if path.is_file():
+            with np.load(path) as data:
+                boxes, scores, vectors = data["boxes"], data["scores"], data["vectors"]
+        else:
+            if pipeline is None:
+                pipeline = _build_pipeline(model)
+            boxes, scores, vectors = _embed(pipeline, blob)
+            np.savez(path, boxes=boxes, scores=scores, vectors=vectors)
+            computed += 1
+        photos.append(
+            EmbeddedPhoto(
+                path=item.path,
+                label=item.label,
+                boxes=boxes.astype(np.float32),
+                scores=scores.astype(np.float32),
+                vectors=vectors.astype(np.float32),
+            )
+        )
+    if verbose and computed:
+        print(f"embedded {computed} photos of {root} in {time.perf_counter() - began:.1f} s (now cached)")
+    return photos
+
+
+def _build_pipeline(model: str) -> Any:
+    from recognition.ml.detection import FaceDetector
+    from recognition.ml.pipeline import FacePipeline
+    from recognition.ml.registry import get_embedder
+
+    detector = FaceDetector(device="cpu", **DETECTOR_SETTINGS)  # type: ignore[arg-type]
+    pipeline = FacePipeline(detector, get_embedder(model, device="cpu"))
+    pipeline.load()
+    return pipeline
+
+
+def _embed(
+    pipeline: Any, blob: bytes
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    from recognition.ml.images import load_rgb
+
+    faces = pipeline.predict([load_rgb(blob)])[0]
+    dim = pipeline.embedder.dim
+    boxes = np.array([f.face.box for f in faces], dtype=np.float32).reshape(-1, 4)
+    scores = np.array([f.face.score for f in faces], dtype=np.float32)
+    vectors = np.array([f.vector for f in faces], dtype=np.float32).reshape(-1, dim)
+    return boxes, scores, vectors
+
+
+def environment() -> dict[str, Any]:
+    """Commit, CPU, threads and load: what a reader needs to compare two result files."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+        )
+    except (OSError, subprocess.CalledProcessError):
+        commit, dirty = "unknown", False
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import threadpoolctl  # type: ignore[import-not-found]
+
+        blas_threads: Any = [p.get("num_threads") for p in threadpoolctl.threadpool_info()]
+    except ImportError:
+        blas_threads = None
+    return {
+        "commit": commit,
+        "dirty": dirty,
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "blas_threads": blas_threads,
+        "load_average": list(os.getloadavg()),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+    }
+
+
+def write_result(name: str, figures: dict[str, Any]) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}.json"
+    data = {"benchmark": name, "environment": environment(), **figures}
+    path.write_text(json.dumps(data, indent=2, default=_jsonable) + "\n", encoding="utf-8")
+    return path
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def contingency_metrics(labels: npt.NDArray[np.int64], truth: npt.NDArray[np.int64]) -> dict[str, float]:
+    """Pairwise and BCubed precision/recall of `labels` (-1: unclustered, each its own
+    singleton) against integer identities `truth`, from the cluster x identity table (fast)."""
+    n = len(labels)
+    cluster = np.where(labels >= 0, labels, labels.max(initial=-1) + 1 + np.arange(n))
+    _, c = np.unique(cluster, return_inverse=True)
+    _, t = np.unique(truth, return_inverse=True)
+    cells, cell_of, n_ct = np.unique(c * (t.max() + 1) + t, return_inverse=True, return_counts=True)
+    n_c = np.bincount(c)
+    n_t = np.bincount(t)
+
+    def pairs(x: npt.NDArray[np.int64]) -> float:
+        return float((x.astype(np.float64) * (x - 1) / 2).sum())
+
+    same_cluster, same_truth, both = pairs(n_c), pairs(n_t), pairs(n_ct)
+    per_face_both = n_ct[cell_of].astype(np.float64)
+    bp = float((per_face_both / n_c[c]).mean())
+    br = float((per_face_both / n_t[t]).mean())
+    return {
+        "pairwise_precision": both / same_cluster if same_cluster else 1.0,
+        "pairwise_recall": both / same_truth if same_truth else 1.0,
+        "bcubed_precision": bp,
+        "bcubed_recall": br,
+        "bcubed_f": 2 * bp * br / (bp + br),
+    }
