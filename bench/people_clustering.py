@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,7 @@ def clustering_metrics(labels: IntArray, truth: npt.NDArray[Any], min_photos: in
         precision[i] = both / np.count_nonzero(same_cluster)
         recall[i] = both / np.count_nonzero(same_truth)
     bp, br = float(precision.mean()), float(recall.mean())
-    majority = Counter()  # identity -> number of clusters where it is the majority
+    majority: Counter[str] = Counter()  # identity -> number of clusters where it is the majority
     for k in np.unique(labels[clustered]):
         majority[Counter(truth[labels == k].tolist()).most_common(1)[0][0]] += 1
     return {
@@ -100,7 +101,7 @@ def clustering_metrics(labels: IntArray, truth: npt.NDArray[Any], min_photos: in
         "bcubed_precision": bp,
         "bcubed_recall": br,
         "bcubed_f": 2 * bp * br / (bp + br) if bp + br else 0.0,
-        "persons_created": int(len(np.unique(labels[clustered]))),
+        "persons_created": len(np.unique(labels[clustered])),
         "identities": len(ids),
         f"identities_with_{min_photos}_or_more": len(big),
         "identities_split": sum(1 for n in majority.values() if n > 1),
@@ -200,9 +201,7 @@ def largest_faces(photos: list[EmbeddedPhoto]) -> tuple[CandidateFaces, npt.NDAr
     return candidates, np.array([p.label for p in kept])
 
 
-def all_faces(
-    photos: list[EmbeddedPhoto], photo_offset: int = 0
-) -> tuple[CandidateFaces, npt.NDArray[Any]]:
+def all_faces(photos: list[EmbeddedPhoto], photo_offset: int = 0) -> tuple[CandidateFaces, npt.NDArray[Any]]:
     """Every face; only the largest face of a photo has a known identity ('' for the others)."""
     vectors, photo_ids, sizes, scores, truth = [], [], [], [], []
     for index, photo in enumerate(photos):
@@ -229,7 +228,7 @@ def from_scratch(photos: list[EmbeddedPhoto], params: PeopleParams) -> dict[str,
     vectors = candidates.vectors
     # The seed rule is part of the engine; the baselines see every face. On these photos every
     # largest face is a seed, so the comparison is like for like.
-    methods = {
+    methods: dict[str, Callable[[PeopleParams], IntArray]] = {
         "engine": lambda p: cluster_faces(candidates, p).labels,
         "connected_components": lambda p: connected_components(vectors, p),
         "chinese_whispers": lambda p: chinese_whispers(vectors, p),
@@ -253,7 +252,13 @@ def from_scratch(photos: list[EmbeddedPhoto], params: PeopleParams) -> dict[str,
             m = clustering_metrics(method(swept), truth)
             row[name] = {
                 k: m[k]
-                for k in ("pairwise_precision", "pairwise_recall", "bcubed_f", "persons_created", "wrong_pairs")
+                for k in (
+                    "pairwise_precision",
+                    "pairwise_recall",
+                    "bcubed_f",
+                    "persons_created",
+                    "wrong_pairs",
+                )
             }
         out["sweep"].append(row)
     return out
@@ -330,12 +335,15 @@ def incremental(photos: list[EmbeddedPhoto], params: PeopleParams) -> dict[str, 
         assigned = np.array([a.person_id is not None for a in result])
         suggested = np.array([a.suggested_person_id is not None for a in result])
         correct_assigned = np.array(
-            [a.person_id is not None and name_of_person[a.person_id] == t for a, t in zip(result, truth_b)]
+            [
+                a.person_id is not None and name_of_person[a.person_id] == t
+                for a, t in zip(result, truth_b, strict=False)
+            ]
         )
         correct_suggested = np.array(
             [
                 a.suggested_person_id is not None and name_of_person[a.suggested_person_id] == t
-                for a, t in zip(result, truth_b)
+                for a, t in zip(result, truth_b, strict=False)
             ]
         )
         given = [
@@ -420,8 +428,10 @@ def report(folder: Path, data: dict[str, Any]) -> None:
         print(f"   {key:<18} mean {s['mean']:.3f} std {s['std']:.3f} quantiles {s['quantiles']}")
     fs = data["from_scratch"]
     print(f"\nfrom scratch (largest face per photo, {fs['faces']} faces, {fs['seeds']} seeds)")
-    header = f"{'method':<22}{'pair P':>8}{'pair R':>8}{'BCubed F':>9}{'persons':>8}{'ids>=3':>7}{'same-photo':>11}"
-    print(header)
+    print(
+        f"{'method':<22}{'pair P':>8}{'pair R':>8}{'BCubed F':>9}{'persons':>8}{'ids>=3':>7}"
+        f"{'same-photo':>11}"
+    )
     for name, m in fs["at_default"].items():
         print(
             f"{name:<22}{m['pairwise_precision']:>8.3f}{m['pairwise_recall']:>8.3f}{m['bcubed_f']:>9.3f}"
@@ -434,7 +444,8 @@ def report(folder: Path, data: dict[str, Any]) -> None:
     print(f"{'t':>6}  " + "  ".join(f"{n:>26}" for n in names))
     for row in fs["sweep"]:
         cells = [
-            f"{row[n]['pairwise_precision']:.3f} / {row[n]['pairwise_recall']:.3f} / {row[n]['persons_created']:>3}"
+            f"{row[n]['pairwise_precision']:.3f} / {row[n]['pairwise_recall']:.3f} / "
+            f"{row[n]['persons_created']:>3}"
             for n in names
         ]
         print(f"{row['cluster_similarity']:>6.2f}  " + "  ".join(f"{c:>26}" for c in cells))
@@ -453,8 +464,9 @@ def report(folder: Path, data: dict[str, Any]) -> None:
     for variant in ("engine", "nearest_face"):
         v = inc[variant]
         print(
-            f"   {variant:<13} (top-{v['assign_top_k']}): assignment precision {_fmt(v['assignment_precision'])} "
-            f"recall {_fmt(v['assignment_recall'])} ({v['assigned']} assigned, {v['wrong_assignments']} wrong, "
+            f"   {variant:<13} (top-{v['assign_top_k']}): assignment precision "
+            f"{_fmt(v['assignment_precision'])} recall {_fmt(v['assignment_recall'])} "
+            f"({v['assigned']} assigned, {v['wrong_assignments']} wrong, "
             f"{v['assignable_faces']} assignable); suggestion precision {_fmt(v['suggestion_precision'])} "
             f"({v['suggested']}); unnamed identities assigned {v['unnamed_identity_faces_assigned']}/"
             f"{v['faces_of_unnamed_identities']}; background assigned {v['background_faces_assigned']}; "

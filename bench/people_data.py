@@ -44,7 +44,8 @@ class EmbeddedPhoto:
         """Shorter side of each box."""
         w = self.boxes[:, 2] - self.boxes[:, 0]
         h = self.boxes[:, 3] - self.boxes[:, 1]
-        return np.minimum(w, h).astype(np.float32)
+        sizes: npt.NDArray[np.float32] = np.minimum(w, h).astype(np.float32)
+        return sizes
 
 
 def _cache_dir(model: str) -> Path:
@@ -188,7 +189,7 @@ def contingency_metrics(labels: npt.NDArray[np.int64], truth: npt.NDArray[np.int
     cluster = np.where(labels >= 0, labels, labels.max(initial=-1) + 1 + np.arange(n))
     _, c = np.unique(cluster, return_inverse=True)
     _, t = np.unique(truth, return_inverse=True)
-    cells, cell_of, n_ct = np.unique(c * (t.max() + 1) + t, return_inverse=True, return_counts=True)
+    _cells, cell_of, n_ct = np.unique(c * (t.max() + 1) + t, return_inverse=True, return_counts=True)
     n_c = np.bincount(c)
     n_t = np.bincount(t)
 

@@ -77,7 +77,7 @@ def zipf_sizes(rng: np.random.Generator, count: int, total: int, low: int, expon
     weights = np.arange(1, count + 1, dtype=np.float64) ** -exponent
     sizes = np.maximum(low, np.round(weights / weights.sum() * total)).astype(int)
     rng.shuffle(sizes)
-    return sizes.tolist()
+    return [int(x) for x in sizes]
 
 
 def synthetic_library(n_faces: int = 100_000, *, seed: int = 0) -> SyntheticLibrary:
@@ -88,7 +88,7 @@ def synthetic_library(n_faces: int = 100_000, *, seed: int = 0) -> SyntheticLibr
     recurring = zipf_sizes(rng, RECURRING, int(n_faces * 0.56), 3, 1.1)
     sizes = family + recurring
     while sum(sizes) < n_faces:
-        sizes.append(int(min(n_faces - sum(sizes), rng.integers(1, 3))))
+        sizes.append(min(n_faces - sum(sizes), int(rng.integers(1, 3))))
     n_ids = len(sizes)
     kind = np.array(["family"] * 6 + ["recurring"] * RECURRING + ["stranger"] * (n_ids - 6 - RECURRING))
     offsets = gen.offsets(n_ids)

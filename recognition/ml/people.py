@@ -44,6 +44,8 @@ Progress = Callable[[int, int], None]
 IVF_MIN_FACES = 12_000
 # Similarity blocks are kept below this many float32 cells (64 MiB).
 _BLOCK_CELLS = 16 * 2**20
+# Blocks of the cell scans stay small enough for the CPU caches (they are post-processed).
+_SCAN_CELLS = 2**20
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class PeopleParams:
     min_seed_score: float = 0.95  # detection probability below this: may join, not start
     assign_top_k: int = 3  # a person's score is the mean of the face's k best similarities with it
     knn: int = 30  # neighbours per face in the clustering graph
-    ivf_probes: int = 8  # cells searched per face by the inverted-file index (large sets only)
+    ivf_probes: int = 8  # cells searched per face by clustering's inverted-file index (large sets)
 
     def __post_init__(self) -> None:
         for name in ("assign_similarity", "suggest_similarity", "cluster_similarity"):
@@ -260,8 +262,9 @@ class PersonIndex:
                 # The candidate whose best remaining option is highest decides first.
                 pending.sort(key=lambda i: (-options[i][0][0], i) if options[i] else (math.inf, i))
                 i = pending.pop(0)
-                results[i] = self._decide(int(candidates.face_ids[i]), options[i])
-                taken = results[i].person_id or results[i].suggested_person_id  # type: ignore[union-attr]
+                decided = self._decide(int(candidates.face_ids[i]), options[i])
+                results[i] = decided
+                taken = decided.person_id if decided.person_id is not None else decided.suggested_person_id
                 if taken is not None:
                     for j in pending:
                         options[j] = [o for o in options[j] if o[1] != taken]
@@ -304,7 +307,9 @@ class _TopK:
     def add(self, rows: IdArray, sims: FloatMatrix, cols: IdArray) -> None:
         """Offer sims[i, j] (query rows[i], base column cols[j]); rows must be distinct."""
         k = self.k
-        mask = sims >= self.floor
+        # A row whose k slots are full only needs entries above its current k-th best.
+        floor = np.maximum(self.sims[rows].min(axis=1), self.floor)
+        mask = sims >= floor[:, None]
         count = np.count_nonzero(mask, axis=1)
         heavy = np.flatnonzero(count > k)
         light = np.flatnonzero((count > 0) & (count <= k))
@@ -319,7 +324,8 @@ class _TopK:
         if len(heavy):
             # Rows with more than k entries above the floor (large persons): partial sort.
             heavy_sims = sims[heavy]
-            top = np.argpartition(-heavy_sims, k - 1, axis=1)[:, :k]
+            width = heavy_sims.shape[1]
+            top = np.argpartition(heavy_sims, width - k, axis=1)[:, width - k :]
             parts_r.append(np.repeat(heavy, k))
             parts_c.append(cols[top].reshape(-1))
             parts_s.append(np.take_along_axis(heavy_sims, top, axis=1).reshape(-1))
@@ -343,6 +349,11 @@ class _TopK:
         self.cols[rows[touched]] = -1
         self.sims[target, rank[keep]] = all_s[keep]
         self.cols[target, rank[keep]] = all_c[keep]
+
+    def full(self) -> npt.NDArray[np.bool_]:
+        """Rows holding k entries."""
+        full: npt.NDArray[np.bool_] = self.sims.min(axis=1) > -np.inf
+        return full
 
     def edges(self) -> tuple[IdArray, IdArray, FloatArray]:
         rows, slots = np.nonzero(self.sims > -np.inf)
@@ -385,8 +396,95 @@ def _nearest_cells(vectors: FloatMatrix, centroids: FloatMatrix, probes: int) ->
         if probes == 1:
             out[start : start + block, 0] = np.argmax(sims, axis=1)
         else:
-            out[start : start + block] = np.argpartition(-sims, probes - 1, axis=1)[:, :probes]
+            part = np.argpartition(-sims, probes - 1, axis=1)[:, :probes]
+            rank = np.argsort(-np.take_along_axis(sims, part, axis=1), axis=1, kind="stable")
+            out[start : start + block] = np.take_along_axis(part, rank, axis=1)
     return out
+
+
+class CellIndex:
+    """An inverted file over `base`: ~2 sqrt(n) spherical k-means cells, rows stored by cell.
+
+    Searching a query's `probes` nearest cells finds nearly all of its close neighbours (a face
+    and its look-alikes sit in the same or adjacent cells); similarities are always exact.
+    """
+
+    def __init__(self, base: FloatMatrix) -> None:
+        self.n_cells = max(16, int(2 * math.sqrt(len(base))))
+        self.centroids = _spherical_kmeans(base, self.n_cells)
+        cell = _nearest_cells(base, self.centroids, 1)[:, 0]
+        self.order: IdArray = np.argsort(cell, kind="stable")  # cell-sorted position -> base row
+        self.bounds: IdArray = np.searchsorted(cell[self.order], np.arange(self.n_cells + 1))
+        self._sorted: FloatMatrix = np.ascontiguousarray(base[self.order])  # rows cell by cell
+        self.cell_of: IdArray = cell
+        self.position: IdArray = np.empty(len(base), dtype=np.int64)  # base row -> sorted position
+        self.position[self.order] = np.arange(len(base))
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def members(self, cell: int) -> IdArray:
+        """The base rows in a cell."""
+        return self.order[self.bounds[cell] : self.bounds[cell + 1]]
+
+    def cell_vectors(self, cell: int) -> FloatMatrix:
+        return self._sorted[self.bounds[cell] : self.bounds[cell + 1]]
+
+    def probe(self, queries: FloatMatrix, probes: int) -> IdArray:
+        """The `probes` nearest cells of each query, nearest first, (m, probes)."""
+        return _nearest_cells(queries, self.centroids, min(probes, self.n_cells))
+
+    def search(
+        self,
+        queries: FloatMatrix,
+        *,
+        k: int,
+        min_similarity: float,
+        same_set: bool,
+        probes: int,
+        progress: Progress | None = None,
+    ) -> tuple[IdArray, IdArray, FloatArray]:
+        """Like `neighbours`, through the cells.
+
+        Every query searches its nearest cell first; only queries that did not find k
+        neighbours there go on to their other probes. Faces of persons with many faces fill
+        their k slots at once (their cell is full of the same person), which keeps large
+        persons cheap; the edges between such a person's cells come from its border faces.
+        """
+        best = _TopK(len(queries), min(k, len(self)), min_similarity)
+        query_cells = self.probe(queries, probes)
+        rows = np.arange(len(queries), dtype=np.int64)
+        self._scan(queries, rows, query_cells[:, 0], best, same_set)
+        if progress is not None:
+            progress(len(queries) // 2, len(queries))
+        if query_cells.shape[1] > 1:
+            pending = np.flatnonzero(~best.full())
+            more = query_cells[pending, 1:]
+            self._scan(queries, np.repeat(pending, more.shape[1]), more.reshape(-1), best, same_set)
+        if progress is not None:
+            progress(len(queries), len(queries))
+        return best.edges()
+
+    def _scan(self, queries: FloatMatrix, rows: IdArray, cells: IdArray, best: _TopK, same_set: bool) -> None:
+        """Offer best the similarities of queries[rows[i]] with every member of cells[i]."""
+        order = np.lexsort((rows, cells))
+        rows, cells = rows[order], cells[order]
+        bounds = np.searchsorted(cells, np.arange(self.n_cells + 1))
+        for cell in np.unique(cells).tolist():
+            lo, hi = int(self.bounds[cell]), int(self.bounds[cell + 1])
+            asking = rows[bounds[cell] : bounds[cell + 1]]
+            if hi == lo:
+                continue
+            members = self.order[lo:hi]
+            vectors = self.cell_vectors(cell)
+            block = max(1, _SCAN_CELLS // (hi - lo))
+            for start in range(0, len(asking), block):
+                part = asking[start : start + block]
+                sims = queries[part] @ vectors.T
+                if same_set:
+                    own = np.flatnonzero(self.cell_of[part] == cell)
+                    sims[own, self.position[part[own]] - lo] = -np.inf
+                best.add(part, sims, members)
 
 
 def neighbours(
@@ -397,62 +495,35 @@ def neighbours(
     min_similarity: float,
     same_set: bool,
     probes: int = 8,
+    index: CellIndex | None = None,
     progress: Progress | None = None,
 ) -> tuple[IdArray, IdArray, FloatArray]:
     """Up to k (query row, base row, similarity) entries per query with similarity >= the floor.
 
     Exact for fewer than IVF_MIN_FACES base rows; above, each query searches the `probes`
-    nearest of ~2 sqrt(n) spherical k-means cells of the base (similarities stay exact; a
-    neighbour in an unsearched cell is missed). With `same_set`, queries are the base and a
-    row is never its own neighbour.
+    nearest cells of a `CellIndex` of the base (built here unless given; similarities stay
+    exact, a neighbour in an unsearched cell is missed). With `same_set`, queries are the base
+    and a row is never its own neighbour.
     """
     if not len(queries) or not len(base):
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
-    k = min(k, len(base))
-    best = _TopK(len(queries), k, min_similarity)
+    if index is not None or len(base) >= IVF_MIN_FACES:
+        index = index if index is not None else CellIndex(base)
+        return index.search(
+            queries, k=k, min_similarity=min_similarity, same_set=same_set, probes=probes, progress=progress
+        )
+    best = _TopK(len(queries), min(k, len(base)), min_similarity)
     total = len(queries)
-    if len(base) < IVF_MIN_FACES:
-        columns = np.arange(len(base), dtype=np.int64)
-        block = max(1, _BLOCK_CELLS // len(base))
-        for start in range(0, len(queries), block):
-            rows = np.arange(start, min(start + block, total), dtype=np.int64)
-            sims = queries[rows] @ base.T
-            if same_set:
-                sims[rows - start, rows] = -np.inf
-            best.add(rows, sims, columns)
-            if progress is not None:
-                progress(int(rows[-1]) + 1, total)
-        return best.edges()
-    n_cells = max(16, int(2 * math.sqrt(len(base))))
-    centroids = _spherical_kmeans(base, n_cells)
-    base_cell = _nearest_cells(base, centroids, 1)[:, 0]
-    members_order = np.argsort(base_cell, kind="stable")
-    member_bounds = np.searchsorted(base_cell[members_order], np.arange(n_cells + 1))
-    position = np.empty(len(base), dtype=np.int64)  # a base row's index within its cell
-    position[members_order] = np.arange(len(base)) - member_bounds[base_cell[members_order]]
-    query_cells = _nearest_cells(queries, centroids, min(probes, n_cells))
-    probes = query_cells.shape[1]
-    q_rows = np.repeat(np.arange(len(queries), dtype=np.int64), probes)
-    q_cells = query_cells.reshape(-1)
-    q_order = np.lexsort((q_rows, q_cells))
-    q_rows, q_cells = q_rows[q_order], q_cells[q_order]
-    q_bounds = np.searchsorted(q_cells, np.arange(n_cells + 1))
-    done = 0
-    for cell in range(n_cells):
-        members = members_order[member_bounds[cell] : member_bounds[cell + 1]]
-        asking = q_rows[q_bounds[cell] : q_bounds[cell + 1]]
-        if len(members) and len(asking):
-            block = max(1, _BLOCK_CELLS // len(members))
-            for start in range(0, len(asking), block):
-                rows = asking[start : start + block]
-                sims = queries[rows] @ base[members].T
-                if same_set:
-                    own = np.flatnonzero(base_cell[rows] == cell)
-                    sims[own, position[rows[own]]] = -np.inf
-                best.add(rows, sims, members)
-        done += len(asking)
+    columns = np.arange(len(base), dtype=np.int64)
+    block = max(1, _BLOCK_CELLS // len(base))
+    for start in range(0, len(queries), block):
+        rows = np.arange(start, min(start + block, total), dtype=np.int64)
+        sims = queries[rows] @ base.T
+        if same_set:
+            sims[rows - start, rows] = -np.inf
+        best.add(rows, sims, columns)
         if progress is not None:
-            progress(done // probes, total)
+            progress(int(rows[-1]) + 1, total)
     return best.edges()
 
 
@@ -636,7 +707,8 @@ def cluster_faces(
     Guarantees: no cluster holds two faces of one photo; every cluster has >= min_cluster_size
     faces and at least one seed face; labels are 0..k-1, largest cluster first (ties: the
     cluster with the lowest candidate index); the same input gives the same labels.
-    `progress(done, total)` is called as the neighbour search advances over the faces.
+    `progress(done, total)` reports the faces searched so far (the neighbour searches are
+    most of the time), ending with (total, total).
     """
     m = len(candidates)
     labels = np.full(m, -1, dtype=np.int64)
@@ -644,14 +716,18 @@ def cluster_faces(
         return ClusterResult(labels)
     vectors = _as_matrix(candidates.vectors)
     photo_ids = np.asarray(candidates.photo_ids, dtype=np.int64)
-    seed_rows = np.flatnonzero(candidates.seed_mask(params))
-    other_rows = np.flatnonzero(~candidates.seed_mask(params))
+    is_seed = candidates.seed_mask(params)
+    seed_rows = np.flatnonzero(is_seed)
+    other_rows = np.flatnonzero(~is_seed)
+    if not len(seed_rows):
+        return ClusterResult(labels)
     seeds = np.ascontiguousarray(vectors[seed_rows])
-    total = m
+    index = CellIndex(seeds) if len(seeds) >= IVF_MIN_FACES else None
 
-    def seed_progress(done: int, _: int) -> None:
-        if progress is not None:
-            progress(done, total)
+    def report(offset: int) -> Progress | None:
+        if progress is None:
+            return None
+        return lambda done, _: progress(offset + done, m)
 
     qi, bj, _ = neighbours(
         seeds,
@@ -660,25 +736,34 @@ def cluster_faces(
         min_similarity=params.cluster_similarity,
         same_set=True,
         probes=params.ivf_probes,
-        progress=seed_progress,
+        index=index,
+        progress=report(0),
     )
     cannot = same_photo_pairs(photo_ids[seed_rows])
-    seed_label = average_linkage(seeds, (qi, bj), cannot, params.cluster_similarity)
-    cluster_of = np.full(m, -1, dtype=np.int64)
-    cluster_of[seed_rows] = seed_label  # cluster ids are seed-row indices
-
-    if len(other_rows) and len(seed_rows):
-        _attach(
-            candidates=candidates,
-            vectors=vectors,
-            photo_ids=photo_ids,
-            seed_rows=seed_rows,
-            other_rows=other_rows,
-            cluster_of=cluster_of,
+    cluster_of = np.full(m, -1, dtype=np.int64)  # cluster ids are seed-row indices
+    cluster_of[seed_rows] = average_linkage(seeds, (qi, bj), cannot, params.cluster_similarity)
+    if len(other_rows):
+        others = np.ascontiguousarray(vectors[other_rows])
+        # Candidate clusters of each non-seed face: those of its seed neighbours, down to the
+        # margin below the threshold (a close runner-up makes the face ambiguous).
+        qi, bj, _ = neighbours(
+            others,
+            seeds,
+            k=params.knn,
+            min_similarity=params.cluster_similarity - params.assign_margin,
+            same_set=False,
+            probes=params.ivf_probes,
+            index=index,
+            progress=report(len(seed_rows)),
+        )
+        cluster_of[other_rows] = _attach(
+            seeds=seeds,
+            seed_cluster=cluster_of[seed_rows],
+            seed_photos=photo_ids[seed_rows],
+            others=others,
+            other_photos=photo_ids[other_rows],
+            edges=(qi, bj),
             params=params,
-            progress=None
-            if progress is None
-            else (lambda done, _: progress(len(seed_rows) + done, total)),  # type: ignore[misc]
         )
 
     assigned = cluster_of >= 0
@@ -690,55 +775,50 @@ def cluster_faces(
     new_label[ids[order]] = np.arange(len(order))
     labels[assigned] = new_label[cluster_of[assigned]]
     if progress is not None:
-        progress(total, total)
+        progress(m, m)
     return ClusterResult(labels)
 
 
 def _attach(
     *,
-    candidates: CandidateFaces,
-    vectors: FloatMatrix,
-    photo_ids: IdArray,
-    seed_rows: IdArray,
-    other_rows: IdArray,
-    cluster_of: IdArray,
+    seeds: FloatMatrix,
+    seed_cluster: IdArray,
+    seed_photos: IdArray,
+    others: FloatMatrix,
+    other_photos: IdArray,
+    edges: tuple[IdArray, IdArray],
     params: PeopleParams,
-    progress: Progress | None,
-) -> None:
-    """Non-seed faces join the best cluster by mean similarity (threshold and margin)."""
-    seeds = np.ascontiguousarray(vectors[seed_rows])
-    others = np.ascontiguousarray(vectors[other_rows])
-    floor = params.cluster_similarity - params.assign_margin
-    qi, bj, _ = neighbours(
-        others, seeds, k=params.knn, min_similarity=floor, same_set=False, probes=params.ivf_probes,
-        progress=progress,
-    )
+) -> IdArray:
+    """The cluster each non-seed face joins (-1: none).
+
+    A face joins the cluster with the best mean similarity when it is >= cluster_similarity and
+    beats the runner-up cluster by assign_margin, unless the cluster already holds a face of its
+    photo (faces of one photo are placed best score first). Non-seeds never change the clusters'
+    sums: they cannot pull two persons together.
+    """
+    joined = np.full(len(others), -1, dtype=np.int64)
+    qi, bj = edges
     if not len(qi):
-        return
-    cluster_ids, seed_cluster = np.unique(cluster_of[seed_rows], return_inverse=True)
+        return joined
+    cluster_ids, compact = np.unique(seed_cluster, return_inverse=True)
     n_clusters = len(cluster_ids)
-    sums = _group_sums(seeds, seed_cluster, n_clusters)
-    counts = np.bincount(seed_cluster, minlength=n_clusters).astype(np.float64)
-    # (face, cluster) candidates, their mean similarity.
-    codes = np.unique(qi * n_clusters + seed_cluster[bj])
+    sums = _group_sums(seeds, compact, n_clusters)
+    counts = np.bincount(compact, minlength=n_clusters).astype(np.float64)
+    codes = np.unique(qi * n_clusters + compact[bj])
     fq, fc = codes // n_clusters, codes % n_clusters
     score = np.einsum("ij,ij->i", others[fq].astype(np.float64), sums[fc]) / counts[fc]
-    # Per face: best and runner-up cluster.
     order = np.lexsort((fc, -score, fq))
     fq, fc, score = fq[order], fc[order], score[order]
     first = np.flatnonzero(np.r_[True, fq[1:] != fq[:-1]])
-    second = first + 1
-    has_second = np.r_[second[:-1] < first[1:], second[-1] < len(fq)] if len(first) else np.zeros(0, bool)
-    runner = np.full(len(first), -np.inf)
-    runner[has_second] = score[second[has_second]]
-    best_score, best_cluster, face = score[first], fc[first], fq[first]
-    ok = (best_score >= params.cluster_similarity) & (best_score - runner >= params.assign_margin)
-    face, best_cluster, best_score = face[ok], best_cluster[ok], best_score[ok]
-    # One face per photo per cluster: the seeds' photos are taken, then best score first.
-    occupied = {(int(c), int(p)) for c, p in zip(seed_cluster, photo_ids[seed_rows], strict=True)}
-    for idx in np.lexsort((face, -best_score)).tolist():
-        row = int(other_rows[face[idx]])
-        key = (int(best_cluster[idx]), int(photo_ids[row]))
+    last = np.r_[first[1:], len(fq)]
+    runner = np.where(first + 1 < last, score[np.minimum(first + 1, len(fq) - 1)], -np.inf)
+    face, cluster, best = fq[first], fc[first], score[first]
+    ok = (best >= params.cluster_similarity) & (best - runner >= params.assign_margin)
+    face, cluster, best = face[ok], cluster[ok], best[ok]
+    occupied = set(zip(compact.tolist(), seed_photos.tolist(), strict=True))
+    for i in np.lexsort((face, -best)).tolist():
+        key = (int(cluster[i]), int(other_photos[face[i]]))
         if key not in occupied:
             occupied.add(key)
-            cluster_of[row] = cluster_ids[key[0]]
+            joined[face[i]] = cluster_ids[cluster[i]]
+    return joined
