@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
 import subprocess
@@ -157,9 +158,24 @@ def environment() -> dict[str, Any]:
         "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "blas_threads": blas_threads,
         "load_average": list(os.getloadavg()),
+        "reference_gemm_gflops": reference_gflops(),
         "python": sys.version.split()[0],
         "numpy": np.__version__,
     }
+
+
+def reference_gflops() -> float:
+    """float32 matrix-product speed right now (best of 5): on a shared machine, timings of the
+    same code scale with it (about 120 on an idle project machine)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((512, 128), dtype=np.float32)
+    b = rng.standard_normal((20_000, 128), dtype=np.float32)
+    best = math.inf
+    for _ in range(5):
+        began = time.perf_counter()
+        a @ b.T
+        best = min(best, time.perf_counter() - began)
+    return 2 * 512 * 20_000 * 128 / best / 1e9
 
 
 def write_result(name: str, figures: dict[str, Any]) -> Path:
