@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import asdict, replace
 import resource
 import statistics
 import sys
 import time
 import tracemalloc
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
