@@ -168,11 +168,12 @@ def clustering(lib: SyntheticLibrary, params: PeopleParams) -> dict[str, Any]:
         baseline, lib, params
     )
     # The baseline at stricter thresholds: does it reach the engine's precision anywhere?
-    out["baseline_connected_components_sweep"] = []
+    sweep: list[dict[str, Any]] = []
+    out["baseline_connected_components_sweep"] = sweep
     for threshold in (0.94, 0.95):
         labels = connected_components(lib.vectors, replace(params, cluster_similarity=threshold))
         q = quality(labels, lib, params)
-        out["baseline_connected_components_sweep"].append(
+        sweep.append(
             {"cluster_similarity": threshold}
             | {
                 k: q[k]
