@@ -39,7 +39,13 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import numpy.typing as npt  # noqa: E402
 
-from bench.people_data import EmbeddedPhoto, default_faces_dir, embed_folder, write_result  # noqa: E402
+from bench.people_data import (  # noqa: E402
+    EmbeddedPhoto,
+    default_faces_dir,
+    embed_folder,
+    embed_scaled,
+    write_result,
+)
 from recognition.ml.people import (  # noqa: E402
     CandidateFaces,
     LabelledFaces,
@@ -385,6 +391,61 @@ def _ratio(num: float, den: float) -> float | None:
     return float(num) / float(den) if den else None
 
 
+def face_size_check(
+    photos: list[EmbeddedPhoto], targets: list[int], threshold: float
+) -> list[dict[str, Any]]:
+    """How embeddings degrade when faces are small (the evidence for `min_seed_size`).
+
+    Each photo with a face of >= 80 px is scaled down so that its largest face is `target` px,
+    detected and embedded again, and compared with the full-size faces of the other photos.
+    """
+    scaled = embed_scaled(photos, targets)
+    kept = [p for p in photos if len(p.scores)]
+    full = np.stack([p.vectors[0] for p in kept]).astype(np.float32)
+    labels = np.array([p.label for p in kept])
+    index_of = {p.path: i for i, p in enumerate(kept)}
+    rows: list[dict[str, Any]] = []
+    for target in [0, *targets]:  # 0: the full-size faces themselves
+        if target:
+            faces = [s for s in scaled if s.target == target]
+            found = [s for s in faces if s.vector is not None]
+            tried = len(faces)
+            own = np.array([index_of[s.photo.path] for s in found], dtype=np.int64)
+            vectors = np.stack([s.vector for s in found if s.vector is not None]) if found else full[:0]
+            scores = np.array([s.score for s in found])
+        else:
+            sources = sorted({s.photo.path for s in scaled})
+            own = np.array([index_of[p] for p in sources], dtype=np.int64)
+            tried = len(own)
+            vectors = full[own]
+            scores = np.array([kept[i].scores[0] for i in own])
+        if not len(own):
+            continue
+        sims = vectors @ full.T
+        self_sim = sims[np.arange(len(own)), own]
+        sims[np.arange(len(own)), own] = np.nan  # not the photo itself
+        same = labels[own][:, None] == labels[None, :]
+        same_vals = sims[same & ~np.isnan(sims)]
+        other = np.where(same, -np.inf, np.nan_to_num(sims, nan=-np.inf))
+        rows.append(
+            {
+                "face_px": target or "full",
+                "photos": tried,
+                "detected": len(own),
+                "detection_score_min": float(scores.min()),
+                "detection_score_median": float(np.median(scores)),
+                "similarity_to_full_size_self": float(self_sim.mean()),
+                "same_person_mean": float(same_vals.mean()) if len(same_vals) else None,
+                "same_person_below_threshold": float((same_vals < threshold).mean())
+                if len(same_vals)
+                else None,
+                "faces_matching_another_person": int((other.max(axis=1) >= threshold).sum()),
+                "another_person_max": float(other.max()),
+            }
+        )
+    return rows
+
+
 def similarity_distribution(photos: list[EmbeddedPhoto]) -> dict[str, Any]:
     candidates, truth = largest_faces(photos)
     sims = candidates.vectors @ candidates.vectors.T
@@ -411,6 +472,13 @@ def main() -> None:
     parser.add_argument("dirs", nargs="*", type=Path, default=[default_faces_dir()])
     parser.add_argument("--model", default="dlib-resnet")
     parser.add_argument("--name", default="people_clustering", help="result file bench/results/NAME.json")
+    parser.add_argument(
+        "--face-sizes",
+        type=int,
+        nargs="*",
+        default=[24, 32, 40, 56, 80],
+        help="face sizes (px) for the small-face check; none to skip it",
+    )
     args = parser.parse_args()
     params = default_params(args.model, threshold=embedder_class(args.model).threshold)
     print(f"model={args.model} params={params}")
@@ -427,6 +495,8 @@ def main() -> None:
             "incremental": incremental(photos, params),
             "incremental_all_named": incremental(photos, params, oracle=True),
         }
+        if args.face_sizes:
+            data["face_size_check"] = face_size_check(photos, args.face_sizes, params.cluster_similarity)
         results["datasets"][str(folder)] = data
         report(folder, data)
     path = write_result(args.name, results)
@@ -470,6 +540,21 @@ def report(folder: Path, data: dict[str, Any]) -> None:
     )
     for key, title in (("incremental", "clustered, clusters named"), ("incremental_all_named", "all named")):
         report_incremental(title, data[key])
+    if "face_size_check" in data:
+        print(
+            "\nsmall faces: each photo scaled so that its largest face is N px, detected and embedded again"
+        )
+        print(
+            f"{'face px':>8}{'found':>8}{'score min':>10}{'self sim':>9}{'same mean':>10}"
+            f"{'same<t':>8}{'match other':>12}{'other max':>10}"
+        )
+        for row in data["face_size_check"]:
+            print(
+                f"{row['face_px']!s:>8}{row['detected']:>4}/{row['photos']:<3}{row['detection_score_min']:>10.3f}"
+                f"{row['similarity_to_full_size_self']:>9.3f}{_fmt(row['same_person_mean']):>10}"
+                f"{_fmt(row['same_person_below_threshold']):>8}{row['faces_matching_another_person']:>12}"
+                f"{row['another_person_max']:>10.3f}"
+            )
 
 
 def report_incremental(title: str, inc: dict[str, Any]) -> None:

@@ -106,11 +106,12 @@ def _build_pipeline(model: str) -> Any:
 
 
 def _embed(
-    pipeline: Any, blob: bytes
+    pipeline: Any, source: Any
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Boxes, scores and vectors of every face of `source` (file bytes or a PIL image)."""
     from recognition.ml.images import load_rgb
 
-    faces = pipeline.predict([load_rgb(blob)])[0]
+    faces = pipeline.predict([load_rgb(source)])[0]
     dim = pipeline.embedder.dim
     boxes = np.array([f.face.box for f in faces], dtype=np.float32).reshape(-1, 4)
     scores = np.array([f.face.score for f in faces], dtype=np.float32)
@@ -223,3 +224,79 @@ def contingency_metrics(labels: npt.NDArray[np.int64], truth: npt.NDArray[np.int
         "bcubed_recall": br,
         "bcubed_f": 2 * bp * br / (bp + br),
     }
+
+
+@dataclass(frozen=True)
+class ScaledFace:
+    photo: EmbeddedPhoto
+    target: int  # the shorter side the largest face was scaled to, px
+    vector: npt.NDArray[np.float32] | None  # None: no face found at that size
+    score: float
+    size: float  # shorter side of the face found
+
+
+def embed_scaled(
+    photos: list[EmbeddedPhoto], targets: list[int], *, model: str = "dlib-resnet", min_size: float = 80.0
+) -> list[ScaledFace]:
+    """The largest face of each photo again, after scaling the photo down so that the face's
+    shorter side is `target` px (photos whose face is under `min_size` px are left out)."""
+    from PIL import Image
+
+    from recognition.ml.images import load_rgb
+
+    cache = _cache_dir(model) / "scaled"
+    cache.mkdir(parents=True, exist_ok=True)
+    pipeline = None
+    out: list[ScaledFace] = []
+    for photo in photos:
+        if not len(photo.scores) or photo.sizes[0] < min_size:
+            continue
+        blob = photo.path.read_bytes()
+        key = hashlib.sha256(blob).hexdigest()
+        for target in targets:
+            path = cache / f"{key}-{target}.npz"
+            if not path.is_file():
+                if pipeline is None:
+                    pipeline = _build_pipeline(model)
+                image = load_rgb(blob)
+                scale = target / float(photo.sizes[0])
+                small = image.resize(
+                    (max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                    Image.Resampling.LANCZOS,
+                )
+                boxes, scores, vectors = _embed(pipeline, small)
+                np.savez(path, boxes=boxes / scale, scores=scores, vectors=vectors, scale=scale)
+            with np.load(path) as data:
+                boxes, scores, vectors = data["boxes"], data["scores"], data["vectors"]
+            match = _same_face(photo.boxes[0], boxes)
+            if match is None:
+                out.append(ScaledFace(photo, target, None, 0.0, 0.0))
+            else:
+                w, h = boxes[match, 2] - boxes[match, 0], boxes[match, 3] - boxes[match, 1]
+                scale = target / float(photo.sizes[0])
+                out.append(
+                    ScaledFace(
+                        photo,
+                        target,
+                        vectors[match].astype(np.float32),
+                        float(scores[match]),
+                        float(min(w, h) * scale),
+                    )
+                )
+    return out
+
+
+def _same_face(box: npt.NDArray[np.float32], boxes: npt.NDArray[np.float32]) -> int | None:
+    """The box (in original pixels) overlapping `box` most, if their IoU is >= 0.3."""
+    if not len(boxes):
+        return None
+    x1 = np.maximum(box[0], boxes[:, 0])
+    y1 = np.maximum(box[1], boxes[:, 1])
+    x2 = np.minimum(box[2], boxes[:, 2])
+    y2 = np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    iou = inter / (area + areas - inter)
+    best = int(np.argmax(iou))
+    return best if iou[best] >= 0.3 else None
