@@ -338,7 +338,7 @@ class _TopK:
         if not parts_r:
             return
         local = np.concatenate(parts_r)
-        touched = np.unique(local)
+        touched = _distinct(local)
         # Merge with what these rows already hold, keep the k best per row.
         held = self.sims[rows[touched]] > -np.inf
         hr, hs = np.nonzero(held)
@@ -543,9 +543,16 @@ def neighbours(
     return best.edges()
 
 
+def _distinct(values: IdArray) -> IdArray:
+    """Sorted distinct values (a plain sort: numpy's hash-based unique is slower on these)."""
+    out = np.sort(values)
+    keep: IdArray = out[np.r_[True, out[1:] != out[:-1]]] if len(out) else out
+    return keep
+
+
 def _undirected(rows: IdArray, cols: IdArray, n: int) -> tuple[IdArray, IdArray]:
     lo, hi = np.minimum(rows, cols), np.maximum(rows, cols)
-    codes = np.unique(lo * n + hi)
+    codes = _distinct(lo * n + hi)
     return codes // n, codes % n
 
 
@@ -623,7 +630,7 @@ def average_linkage(
         conflict_touched = merged[ca] | merged[cb]
         if conflict_touched.any():
             xa, xb = ca[conflict_touched], cb[conflict_touched]
-            codes = np.unique(np.minimum(xa, xb) * n + np.maximum(xa, xb))
+            codes = _distinct(np.minimum(xa, xb) * n + np.maximum(xa, xb))
             ca = np.concatenate([ca[~conflict_touched], codes // n])
             cb = np.concatenate([cb[~conflict_touched], codes % n])
         good = (tw >= threshold) & ~np.isin(ta * n + tb, ca * n + cb)
@@ -649,13 +656,13 @@ def _merge_groups(
     dst = np.concatenate([eb, ea])
     w = np.concatenate([weight, weight])
     # Each cluster's best partner (ties: the lower id).
-    order = np.lexsort((dst, -w, src))
-    first = order[np.flatnonzero(np.r_[True, src[order][1:] != src[order][:-1]])]
-    best = np.full(n, -1, dtype=np.int64)
     best_w = np.full(n, -np.inf)
-    best[src[first]] = dst[first]
-    best_w[src[first]] = w[first]
-    clusters = src[first]
+    np.maximum.at(best_w, src, w)
+    top = w == best_w[src]
+    best = np.full(n, n, dtype=np.int64)
+    np.minimum.at(best, src[top], dst[top])
+    clusters = np.flatnonzero(best < n)
+    best[best == n] = -1
     partner = best[clusters]
     pair = (best[partner] == clusters) & (clusters < partner)
     heads, others = clusters[pair], partner[pair]
@@ -821,7 +828,7 @@ def _attach(
     n_clusters = len(cluster_ids)
     sums = _group_sums(seeds, compact, n_clusters)
     counts = np.bincount(compact, minlength=n_clusters).astype(np.float64)
-    codes = np.unique(qi * n_clusters + compact[bj])
+    codes = _distinct(qi * n_clusters + compact[bj])
     fq, fc = codes // n_clusters, codes % n_clusters
     score = np.einsum("ij,ij->i", others[fq].astype(np.float64), sums[fc]) / counts[fc]
     order = np.lexsort((fc, -score, fq))
