@@ -144,12 +144,12 @@ def environment() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    try:
-        import threadpoolctl  # type: ignore[import-not-found]
-
-        blas_threads: Any = [p.get("num_threads") for p in threadpoolctl.threadpool_info()]
-    except ImportError:
-        blas_threads = None
+    # OpenBLAS uses every core unless one of these limits it.
+    blas_threads = {
+        name: os.environ[name]
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+        if name in os.environ
+    } or "all cores"
     return {
         "commit": commit,
         "dirty": dirty,
@@ -167,7 +167,7 @@ def environment() -> dict[str, Any]:
 
 def reference_gflops() -> float:
     """float32 matrix-product speed right now (best of 5): on a shared machine, timings of the
-    same code scale with it (about 120 on an idle project machine)."""
+    same code scale with it (a similar product ran at ~120 when this machine was idle)."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((512, 128), dtype=np.float32)
     b = rng.standard_normal((20_000, 128), dtype=np.float32)
@@ -180,6 +180,7 @@ def reference_gflops() -> float:
 
 
 def write_result(name: str, figures: dict[str, Any]) -> Path:
+    """bench/results/<name>.json: the environment (load average now, at the end) and figures."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"
     data = {"benchmark": name, "environment": environment(), **figures}

@@ -276,11 +276,17 @@ def main() -> None:
     args = parser.parse_args()
     params = default_params("dlib-resnet", threshold=0.93)
     print(f"params {params}")
-    print(f"load average {os.getloadavg()}, reference float32 GEMM {reference_gflops():.0f} GFLOPS")
-    results: dict[str, Any] = {"params": asdict(params)}
+    results: dict[str, Any] = {
+        "params": asdict(params),
+        "at_start": {"load_average": list(os.getloadavg()), "reference_gemm_gflops": reference_gflops()},
+    }
 
     began = time.perf_counter()
     lib = synthetic_library(args.faces, seed=args.seed)
+    print(
+        f"load average {results['at_start']['load_average']}, reference float32 GEMM "
+        f"{results['at_start']['reference_gemm_gflops']:.0f} GFLOPS (a similar product ran at ~120 when this machine was idle)"
+    )
     print(
         f"synthetic library: {len(lib.vectors)} faces, {len(np.unique(lib.photo_ids))} photos, "
         f"{len(lib.kind)} identities, {int(lib.poor.sum())} small/low-score faces "
