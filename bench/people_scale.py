@@ -285,7 +285,8 @@ def main() -> None:
     lib = synthetic_library(args.faces, seed=args.seed)
     print(
         f"load average {results['at_start']['load_average']}, reference float32 GEMM "
-        f"{results['at_start']['reference_gemm_gflops']:.0f} GFLOPS (a similar product ran at ~120 when this machine was idle)"
+        f"{results['at_start']['reference_gemm_gflops']:.0f} GFLOPS "
+        "(a similar product ran at ~120 when this machine was idle)"
     )
     print(
         f"synthetic library: {len(lib.vectors)} faces, {len(np.unique(lib.photo_ids))} photos, "
