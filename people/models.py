@@ -120,6 +120,9 @@ class PeopleState(models.Model):
     scheduled_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The user changed who is who (named, merged, moved, confirmed): unassigned faces are tried
+    # against the persons again at the next grouping run.
+    persons_changed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"people of {self.owner_id}"

@@ -19,7 +19,7 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -75,6 +75,22 @@ UNSET: Any = _Unset()
 
 
 # --- locking and small helpers -------------------------------------------------------------------
+
+
+def _user_decided(owner_id: int) -> PeopleState:
+    """Lock the owner's People row for a decision of the user: the next grouping run (asked for
+    once this transaction commits) tries the unassigned faces against the persons again."""
+    state = _lock_owner(owner_id)
+    state.persons_changed_at = timezone.now()
+    state.save(update_fields=["persons_changed_at"])
+
+    def ask() -> None:
+        from people.tasks import people_request_refresh
+
+        people_request_refresh(owner_id=owner_id)
+
+    transaction.on_commit(ask)
+    return state
 
 
 def _lock_owner(owner_id: int) -> PeopleState:
@@ -234,7 +250,7 @@ def person_create(*, owner: User, faces: Sequence[Face], name: str = "") -> Pers
     """A new person made of the chosen faces (the user's decision: `manual`)."""
     if not faces:
         raise PeopleError(_("Choose at least one face."))
-    _lock_owner(owner.pk)
+    _user_decided(owner.pk)
     _check_same_owner(owner.pk, faces)
     person = Person.objects.create(owner=owner, name=clean_name(name))
     losers = _assign_by_user(faces, person, source=MANUAL)
@@ -256,7 +272,10 @@ def person_update(
     """Rename, hide or show, set the birth date, pin a cover face (None: automatic again).
 
     Naming a person for the first time confirms the faces the machine grouped there."""
-    _lock_owner(person.owner_id)
+    if isinstance(name, _Unset):
+        _lock_owner(person.owner_id)
+    else:
+        _user_decided(person.owner_id)
     person = Person.objects.select_for_update().get(pk=person.pk)
     fields = ["updated_at"]
     if not isinstance(name, _Unset):
@@ -298,7 +317,7 @@ def person_merge(*, source: Person, target: Person) -> Person:
         raise PeopleError(_("A person cannot be merged into itself."))
     if source.owner_id != target.owner_id:
         raise PeopleError(_("Faces and persons must belong to the same user."))
-    _lock_owner(source.owner_id)
+    _user_decided(source.owner_id)
     source = Person.objects.select_for_update().get(pk=source.pk)
     target = Person.objects.select_for_update().get(pk=target.pk)
     if source.merged_into_id is not None or target.merged_into_id is not None:
@@ -341,7 +360,7 @@ def person_merge_undo(*, owner: User) -> PersonMerge:
     """Undo the owner's latest merge that is not undone yet: the source person comes back with the
     faces the merge moved (those still in the kept person), and the kept person's name and birth date
     are as before. Raises NothingToUndo."""
-    _lock_owner(owner.pk)
+    _user_decided(owner.pk)
     merge = (
         PersonMerge.objects.select_for_update()
         .filter(owner_id=owner.pk, undone_at__isnull=True)
@@ -377,7 +396,7 @@ def person_merge_undo(*, owner: User) -> PersonMerge:
 def faces_move(*, owner: User, faces: Sequence[Face], person: Person | None) -> set[int]:
     """Move faces to `person` (the user's decision: `manual`), or take them out of their person
     (None), remembering that they are not the person they left. Returns the persons that lost faces."""
-    _lock_owner(owner.pk)
+    _user_decided(owner.pk)
     _check_same_owner(owner.pk, faces, [person])
     if person is not None and person.merged_into_id is not None:
         raise PeopleError(_("This person was merged into another."))
@@ -390,7 +409,7 @@ def faces_move(*, owner: User, faces: Sequence[Face], person: Person | None) -> 
 @transaction.atomic
 def faces_reject(*, person: Person, faces: Sequence[Face]) -> int:
     """ "Not this person": the faces leave `person` (if there) and lose it as a suggestion, for good."""
-    _lock_owner(person.owner_id)
+    _user_decided(person.owner_id)
     _check_same_owner(person.owner_id, faces)
     FaceRejection.objects.bulk_create(
         [FaceRejection(owner_id=person.owner_id, face=face, person=person) for face in faces],
@@ -411,7 +430,7 @@ def faces_reject(*, person: Person, faces: Sequence[Face]) -> int:
 def faces_confirm(*, person: Person, faces: Sequence[Face]) -> int:
     """The user says these faces are `person` (accepting suggestions, or confirming the machine's
     grouping): they become `confirmed` members."""
-    _lock_owner(person.owner_id)
+    _user_decided(person.owner_id)
     _check_same_owner(person.owner_id, faces, [person])
     if person.merged_into_id is not None:
         raise PeopleError(_("This person was merged into another."))
@@ -437,7 +456,7 @@ def faces_name(*, owner: User, faces: Sequence[Face], name: str) -> Person:
     cleaned = clean_name(name)
     if not cleaned:
         raise PeopleError(_("Type a name."))
-    _lock_owner(owner.pk)
+    _user_decided(owner.pk)
     _check_same_owner(owner.pk, faces)
     person = _person_named(owner.pk, cleaned)
     if person is None:
@@ -585,6 +604,7 @@ class _Snapshot:
     person_ids: np.ndarray  # root person or -1
     sources: list[str]
     evaluated: np.ndarray  # bool: an automatic assignment already made with these embeddings
+    grouped: np.ndarray  # when the machine last tried the face against the persons (epoch s, nan: never)
     sizes: np.ndarray
     scores: np.ndarray
     vectors: np.ndarray
@@ -600,6 +620,7 @@ def _snapshot(owner_id: int, model_key: str, roots: dict[int, int]) -> _Snapshot
             "person_id",
             "person_source",
             "similarity",
+            "grouped_at",
             "x1",
             "y1",
             "x2",
@@ -610,6 +631,7 @@ def _snapshot(owner_id: int, model_key: str, roots: dict[int, int]) -> _Snapshot
         )
     )
     ids, photos, persons, sources, evaluated, sizes, scores, chunks = [], [], [], [], [], [], [], []
+    grouped: list[float] = []
     dim = 0
     for (
         pk,
@@ -617,6 +639,7 @@ def _snapshot(owner_id: int, model_key: str, roots: dict[int, int]) -> _Snapshot
         person_id,
         source,
         similarity,
+        grouped_at,
         x1,
         y1,
         x2,
@@ -633,6 +656,7 @@ def _snapshot(owner_id: int, model_key: str, roots: dict[int, int]) -> _Snapshot
         persons.append(roots.get(person_id, -1) if person_id is not None else -1)
         sources.append(source)
         evaluated.append(similarity is not None)
+        grouped.append(grouped_at.timestamp() if grouped_at is not None else np.nan)
         sizes.append(min(x2 - x1, y2 - y1))
         scores.append(score)
         chunks.append(bytes(embedding))
@@ -648,6 +672,7 @@ def _snapshot(owner_id: int, model_key: str, roots: dict[int, int]) -> _Snapshot
         person_ids=np.asarray(persons, np.int64),
         sources=sources,
         evaluated=np.asarray(evaluated, bool),
+        grouped=np.asarray(grouped, np.float64),
         sizes=np.asarray(sizes, np.float32),
         scores=np.asarray(scores, np.float32),
         vectors=vectors,
@@ -674,6 +699,7 @@ def people_refresh(
     began = time.perf_counter()
     model_key = model_key or active_model_key()
     params = people_params(model_key)
+    started = timezone.now()  # a user's decision after this is seen by the next run
     roots = _roots(owner_id)
     snap = _snapshot(owner_id, model_key, roots)
     n = len(snap.ids)
@@ -686,6 +712,12 @@ def people_refresh(
     )
     labelled_mask = (snap.person_ids >= 0) & ~is_candidate
     cand = np.flatnonzero(is_candidate)
+    # Tried against the persons: new faces, faces inherited or rebuilt, and every unassigned face
+    # once the user changed who is who; the others keep their earlier answer (and suggestion).
+    state = PeopleState.objects.filter(owner_id=owner_id).first()
+    changed_at = state.persons_changed_at.timestamp() if state and state.persons_changed_at else -np.inf
+    stale = ~(snap.grouped >= changed_at)  # never tried (nan) or tried before the user's change
+    to_try = cand[(snap.person_ids[cand] >= 0) | stale[cand] | rebuild]
     rejected: dict[int, set[int]] = defaultdict(set)
     for face_id, person_id in FaceRejection.objects.filter(owner_id=owner_id).values_list(
         "face_id", "person_id"
@@ -711,10 +743,10 @@ def people_refresh(
         )
 
     if progress:
-        progress("assign", 0, len(cand))
+        progress("assign", 0, len(to_try))
     assignments = (
-        PersonIndex(labelled, params).assign(candidates(cand))
-        if len(cand) and len(labelled.person_ids)
+        PersonIndex(labelled, params).assign(candidates(to_try))
+        if len(to_try) and len(labelled.person_ids)
         else []
     )
     assigned = {a.face_id: a for a in assignments if a.person_id is not None}
@@ -722,14 +754,16 @@ def people_refresh(
         a.face_id: a for a in assignments if a.person_id is None and a.suggested_person_id is not None
     }
     if progress:
-        progress("assign", len(cand), len(cand))
+        progress("assign", len(to_try), len(to_try))
     rest = np.array([r for r in cand if int(snap.ids[r]) not in assigned], dtype=np.int64)
 
     def report(done: int, total: int) -> None:
         if progress:
             progress("cluster", done, total)
 
-    result = cluster_faces(candidates(rest), params, progress=report) if len(rest) else None
+    # The same leftovers as last time (all tried before, none new) would cluster the same way.
+    fresh_pool = bool(len(rest)) and bool((stale[rest] | (snap.person_ids[rest] >= 0) | rebuild).any())
+    result = cluster_faces(candidates(rest), params, progress=report) if fresh_pool else None
     clusters: dict[int, list[int]] = defaultdict(list)
     if result is not None:
         for row, label in zip(rest, result.labels, strict=True):
@@ -742,6 +776,8 @@ def people_refresh(
             owner_id=owner_id,
             snap=snap,
             cand=cand,
+            tried={int(snap.ids[r]) for r in to_try},
+            started=started,
             assigned=assigned,
             suggestions=suggestions,
             clusters=clusters,
@@ -780,6 +816,8 @@ def _write_refresh(
     owner_id: int,
     snap: _Snapshot,
     cand: np.ndarray,
+    tried: set[int],
+    started: datetime,
     assigned: dict[int, Any],
     suggestions: dict[int, Any],
     clusters: dict[int, list[int]],
@@ -831,23 +869,29 @@ def _write_refresh(
 
         now = timezone.now()
         touched: set[int] = set()
-        changed: list[Face] = []
+        # Writes grouped by the values they set: a few UPDATE statements instead of one per face.
+        writes: dict[tuple[tuple[str, Any], ...], list[int]] = defaultdict(list)
+        placed: set[int] = set()
+
+        def write(face_id: int, **values: Any) -> None:
+            writes[tuple(sorted(values.items()))].append(face_id)
+            placed.add(face_id)
+
         # 1. assignments to existing persons, best first
         for face_id, a in sorted(assigned.items(), key=lambda item: -float(item[1].similarity)):
             target = roots.get(int(a.person_id), int(a.person_id))
             if still_machines(face_id) and claim(face_id, target):
-                changed.append(
-                    Face(
-                        pk=face_id,
-                        person_id=target,
-                        person_source=AUTO,
-                        person_at=now,
-                        suggested_person=None,
-                        similarity=float(a.similarity),
-                    )
+                write(
+                    face_id,
+                    person_id=target,
+                    person_source=AUTO.value,
+                    person_at=now,
+                    suggested_person_id=None,
+                    similarity=round(float(a.similarity), 3),
+                    grouped_at=started,
                 )
                 touched.add(target)
-        counts["assigned"] = len(changed)
+        counts["assigned"] = len(placed)
         # 2. new persons from clusters; a cluster made mostly of one person's automatic faces (being
         # re-evaluated) stays that person, so a re-run or a model change keeps ids, names and covers
         reused: set[int] = set()
@@ -869,29 +913,29 @@ def _write_refresh(
             kept = [(f, r) for f, r in zip(members, rows, strict=True) if claim(f, new_person)]
             if not kept:
                 continue
+            # Similarity of an automatic member: the cluster's mean closeness to its centre.
             vectors = snap.vectors[[r for _, r in kept]]
             centroid = vectors.mean(axis=0)
             centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-            for (face_id, _row), closeness in zip(kept, (vectors @ centroid).tolist(), strict=True):
-                changed.append(
-                    Face(
-                        pk=face_id,
-                        person_id=new_person,
-                        person_source=AUTO,
-                        person_at=now,
-                        suggested_person=None,
-                        similarity=float(closeness),
-                    )
+            closeness = round(float((vectors @ centroid).mean()), 3)
+            for face_id, _row in kept:
+                write(
+                    face_id,
+                    person_id=new_person,
+                    person_source=AUTO.value,
+                    person_at=now,
+                    suggested_person_id=None,
+                    similarity=closeness,
+                    grouped_at=started,
                 )
             counts["clustered"] += len(kept)
             touched.add(new_person)
         if fresh:  # made for clusters whose faces all went elsewhere meanwhile
             Person.objects.filter(pk__in=fresh).delete()
         # 3. what stays unassigned: out of its dissolved automatic person, with a suggestion
-        placed = {f.pk for f in changed}
         for face_id in cand_ids:
-            if face_id in placed or not still_machines(face_id):
-                continue
+            if face_id in placed or face_id not in tried or not still_machines(face_id):
+                continue  # faces not tried this time keep their earlier suggestion
             old_person, _source, old_suggested, old_similarity = current[face_id]
             suggestion = suggestions.get(face_id)
             suggested_id: int | None = None
@@ -899,27 +943,29 @@ def _write_refresh(
             if suggestion is not None and suggestion.suggested_person_id is not None:
                 suggested = roots.get(int(suggestion.suggested_person_id), -1)
                 if suggested in live:
-                    suggested_id, similarity = suggested, float(suggestion.similarity)
+                    suggested_id, similarity = suggested, round(float(suggestion.similarity), 3)
             counts["suggested"] += suggested_id is not None
-            if old_person is None and old_suggested == suggested_id and old_similarity == similarity:
-                continue  # nothing changes: no write
-            if old_person is not None:
+            if old_person is None:
+                if old_suggested == suggested_id and old_similarity == similarity:
+                    write(face_id, grouped_at=started)
+                else:
+                    write(
+                        face_id, suggested_person_id=suggested_id, similarity=similarity, grouped_at=started
+                    )
+            else:
                 touched.add(roots.get(old_person, old_person))
-            changed.append(
-                Face(
-                    pk=face_id,
+                write(
+                    face_id,
                     person_id=None,
                     person_source="",
-                    person_at=now if old_person is not None else None,
+                    person_at=now,
                     suggested_person_id=suggested_id,
                     similarity=similarity,
+                    grouped_at=started,
                 )
-            )
-        Face.objects.bulk_update(
-            changed,
-            ["person", "person_source", "person_at", "suggested_person", "similarity"],
-            batch_size=500,
-        )
+        for values, face_ids in writes.items():
+            for chunk in _chunks(face_ids):
+                Face.objects.filter(pk__in=chunk).update(**dict(values))
         # 4. automatic persons left empty go; named, hidden or dated ones stay, and so do persons a
         # merge can bring back
         merges = PersonMerge.objects.filter(owner_id=owner_id).values_list("source_id", "target_id")

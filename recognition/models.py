@@ -55,6 +55,8 @@ class Face(models.Model):
         "people.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     similarity = models.FloatField(null=True, blank=True)
+    # When the machine last tried this face against the persons (None: never, or to be tried again).
+    grouped_at = models.DateTimeField(null=True, blank=True)
 
     objects = FaceQuerySet.as_manager()
 

@@ -264,3 +264,31 @@ def test_empty_automatic_persons_are_removed_but_named_ones_stay(user, identitie
     assert not Person.objects.filter(pk=auto_person.pk).exists()
     assert Person.objects.filter(pk=named.pk).exists()
     assert not PersonMerge.objects.exists()
+
+
+def test_unassigned_faces_are_tried_again_only_after_the_user_changes_who_is_who(
+    user, identities, face_photo, monkeypatch
+):
+    from recognition.ml.people import PersonIndex
+
+    tried: list[set[int]] = []
+    original = PersonIndex.assign
+
+    def spy(self, candidates):
+        tried.append({int(f) for f in candidates.face_ids})
+        return original(self, candidates)
+
+    monkeypatch.setattr(PersonIndex, "assign", spy)
+    _faces([face_photo(user, identities.face(1)) for _ in range(3)])
+    people_refresh(owner_id=user.pk)
+    person = Person.objects.get()
+    _, (lone,) = face_photo(user, identities.face(9))
+
+    people_refresh(owner_id=user.pk)
+    assert tried[-1] == {lone.pk}  # a new face is tried
+    calls = len(tried)
+    people_refresh(owner_id=user.pk)
+    assert len(tried) == calls  # nothing new, nothing changed: nobody is tried again
+    services.person_update(person=person, name="Minji")
+    people_refresh(owner_id=user.pk)
+    assert tried[-1] == {lone.pk}  # after the user's decision, unassigned faces are tried again
