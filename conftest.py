@@ -95,3 +95,20 @@ def other_api_client(other_user: Any) -> Any:
     c = APIClient()
     c.force_authenticate(other_user)
     return c
+
+
+def _database_is_postgresql() -> bool:
+    from django.conf import settings
+
+    return bool(settings.DATABASES["default"]["ENGINE"].endswith("postgresql"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgresql` exercise PostgreSQL itself (a real server behind a proxy): the
+    PostgreSQL pass runs them; the SQLite pass leaves them out (reported as deselected)."""
+    if _database_is_postgresql():
+        return
+    kept = [item for item in items if item.get_closest_marker("postgresql") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outages (database, storage, face model) are a 503, before sessions or users touch the database.
+    "memory_studio.middleware.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -67,6 +69,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "memory_studio.urls"
+CSRF_FAILURE_VIEW = "memory_studio.errors.csrf_failure"
 WSGI_APPLICATION = "memory_studio.wsgi.application"
 
 TEMPLATES = [

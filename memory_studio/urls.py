@@ -14,3 +14,8 @@ urlpatterns = [
     path("", include("recognition.urls")),
     path("", include("gallery.urls")),
 ]
+
+handler400 = "memory_studio.errors.bad_request"
+handler403 = "memory_studio.errors.permission_denied"
+handler404 = "memory_studio.errors.page_not_found"
+handler500 = "memory_studio.errors.server_error"
