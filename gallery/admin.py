@@ -13,7 +13,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from gallery import services
-from gallery.models import Album, Photo
+from gallery.models import Album, PendingDeletion, Photo
 from gallery.storage import MEDIA_KINDS, photo_storage, uses_signed_urls
 
 
@@ -123,3 +123,21 @@ class AlbumAdmin(admin.ModelAdmin[Album]):
     search_fields = ("name", "owner__username")
     readonly_fields = ("owner", "created_at", "updated_at")
     fields = ("name", "owner", "created_at", "updated_at")
+
+
+@admin.register(PendingDeletion)
+class PendingDeletionAdmin(admin.ModelAdmin[PendingDeletion]):
+    """Files waiting to leave the storage (it was down when their photo was deleted)."""
+
+    list_display = ("name", "created_at", "attempts", "last_attempt_at", "last_error")
+    readonly_fields = ("name", "created_at", "attempts", "last_attempt_at", "last_error")
+    search_fields = ("name",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PendingDeletion | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PendingDeletion | None = None) -> bool:
+        return False  # the queue is how files leave the storage: emptied by the sweep only

@@ -16,9 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from gallery import images
+from gallery.cleanup import files_delete_after_commit, files_delete_now
 from gallery.images import DuplicatePhoto
 from gallery.models import Album, Photo
-from gallery.storage import STORAGE_ERRORS, StorageUnavailable, delete_files, photo_storage
+from gallery.storage import STORAGE_ERRORS, StorageUnavailable, photo_storage
 from recognition.services import faces_forget_photo
 from recognition.tasks import enqueue_photo_indexing
 
@@ -80,10 +81,10 @@ def photo_create(
                 saved.append(str(field.name))
             photo.save()
     except STORAGE_ERRORS as exc:
-        delete_files(saved, storage=storage)
+        files_delete_now(names=saved, storage=storage)
         raise StorageUnavailable() from exc
     except BaseException:
-        delete_files(saved, storage=storage)
+        files_delete_now(names=saved, storage=storage)
         raise
     enqueue_photo_indexing(photo.pk)
     # Inline (no broker, no outer transaction) the indexing has already run: report its outcome.
@@ -108,14 +109,15 @@ def photo_update(*, photo: Photo, title: str | None = None, caption: str | None 
 
 @transaction.atomic
 def photo_delete(*, photo: Photo) -> None:
-    """Delete the row now and its files from storage once the deletion is committed."""
+    """Delete the row now and its files from storage once the deletion is committed (a storage
+    outage leaves PendingDeletion rows that `sweep_storage` retries)."""
     names = photo.file_names
-    storage = photo_storage()
     # Lock the photo first, in the same order as indexing (photo, then the face index row).
     Photo.objects.select_for_update().filter(pk=photo.pk).exists()
     faces_forget_photo(photo=photo)
     photo.delete()
-    transaction.on_commit(lambda: delete_files(names, storage=storage))
+    # Queued in this transaction, deleted after the commit; retried later if the storage is down.
+    files_delete_after_commit(names=names)
 
 
 def _clean_name(name: str) -> str:

@@ -124,6 +124,12 @@ WHITENOISE_USE_FINDERS = True
 # permission-checked view, S3 objects through short-lived pre-signed URLs.
 MEDIA_ROOT = env_path("MEDIA_ROOT", DATA_DIR / "media")
 AWS_STORAGE_BUCKET_NAME = env_optional("AWS_STORAGE_BUCKET_NAME")
+# Fail fast when the S3 server is down or hangs: two attempts in all (boto's `total_max_attempts`;
+# its `max_attempts` counts retries only), each waiting at most connect + read timeout, so a hung
+# S3 holds a web thread for ~20 s, not minutes.
+AWS_S3_CONNECT_TIMEOUT = env_int("AWS_S3_CONNECT_TIMEOUT", 5, minimum=1)
+AWS_S3_READ_TIMEOUT = env_int("AWS_S3_READ_TIMEOUT", 10, minimum=1)
+AWS_S3_MAX_ATTEMPTS = env_int("AWS_S3_MAX_ATTEMPTS", 2, minimum=1)
 _default_storage: dict[str, Any]
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {
@@ -143,9 +149,9 @@ if AWS_STORAGE_BUCKET_NAME:
             "client_config": BotoConfig(
                 s3={"addressing_style": env_optional("AWS_S3_ADDRESSING_STYLE")},
                 signature_version="s3v4",
-                connect_timeout=env_int("AWS_S3_CONNECT_TIMEOUT", 5, minimum=1),
-                read_timeout=env_int("AWS_S3_READ_TIMEOUT", 30, minimum=1),
-                retries={"max_attempts": env_int("AWS_S3_MAX_ATTEMPTS", 3, minimum=1), "mode": "standard"},
+                connect_timeout=AWS_S3_CONNECT_TIMEOUT,
+                read_timeout=AWS_S3_READ_TIMEOUT,
+                retries={"total_max_attempts": AWS_S3_MAX_ATTEMPTS, "mode": "standard"},
             ),
         },
     }
@@ -198,6 +204,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "memory_studio")
+# `celery -A memory_studio beat` retries storage deletions that failed while the storage was down.
+CELERY_BEAT_SCHEDULE = {
+    "retry-pending-deletions": {
+        "task": "gallery.tasks.retry_pending_deletions",
+        "schedule": float(env_int("STORAGE_SWEEP_INTERVAL", 900, minimum=10)),
+    },
+}
 
 # Face recognition
 RECOGNITION_MODEL = env_str("RECOGNITION_MODEL", "dlib-resnet")
