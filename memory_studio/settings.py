@@ -179,9 +179,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "memory_studio.api.ApiPagination",
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 50, minimum=1),
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # One place maps the application's errors to answers; the schema documents what it answers.
+    "EXCEPTION_HANDLER": "memory_studio.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "memory_studio.schema.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Memory Studio API",
