@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
 from django.core.files.uploadedfile import SimpleUploadedFile
-from moto.server import ThreadedMotoServer
 from PIL import Image
 
 from conftest import make_image_bytes
 from gallery import services
 from gallery.models import Photo
-from memory_studio.tests.servers import free_port
 
-# S3: moto's standalone server on 127.0.0.1 (a real HTTP server, never an in-process mock).
+# S3: moto's standalone server on 127.0.0.1 (the root conftest's `moto_endpoint`).
 CREDENTIALS = {"access_key": "testing", "secret_key": "testing", "region_name": "us-east-1"}
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
 
 
 def s3_options(endpoint: str, bucket: str) -> dict[str, Any]:
