@@ -19,7 +19,6 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.utils import OpenApiResponse
 from rest_framework.permissions import AllowAny
 
 from memory_studio.api import ErrorSerializer
@@ -91,8 +90,3 @@ class AutoSchema(SpectacularAutoSchema):
         if self.method != "GET" or getattr(self.view, "pagination_class", None) is None:
             return False
         return bool(self._is_list_view())
-
-
-def documented(description: str, response: Any = None) -> OpenApiResponse:
-    """A response with its description, for `extend_schema(responses={...})`."""
-    return OpenApiResponse(response=response, description=description)

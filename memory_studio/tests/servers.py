@@ -117,14 +117,14 @@ class SilentServer:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], log: IO[str], *args: str) -> Iterator[str]:
-    """Run `gunicorn memory_studio.wsgi` from the repository root (so that it reads the repo's
-    gunicorn.conf.py, as the README's command does) on a free port; yields its base URL."""
+def gunicorn(env: dict[str, str], log: IO[str], *args: str, app: str = "memory_studio.wsgi") -> Iterator[str]:
+    """Run `gunicorn memory_studio.wsgi` from the repository root on a free port; yields its
+    base URL."""
     port = free_port()
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
-            "memory_studio.wsgi",
+            app,
             "--bind",
             f"127.0.0.1:{port}",
             *args,
