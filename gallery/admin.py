@@ -8,13 +8,13 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
-from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from gallery import services
-from gallery.models import Album, Photo
-from gallery.storage import MEDIA_KINDS, photo_storage, uses_signed_urls
+from gallery.models import Album, PendingDeletion, Photo
+from gallery.responses import storage_file_response
+from gallery.storage import MEDIA_KINDS
 
 
 @admin.register(Photo)
@@ -61,8 +61,6 @@ class PhotoAdmin(admin.ModelAdmin[Photo]):
         return [media, *super().get_urls()]
 
     def media_view(self, request: HttpRequest, photo_id: int, kind: str) -> HttpResponseBase:
-        from django.http import FileResponse
-
         if kind not in MEDIA_KINDS or not self.has_view_permission(request):
             raise Http404("No such file.")
         try:
@@ -70,11 +68,11 @@ class PhotoAdmin(admin.ModelAdmin[Photo]):
         except Photo.DoesNotExist:
             raise Http404("No such photo.") from None
         field = getattr(photo, kind)
-        storage = photo_storage()
-        if uses_signed_urls(storage):
-            return redirect(storage.url(field.name))
-        content_type = photo.mime_type if kind == "original" else "image/jpeg"
-        return FileResponse(storage.open(field.name, "rb"), content_type=content_type)
+        return storage_file_response(
+            storage=field.storage,
+            name=field.name,
+            content_type=photo.mime_type if kind == "original" else "image/jpeg",
+        )
 
     def _media_url(self, photo: Photo, kind: str) -> str:
         return reverse("admin:gallery_photo_media", kwargs={"photo_id": photo.pk, "kind": kind})
@@ -123,3 +121,21 @@ class AlbumAdmin(admin.ModelAdmin[Album]):
     search_fields = ("name", "owner__username")
     readonly_fields = ("owner", "created_at", "updated_at")
     fields = ("name", "owner", "created_at", "updated_at")
+
+
+@admin.register(PendingDeletion)
+class PendingDeletionAdmin(admin.ModelAdmin[PendingDeletion]):
+    """Files waiting to leave the storage (it was down when their photo was deleted)."""
+
+    list_display = ("name", "created_at", "attempts", "last_attempt_at", "last_error")
+    readonly_fields = ("name", "created_at", "attempts", "last_attempt_at", "last_error")
+    search_fields = ("name",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PendingDeletion | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PendingDeletion | None = None) -> bool:
+        return False  # the queue is how files leave the storage: emptied by the sweep only

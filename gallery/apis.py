@@ -8,41 +8,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponseBase
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from gallery import selectors, services
-from gallery.images import DuplicatePhoto, InvalidImage, size_over_limit_message
+from gallery.images import size_over_limit_message
+from gallery.responses import login_redirect_for_browser, storage_file_response
 from gallery.serializers import AlbumOutputSerializer, PhotoOutputSerializer
-from gallery.storage import MEDIA_KINDS, STORAGE_ERRORS, StorageUnavailable, uses_signed_urls
+from gallery.storage import MEDIA_KINDS
+from memory_studio.api import DuplicatePhotoErrorSerializer, PaginatedListMixin
 from memory_studio.parsers import BoundedJSONParser
 from people.selectors import photos_with_persons_for_user
-
-
-class ServiceUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Photo storage is unavailable right now; nothing was saved. Try again later."
-    default_code = "storage_unavailable"
-
-
-def _paginated(view: APIView, request: Request, queryset: QuerySet[Any], serializer: type) -> Response:
-    paginator = PageNumberPagination()
-    # Read per request (not at import), so that a changed REST_FRAMEWORK["PAGE_SIZE"] applies.
-    paginator.page_size = api_settings.PAGE_SIZE
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    data = serializer(page, many=True, context={"request": request}).data
-    return paginator.get_paginated_response(data)
-
 
 # Room for the multipart envelope and the small text fields around one file.
 _MULTIPART_OVERHEAD = 64 * 1024
@@ -59,10 +42,10 @@ def refuse_oversized_body(request: Request) -> None:
         raise serializers.ValidationError({"image": [size_over_limit_message(None, limit)]})
 
 
-class PhotoListApi(APIView):
+class PhotoListApi(PaginatedListMixin, APIView):
     """List your photos (newest taken first) or upload one (multipart field `image`)."""
 
-    parser_classes = (MultiPartParser, FormParser)
+    parser_classes = (MultiPartParser,)  # a file upload: multipart only
 
     class PhotoCreateInputSerializer(serializers.Serializer[Any]):
         image = serializers.FileField(allow_empty_file=True)
@@ -86,15 +69,15 @@ class PhotoListApi(APIView):
             photos = photos_with_persons_for_user(user=request.user, person_ids=person_ids)
         else:
             photos = selectors.photo_list_for_user(user=request.user)
-        return _paginated(self, request, photos, PhotoOutputSerializer)
+        return self.paginated_response(request, photos, PhotoOutputSerializer)
 
     @extend_schema(
-        request=PhotoCreateInputSerializer,
+        request={"multipart/form-data": PhotoCreateInputSerializer},
         responses={
             201: PhotoOutputSerializer,
-            400: OpenApiResponse(description="Not an acceptable image; `image` explains why."),
-            409: OpenApiResponse(description="An exact duplicate; `existing_id` names it."),
-            503: OpenApiResponse(description="Storage unavailable; nothing was saved."),
+            409: OpenApiResponse(
+                DuplicatePhotoErrorSerializer, description="An exact duplicate; `existing_id` names it."
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -102,22 +85,12 @@ class PhotoListApi(APIView):
         serializer = self.PhotoCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            photo = services.photo_create(
-                owner=request.user,  # type: ignore[arg-type]
-                upload=data["image"],
-                title=data.get("title", ""),
-                caption=data.get("caption", ""),
-            )
-        except DuplicatePhoto as exc:
-            return Response(
-                {"detail": exc.message, "image": [exc.message], "existing_id": exc.existing_id},
-                status=status.HTTP_409_CONFLICT,
-            )
-        except InvalidImage as exc:
-            raise serializers.ValidationError({"image": [exc.message]}) from None
-        except StorageUnavailable:
-            raise ServiceUnavailable() from None
+        photo = services.photo_create(
+            owner=request.user,  # type: ignore[arg-type]
+            upload=data["image"],
+            title=data.get("title", ""),
+            caption=data.get("caption", ""),
+        )
         output = PhotoOutputSerializer(photo, context={"request": request})
         return Response(output.data, status=status.HTTP_201_CREATED)
 
@@ -188,13 +161,13 @@ class AlbumInputSerializer(serializers.Serializer[Any]):
         return value
 
 
-class AlbumListApi(APIView):
+class AlbumListApi(PaginatedListMixin, APIView):
     """List your albums or create one."""
 
     @extend_schema(responses=AlbumOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         albums = selectors.album_list_for_user(user=request.user)
-        return _paginated(self, request, albums, AlbumOutputSerializer)
+        return self.paginated_response(request, albums, AlbumOutputSerializer)
 
     @extend_schema(request=AlbumInputSerializer, responses={201: AlbumOutputSerializer})
     def post(self, request: Request) -> Response:
@@ -229,7 +202,7 @@ class AlbumDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class AlbumPhotosApi(APIView):
+class AlbumPhotosApi(PaginatedListMixin, APIView):
     """List the photos of an album, or add photos to it (`photo_ids`)."""
 
     class AlbumPhotosInputSerializer(serializers.Serializer[Any]):
@@ -238,7 +211,8 @@ class AlbumPhotosApi(APIView):
     @extend_schema(responses=PhotoOutputSerializer(many=True))
     def get(self, request: Request, album_id: int) -> Response:
         album = selectors.album_get_for_user(user=request.user, album_id=album_id)
-        return _paginated(self, request, selectors.album_photo_list(album=album), PhotoOutputSerializer)
+        photos = selectors.album_photo_list(album=album)
+        return self.paginated_response(request, photos, PhotoOutputSerializer)
 
     @extend_schema(request=AlbumPhotosInputSerializer, responses=AlbumOutputSerializer)
     def post(self, request: Request, album_id: int) -> Response:
@@ -268,33 +242,28 @@ class PhotoMediaApi(APIView):
     """A photo's file (original, display or thumbnail), for its owner only.
 
     Local storage streams the file (session or token auth, so both pages and API clients can
-    use the URLs); signed-URL storage (S3) redirects to a short-lived pre-signed URL.
+    use the URLs); signed-URL storage (S3) redirects to a short-lived pre-signed URL. A browser
+    that is not logged in is sent to the login page; API clients get JSON errors.
     """
 
     @extend_schema(exclude=True)
     def get(self, request: Request, photo_id: int, kind: str) -> HttpResponseBase:
         if kind not in MEDIA_KINDS:
-            raise Http404("No such file.")
+            raise Http404(_("No such file."))
         photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
         field = getattr(photo, kind)
-        storage = field.storage
-        if uses_signed_urls(storage):
-            return redirect(storage.url(field.name))
-        try:
-            handle = storage.open(field.name, "rb")
-        except FileNotFoundError:
-            raise Http404("The file is missing from storage.") from None
-        except STORAGE_ERRORS:
-            return HttpResponse(
-                "Photo storage is unavailable right now.", status=503, content_type="text/plain"
-            )
-        content_type = photo.mime_type if kind == "original" else "image/jpeg"
-        response = FileResponse(handle, content_type=content_type)
-        response["Cache-Control"] = "private, max-age=3600"
-        if kind == "original" and photo.original_filename:
-            response["Content-Disposition"] = f'inline; filename="{_ascii_filename(photo.original_filename)}"'
-        return response
+        filename = photo.original_filename if kind == "original" else ""
+        return storage_file_response(
+            storage=field.storage,
+            name=field.name,
+            content_type=photo.mime_type if kind == "original" else "image/jpeg",
+            filename=filename,
+        )
 
-
-def _ascii_filename(name: str) -> str:
-    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
+    # A redirect is no DRF Response, but dispatch() returns any HttpResponseBase.
+    def handle_exception(self, exc: Exception) -> HttpResponseBase:  # type: ignore[override]
+        if isinstance(exc, NotAuthenticated):  # no credentials at all
+            redirect = login_redirect_for_browser(self.request)
+            if redirect is not None:
+                return redirect
+        return super().handle_exception(exc)

@@ -135,3 +135,24 @@ class Album(models.Model):
     @property
     def title(self) -> str:
         return self.name
+
+
+class PendingDeletion(models.Model):
+    """A stored file that no row refers to any more and that must leave the storage.
+
+    Written in the same transaction that deletes the photo, removed once the storage has
+    deleted the file; if the storage was down, `sweep_storage` (and, with a broker, a periodic
+    Celery task) tries again, so a file is never left behind for good.
+    """
+
+    name = models.CharField(max_length=255, unique=True, help_text="The file's name in the storage.")
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return self.name

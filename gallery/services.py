@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gallery import images
+from gallery.cleanup import files_delete_after_commit, files_delete_now
 from gallery.images import DuplicatePhoto
 from gallery.models import Album, Photo
-from gallery.storage import STORAGE_ERRORS, StorageUnavailable, delete_files, photo_storage
+from gallery.storage import STORAGE_ERRORS, StorageUnavailable, photo_storage
 from people.services import lock_owner_faces
 from recognition.services import faces_forget_photo, photo_mark_index_pending
 from recognition.tasks import enqueue_photo_indexing
@@ -89,17 +90,17 @@ def photo_create(
         with transaction.atomic():
             photo.save()
     except IntegrityError:
-        delete_files(saved, storage=storage)
+        files_delete_now(names=saved, storage=storage)
         # Another upload of the same bytes committed between our check and our insert.
         duplicate = _duplicate_of(owner=owner, content_hash=processed.content_hash)
         if duplicate is None:
             raise  # some other constraint (the owner was deleted meanwhile)
         raise duplicate from None
     except STORAGE_ERRORS as exc:
-        delete_files(saved, storage=storage)
+        files_delete_now(names=saved, storage=storage)
         raise StorageUnavailable() from exc
     except BaseException:
-        delete_files(saved, storage=storage)
+        files_delete_now(names=saved, storage=storage)
         raise
     enqueue_photo_indexing(photo.pk)
     # Inline (no broker, no outer transaction) the indexing has already run: report its outcome.
@@ -136,15 +137,16 @@ def photo_update(*, photo: Photo, title: str | None = None, caption: str | None 
 
 @transaction.atomic
 def photo_delete(*, photo: Photo) -> None:
-    """Delete the row now and its files from storage once the deletion is committed."""
+    """Delete the row now and its files from storage once the deletion is committed (a storage
+    outage leaves PendingDeletion rows that `sweep_storage` retries)."""
     names = photo.file_names
-    storage = photo_storage()
     # The same lock order as indexing: the owner's faces, the photo, then the face index row.
     lock_owner_faces(owner_id=photo.owner_id)
     Photo.objects.select_for_update().filter(pk=photo.pk).exists()
     faces_forget_photo(photo=photo)
     photo.delete()
-    transaction.on_commit(lambda: delete_files(names, storage=storage))
+    # Queued in this transaction, deleted after the commit; retried later if the storage is down.
+    files_delete_after_commit(names=names)
 
 
 def _clean_name(name: str) -> str:

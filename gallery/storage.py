@@ -7,7 +7,9 @@ S3-compatible server), never through `.path`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -38,14 +40,57 @@ def photo_storage() -> Storage:
     return Photo._meta.get_field("original").storage
 
 
-def delete_files(names: Iterable[str], *, storage: Storage | None = None) -> None:
-    """Best-effort removal (used after commit or to undo a failed upload); failures are logged."""
+def delete_files(names: Iterable[str], *, storage: Storage | None = None) -> dict[str, str]:
+    """Best-effort removal; returns the names that could not be deleted, with the reason.
+
+    Deleting a file that is already gone succeeds (local disk and S3 alike), so retrying is safe.
+    """
     storage = storage or default_storage
+    failed: dict[str, str] = {}
     for name in names:
         try:
             storage.delete(name)
-        except STORAGE_ERRORS:
-            logger.warning("Could not delete %s from storage; it is now an orphan file.", name, exc_info=True)
+        except STORAGE_ERRORS as exc:
+            logger.warning("Could not delete %s from storage (%s); it will be retried.", name, exc)
+            failed[name] = f"{type(exc).__name__}: {exc}"[:500]
+    return failed
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str
+    modified: datetime
+    size: int
+
+
+def iter_stored_files(folder: str, *, storage: Storage | None = None) -> Iterator[StoredFile]:
+    """Every file under `folder` in the storage, with its modification time and size.
+
+    S3: one paginated listing of the prefix (no request per file). Other storages: a walk with
+    listdir(). Raises the storage's errors (STORAGE_ERRORS) when it is unreachable.
+    """
+    storage = storage or default_storage
+    bucket = getattr(storage, "bucket", None)  # an S3 storage (boto3 Bucket; no request yet)
+    if bucket is not None:
+        location = str(getattr(storage, "location", "") or "").strip("/")
+        prefix = f"{location}/{folder}/" if location else f"{folder}/"
+        for item in bucket.objects.filter(Prefix=prefix):
+            name = item.key[len(location) + 1 :] if location else item.key
+            yield StoredFile(name=name, modified=item.last_modified, size=int(item.size))
+        return
+    yield from _walk(storage, folder)
+
+
+def _walk(storage: Storage, folder: str) -> Iterator[StoredFile]:
+    try:
+        directories, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for filename in sorted(files):
+        name = f"{folder}/{filename}"
+        yield StoredFile(name=name, modified=storage.get_modified_time(name), size=storage.size(name))
+    for directory in sorted(directories):
+        yield from _walk(storage, f"{folder}/{directory}")
 
 
 def uses_signed_urls(storage: Storage) -> bool:

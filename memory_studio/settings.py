@@ -63,6 +63,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "memory_studio.middleware.ContentSecurityPolicyMiddleware",
+    # Outages (database, storage, face model) are a 503, before sessions or users touch the database.
+    "memory_studio.middleware.ServiceUnavailableMiddleware",
+    # Answers to logged-in users: Cache-Control private, no-store (outside sessions: sees their cookie).
+    "memory_studio.middleware.PrivateCacheControlMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -72,6 +77,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "memory_studio.urls"
+CSRF_FAILURE_VIEW = "memory_studio.errors.csrf_failure"
 WSGI_APPLICATION = "memory_studio.wsgi.application"
 
 TEMPLATES = [
@@ -126,6 +132,12 @@ WHITENOISE_USE_FINDERS = True
 # permission-checked view, S3 objects through short-lived pre-signed URLs.
 MEDIA_ROOT = env_path("MEDIA_ROOT", DATA_DIR / "media")
 AWS_STORAGE_BUCKET_NAME = env_optional("AWS_STORAGE_BUCKET_NAME")
+# Fail fast when the S3 server is down or hangs: two attempts in all (boto's `total_max_attempts`;
+# its `max_attempts` counts retries only), each waiting at most connect + read timeout, so a hung
+# S3 holds a web thread for ~20 s, not minutes.
+AWS_S3_CONNECT_TIMEOUT = env_int("AWS_S3_CONNECT_TIMEOUT", 5, minimum=1)
+AWS_S3_READ_TIMEOUT = env_int("AWS_S3_READ_TIMEOUT", 10, minimum=1)
+AWS_S3_MAX_ATTEMPTS = env_int("AWS_S3_MAX_ATTEMPTS", 2, minimum=1)
 _default_storage: dict[str, Any]
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {
@@ -145,9 +157,9 @@ if AWS_STORAGE_BUCKET_NAME:
             "client_config": BotoConfig(
                 s3={"addressing_style": env_optional("AWS_S3_ADDRESSING_STYLE")},
                 signature_version="s3v4",
-                connect_timeout=env_int("AWS_S3_CONNECT_TIMEOUT", 5, minimum=1),
-                read_timeout=env_int("AWS_S3_READ_TIMEOUT", 30, minimum=1),
-                retries={"max_attempts": env_int("AWS_S3_MAX_ATTEMPTS", 3, minimum=1), "mode": "standard"},
+                connect_timeout=AWS_S3_CONNECT_TIMEOUT,
+                read_timeout=AWS_S3_READ_TIMEOUT,
+                retries={"total_max_attempts": AWS_S3_MAX_ATTEMPTS, "mode": "standard"},
             ),
         },
     }
@@ -175,9 +187,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # JSON only: DRF's browsable API (an HTML developer page) is for DEBUG, never for visitors.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    "DEFAULT_PAGINATION_CLASS": "memory_studio.api.ApiPagination",
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 50, minimum=1),
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # One place maps the application's errors to answers; the schema documents what it answers.
+    "EXCEPTION_HANDLER": "memory_studio.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "memory_studio.schema.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Memory Studio API",
@@ -186,7 +203,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    # No online validator badge: the docs page loads nothing from outside this site.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
@@ -200,6 +218,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "memory_studio")
+# `celery -A memory_studio beat` retries storage deletions that failed while the storage was down.
+CELERY_BEAT_SCHEDULE = {
+    "retry-pending-deletions": {
+        "task": "gallery.tasks.retry_pending_deletions",
+        "schedule": float(env_int("STORAGE_SWEEP_INTERVAL", 900, minimum=10)),
+    },
+}
 
 # Face recognition
 RECOGNITION_MODEL = env_str("RECOGNITION_MODEL", "dlib-resnet")
@@ -244,7 +269,13 @@ CSRF_COOKIE_SECURE = SECURE_HTTPS
 SECURE_SSL_REDIRECT = SECURE_HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
 if SECURE_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+    # HSTS: browsers use HTTPS only, for a year by default (0 turns it off).
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Preloading is a commitment made by submitting the domain to browsers' lists: opt-in.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]  # "SECURE_HSTS_PRELOAD is not True"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

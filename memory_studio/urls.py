@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -10,9 +12,17 @@ urlpatterns = [
     path("api/", include("recognition.api_urls")),
     path("api/", include("people.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Swagger UI with its start-up script as a file, not inline (Content-Security-Policy).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # ReDoc fetched fonts from the internet; the Swagger UI documents the same schema locally.
+    path("api/redoc/", RedirectView.as_view(pattern_name="api-docs", permanent=True)),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
     path("", include("recognition.urls")),
     path("", include("people.urls")),
     path("", include("gallery.urls")),
 ]
+
+handler400 = "memory_studio.errors.bad_request"
+handler403 = "memory_studio.errors.permission_denied"
+handler404 = "memory_studio.errors.page_not_found"
+handler500 = "memory_studio.errors.server_error"

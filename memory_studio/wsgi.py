@@ -1,13 +1,20 @@
-"""WSGI entry point (gunicorn memory_studio.wsgi)."""
+"""WSGI entry point (gunicorn -c gunicorn.conf.py memory_studio.wsgi)."""
 
 import os
 
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
+from memory_studio.wsgi_body import DrainRequestBody
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memory_studio.settings")
 
-application = get_wsgi_application()
+# Unread request bodies are read before each response, so kept-alive connections survive
+# early answers (403, 404); the bound is the largest request the site accepts.
+application = DrainRequestBody(
+    get_wsgi_application(),
+    max_bytes=settings.MAX_UPLOAD_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+)
 
 # Load the face model once per web server process, before the first request needs it.
 if settings.RECOGNITION_PRELOAD:

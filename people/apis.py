@@ -11,12 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gallery.apis import _paginated
 from gallery.serializers import PhotoOutputSerializer
 from people import selectors, services
 from people.models import NAME_MAX
 from people.serializers import FaceOutputSerializer, PersonOutputSerializer
-from people.services import UNSET, PeopleError
+from people.services import UNSET
+from memory_studio.api import PaginatedListMixin
 from recognition.runtime import active_model_key
 
 if TYPE_CHECKING:
@@ -25,10 +25,6 @@ if TYPE_CHECKING:
 
 def _user(request: Request) -> User:
     return cast("User", request.user)
-
-
-def _invalid(exc: PeopleError) -> serializers.ValidationError:
-    return serializers.ValidationError({"detail": exc.message})
 
 
 def _person(request: Request, person_id: Any) -> Any:
@@ -57,7 +53,7 @@ def _bool(value: str | None) -> bool | None:
     raise serializers.ValidationError({"detail": f"{value!r} is not a boolean; use 1 or 0."})
 
 
-class PersonListApi(APIView):
+class PersonListApi(PaginatedListMixin, APIView):
     """Your persons, largest first (`?named=1|0`, `?hidden=1|0|all`, `?q=` over names), or a new
     person made of chosen faces."""
 
@@ -84,7 +80,7 @@ class PersonListApi(APIView):
             named=_bool(request.query_params.get("named")),
             q=request.query_params.get("q", "")[:NAME_MAX],
         )
-        return _paginated(self, request, persons, PersonOutputSerializer)
+        return self.paginated_response(request, persons, PersonOutputSerializer)
 
     @extend_schema(
         request=PersonCreateInputSerializer,
@@ -96,12 +92,9 @@ class PersonListApi(APIView):
         faces = selectors.faces_for_user_by_ids(
             user=request.user, face_ids=serializer.validated_data["faces"]
         )
-        try:
-            person = services.person_create(
-                owner=_user(request), faces=faces, name=serializer.validated_data["name"]
-            )
-        except PeopleError as exc:
-            raise _invalid(exc) from None
+        person = services.person_create(
+            owner=_user(request), faces=faces, name=serializer.validated_data["name"]
+        )
         return Response(_person_output(request, person.pk), status=status.HTTP_201_CREATED)
 
 
@@ -131,37 +124,34 @@ class PersonDetailApi(APIView):
                 if data["cover_face"] is None
                 else selectors.faces_for_user_by_ids(user=request.user, face_ids=[data["cover_face"]])[0]
             )
-        try:
-            services.person_update(
-                person=person,
-                name=data.get("name", UNSET),
-                hidden=data.get("hidden", UNSET),
-                birth_date=data.get("birth_date", UNSET),
-                cover_face=cover,
-            )
-        except PeopleError as exc:
-            raise _invalid(exc) from None
+        services.person_update(
+            person=person,
+            name=data.get("name", UNSET),
+            hidden=data.get("hidden", UNSET),
+            birth_date=data.get("birth_date", UNSET),
+            cover_face=cover,
+        )
         return Response(_person_output(request, person.pk))
 
 
-class PersonFacesApi(APIView):
+class PersonFacesApi(PaginatedListMixin, APIView):
     """A person's faces (of the active model), newest photo first."""
 
     @extend_schema(responses=FaceOutputSerializer(many=True))
     def get(self, request: Request, person_id: int) -> Response:
         person = _person(request, person_id)
         faces = selectors.person_faces(person=person, model_key=active_model_key())
-        return _paginated(self, request, faces, FaceOutputSerializer)
+        return self.paginated_response(request, faces, FaceOutputSerializer)
 
 
-class PersonPhotosApi(APIView):
+class PersonPhotosApi(PaginatedListMixin, APIView):
     """The photos showing a person, newest taken first."""
 
     @extend_schema(responses=PhotoOutputSerializer(many=True))
     def get(self, request: Request, person_id: int) -> Response:
         person = _person(request, person_id)
         photos = selectors.person_photos(person=person, model_key=active_model_key())
-        return _paginated(self, request, photos, PhotoOutputSerializer)
+        return self.paginated_response(request, photos, PhotoOutputSerializer)
 
 
 class PersonMergeApi(APIView):
@@ -177,10 +167,7 @@ class PersonMergeApi(APIView):
         serializer = self.PersonMergeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         target = _person(request, serializer.validated_data["into"])
-        try:
-            kept = services.person_merge(source=source, target=target)
-        except PeopleError as exc:
-            raise _invalid(exc) from None
+        kept = services.person_merge(source=source, target=target)
         return Response(_person_output(request, kept.pk))
 
 
@@ -189,10 +176,7 @@ class PersonMergeUndoApi(APIView):
 
     @extend_schema(request=None, responses={200: PersonOutputSerializer, 400: OpenApiResponse()})
     def post(self, request: Request) -> Response:
-        try:
-            merge = services.person_merge_undo(owner=_user(request))
-        except PeopleError as exc:
-            raise _invalid(exc) from None
+        merge = services.person_merge_undo(owner=_user(request))
         return Response(_person_output(request, merge.source_id))
 
 
@@ -207,10 +191,7 @@ class PersonRejectFacesApi(APIView):
         faces = selectors.faces_for_user_by_ids(
             user=request.user, face_ids=serializer.validated_data["faces"]
         )
-        try:
-            services.faces_reject(person=person, faces=faces)
-        except PeopleError as exc:
-            raise _invalid(exc) from None
+        services.faces_reject(person=person, faces=faces)
         return Response(_person_output(request, person.pk))
 
 
@@ -226,14 +207,11 @@ class PersonConfirmFacesApi(APIView):
         faces = selectors.faces_for_user_by_ids(
             user=request.user, face_ids=serializer.validated_data["faces"]
         )
-        try:
-            services.faces_confirm(person=person, faces=faces)
-        except PeopleError as exc:
-            raise _invalid(exc) from None
+        services.faces_confirm(person=person, faces=faces)
         return Response(_person_output(request, person.pk))
 
 
-class FaceListApi(APIView):
+class FaceListApi(PaginatedListMixin, APIView):
     """Your faces (active model): `?person=<id>` or `?person=none` (unassigned); `?suggested=1` keeps
     the faces with a suggested person, most similar first (the review queue)."""
 
@@ -257,7 +235,7 @@ class FaceListApi(APIView):
             unassigned=raw == "none",
             suggested=bool(_bool(request.query_params.get("suggested"))),
         )
-        return _paginated(self, request, faces, FaceOutputSerializer)
+        return self.paginated_response(request, faces, FaceOutputSerializer)
 
 
 class FaceDetailApi(APIView):
@@ -279,9 +257,6 @@ class FaceDetailApi(APIView):
         serializer.is_valid(raise_exception=True)
         raw = serializer.validated_data["person"]
         person = None if raw is None else _person(request, raw)
-        try:
-            services.faces_move(owner=_user(request), faces=[face], person=person)
-        except PeopleError as exc:
-            raise _invalid(exc) from None
+        services.faces_move(owner=_user(request), faces=[face], person=person)
         (face,) = selectors.faces_for_user_by_ids(user=request.user, face_ids=[face_id])
         return Response(FaceOutputSerializer(face, context={"request": request}).data)

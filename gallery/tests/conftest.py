@@ -6,13 +6,53 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from conftest import make_image_bytes
 from gallery import services
 from gallery.models import Photo
+
+# S3: moto's standalone server on 127.0.0.1 (the root conftest's `moto_endpoint`).
+CREDENTIALS = {"access_key": "testing", "secret_key": "testing", "region_name": "us-east-1"}
+
+
+def s3_options(endpoint: str, bucket: str) -> dict[str, Any]:
+    return {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint,
+        **CREDENTIALS,
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": 300,
+        "file_overwrite": False,
+        "client_config": Config(
+            signature_version="s3v4",
+            connect_timeout=1,
+            read_timeout=5,
+            retries={"max_attempts": 1, "mode": "standard"},
+        ),
+    }
+
+
+def s3_client(endpoint: str) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+
+
+def storages_for(backend_class: str, options: dict[str, Any], settings: Any) -> dict[str, Any]:
+    return {
+        "default": {"BACKEND": backend_class, "OPTIONS": options},
+        "staticfiles": settings.STORAGES["staticfiles"],
+    }
 
 
 def as_upload(data: bytes, name: str = "photo.jpg", content_type: str = "image/jpeg") -> SimpleUploadedFile:

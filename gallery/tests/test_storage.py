@@ -5,22 +5,17 @@ commit, and leave nothing behind when storage or the database fails."""
 from __future__ import annotations
 
 import io
-import socket
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError
-from moto.server import ThreadedMotoServer
 from PIL import Image
 from storages.backends.s3 import S3Storage
 
@@ -28,56 +23,10 @@ from conftest import make_image_bytes
 from gallery import images, services
 from gallery.models import Photo
 from gallery.storage import photo_storage
-from gallery.tests.conftest import as_upload, exif_jpeg
+from gallery.tests.conftest import as_upload, exif_jpeg, s3_client, s3_options, storages_for
+from memory_studio.tests.servers import free_port
 
 pytestmark = pytest.mark.django_db
-
-CREDENTIALS = {"access_key": "testing", "secret_key": "testing", "region_name": "us-east-1"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-def s3_options(endpoint: str, bucket: str) -> dict[str, Any]:
-    return {
-        "bucket_name": bucket,
-        "endpoint_url": endpoint,
-        **CREDENTIALS,
-        "default_acl": None,
-        "querystring_auth": True,
-        "querystring_expire": 300,
-        "file_overwrite": False,
-        "client_config": Config(
-            signature_version="s3v4",
-            connect_timeout=1,
-            read_timeout=5,
-            retries={"max_attempts": 1, "mode": "standard"},
-        ),
-    }
-
-
-def s3_client(endpoint: str) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
 
 
 class Backend:
@@ -97,13 +46,6 @@ class Backend:
             for sub in storage.listdir(f"photos/{kind}")[0]:
                 found.update(f"photos/{kind}/{sub}/{f}" for f in storage.listdir(f"photos/{kind}/{sub}")[1])
         return found
-
-
-def storages_for(backend_class: str, options: dict[str, Any], settings: Any) -> dict[str, Any]:
-    return {
-        "default": {"BACKEND": backend_class, "OPTIONS": options},
-        "staticfiles": settings.STORAGES["staticfiles"],
-    }
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -103,17 +103,22 @@
 
   function run() {
     if (!query) return;
-    const form = new FormData();
-    if (query.file) {
-      form.append("image", query.file);
-      if (faceIndex !== null) form.append("face_index", String(faceIndex));
-    } else {
-      form.append("face_id", String(query.faceId));
-    }
-    if (userMovedSlider) form.append("threshold", slider.value);
+    // A photo goes as multipart; one of your faces as JSON (as the API documents).
+    let body;
     const xhr = new XMLHttpRequest();
     xhr.open("POST", api);
     xhr.setRequestHeader("X-CSRFToken", csrf);
+    if (query.file) {
+      body = new FormData();
+      body.append("image", query.file);
+      if (faceIndex !== null) body.append("face_index", String(faceIndex));
+      if (userMovedSlider) body.append("threshold", slider.value);
+    } else {
+      const payload = { face_id: query.faceId };
+      if (userMovedSlider) payload.threshold = Number(slider.value);
+      body = JSON.stringify(payload);
+      xhr.setRequestHeader("Content-Type", "application/json");
+    }
     xhr.responseType = "json";
     progress.hidden = false;
     progress.querySelector("span").style.width = "0";
@@ -137,7 +142,7 @@
     };
     xhr.onerror = () => { progress.hidden = true; setStatus("The server could not be reached.", true); };
     setStatus("Searching…");
-    xhr.send(form);
+    xhr.send(body);
   }
 
   function useFile(file) {

@@ -1,0 +1,72 @@
+"""HTTP answers for stored files, shared by the owner's media URLs, face crops and the admin.
+
+A missing file is a 404, an unreachable storage a StorageUnavailable (503, mapped by the API's
+exception handler or by memory_studio.middleware for pages); S3 answers with a redirect to a
+short-lived pre-signed URL, other storages stream the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import ClientError
+from django.contrib.auth.views import redirect_to_login
+from django.core.files.storage import Storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase, HttpResponseRedirect
+from django.utils.translation import gettext as _
+
+from gallery.storage import STORAGE_ERRORS, StorageUnavailable, uses_signed_urls
+
+# Media never changes under a name (new uploads get new random names): the owner's browser may
+# keep it for an hour, no shared cache may.
+MEDIA_CACHE_CONTROL = "private, max-age=3600"
+
+
+def _is_missing(exc: BaseException) -> bool:
+    if isinstance(exc, FileNotFoundError):
+        return True
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        return code in {"404", "NoSuchKey", "NotFound"}
+    return False
+
+
+@contextmanager
+def storage_errors_as_http() -> Iterator[None]:
+    """Inside: a missing file raises Http404, an unreachable storage StorageUnavailable."""
+    try:
+        yield
+    except STORAGE_ERRORS as exc:
+        if _is_missing(exc):
+            raise Http404(_("The file is missing from storage.")) from exc
+        raise StorageUnavailable(_("Photo storage is unavailable right now.")) from exc
+
+
+def storage_file_response(
+    *, storage: Storage, name: str, content_type: str, filename: str = ""
+) -> HttpResponseBase:
+    """The stored file `name`: a redirect to a pre-signed URL (S3) or the file itself."""
+    if not name:
+        raise Http404(_("No such file."))
+    with storage_errors_as_http():
+        if uses_signed_urls(storage):
+            # Not cacheable like the file: the pre-signed URL expires (AWS_QUERYSTRING_EXPIRE).
+            return HttpResponseRedirect(storage.url(name))
+        response = FileResponse(storage.open(name, "rb"), content_type=content_type)
+    if filename:
+        response["Content-Disposition"] = f'inline; filename="{_ascii_filename(filename)}"'
+    response["Cache-Control"] = MEDIA_CACHE_CONTROL
+    return response
+
+
+def login_redirect_for_browser(request: HttpRequest) -> HttpResponseBase | None:
+    """A browser asking for a page (not an image or an API client) goes to the login page."""
+    accept = request.META.get("HTTP_ACCEPT", "")
+    if "text/html" not in accept:
+        return None
+    return redirect_to_login(request.get_full_path())
+
+
+def _ascii_filename(name: str) -> str:
+    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)

@@ -1,0 +1,196 @@
+"""The OpenAPI schema is what the API does: every operation in /api/schema/ is called, with the
+owner's real data and with bad input, and every answer's status code must be documented for
+that operation and its body must match the documented schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError
+from openapi_schema_validator import OAS30ReadValidator
+from rest_framework.test import APIClient
+
+from conftest import make_image_bytes
+from gallery import selectors
+from gallery.tests.conftest import s3_options, storages_for
+from memory_studio.tests.servers import free_port
+from recognition.models import Face
+from recognition.tests.conftest import person_photos
+
+pytestmark = pytest.mark.django_db
+
+
+class Checker:
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self.problems: list[str] = []
+        self.seen: dict[tuple[str, str], set[int]] = {}
+
+    def check(self, method: str, template: str, response: Any) -> Any:
+        """Validate one answer against the operation `method template` of the schema."""
+        key = (method, template)
+        self.seen.setdefault(key, set()).add(response.status_code)
+        operation = self.schema["paths"][template][method.lower()]
+        code = str(response.status_code)
+        label = f"{method} {template} → {code}"
+        documented = operation["responses"].get(code)
+        if documented is None:
+            self.problems.append(f"{label}: undocumented (documented: {sorted(operation['responses'])})")
+            return response
+        content = documented.get("content")
+        if not content:
+            if response.content:
+                self.problems.append(f"{label}: documented without a body, got {response.content[:200]!r}")
+            return response
+        media_type = response["Content-Type"].split(";")[0].strip()
+        if media_type not in content:
+            self.problems.append(f"{label}: {media_type} is not documented ({sorted(content)})")
+            return response
+        body_schema = {"allOf": [content[media_type]["schema"]], "components": self.schema["components"]}
+        for error in OAS30ReadValidator(body_schema).iter_errors(response.json()):
+            self.problems.append(f"{label}: {error.message} at {list(error.absolute_path)}")
+        return response
+
+
+def upload(path_or_bytes: Any, name: str = "photo.jpg") -> SimpleUploadedFile:
+    data = path_or_bytes if isinstance(path_or_bytes, bytes) else path_or_bytes.read_bytes()
+    return SimpleUploadedFile(name, data)
+
+
+def test_every_operation_answers_as_documented(
+    user, password, faces_dir, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "PAGE_SIZE": 2}
+    api = APIClient()
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    checker = Checker(schema)
+    c = checker.check
+    token = c(
+        "POST", "/api/auth/token/", api.post("/api/auth/token/", {"username": "alice", "password": password})
+    )
+    c("POST", "/api/auth/token/", api.post("/api/auth/token/", {"username": "alice", "password": "wrong"}))
+    c("POST", "/api/auth/token/", api.post("/api/auth/token/", {}, format="json"))
+    anonymous = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
+
+    # Photos: real face photos, indexed inline on upload.
+    obama = person_photos(faces_dir, "fr_obama")
+    photos = "/api/photos/"
+    with django_capture_on_commit_callbacks(execute=True):  # indexing runs after the commit
+        first = c("POST", photos, api.post(photos, {"image": upload(obama[1])}, format="multipart")).json()
+        second = c("POST", photos, api.post(photos, {"image": upload(obama[2])}, format="multipart"))
+    c("POST", photos, api.post(photos, {"image": upload(obama[2])}, format="multipart"))  # 409 duplicate
+    c("POST", photos, api.post(photos, {"image": upload(b"not an image")}, format="multipart"))  # 400
+    c("POST", photos, api.post(photos, {"title": "no file"}, format="multipart"))  # 400
+    c("POST", photos, api.post(photos, {"title": "json"}, format="json"))  # 415
+    c("POST", photos, anonymous.post(photos, {"image": upload(obama[3])}, format="multipart"))  # 403
+    for page in ("", "?page=2", "?page=99", "?page=x"):
+        c("GET", photos, api.get(f"{photos}{page}"))
+    c("GET", photos, anonymous.get(photos))
+
+    one = "/api/photos/{photo_id}/"
+    url = f"/api/photos/{first['id']}/"
+    c("GET", one, api.get(url))
+    c("GET", one, api.get("/api/photos/999999/"))
+    c("PATCH", one, api.patch(url, {"caption": "Speech"}, format="json"))
+    c("PATCH", one, api.patch(url, {"title": "x" * 201}, format="json"))
+    c("PATCH", one, api.patch("/api/photos/999999/", {"caption": "?"}, format="json"))
+    c("GET", "/api/photos/{photo_id}/faces/", api.get(f"{url}faces/"))
+    c("GET", "/api/photos/{photo_id}/faces/", api.get("/api/photos/999999/faces/"))
+
+    # Albums.
+    albums = "/api/albums/"
+    album = c("POST", albums, api.post(albums, {"name": "Trip"}, format="json")).json()
+    c("POST", albums, api.post(albums, {"name": " "}, format="json"))
+    c("GET", albums, api.get(albums))
+    c("GET", albums, api.get(f"{albums}?page=5"))
+    a_one, a_url = "/api/albums/{album_id}/", f"/api/albums/{album['id']}/"
+    c("GET", a_one, api.get(a_url))
+    c("GET", a_one, api.get("/api/albums/999999/"))
+    c("PATCH", a_one, api.patch(a_url, {"name": "Best trip"}, format="json"))
+    c("PATCH", a_one, api.patch(a_url, {"name": ""}, format="json"))
+    members, m_url = "/api/albums/{album_id}/photos/", f"{a_url}photos/"
+    both = [first["id"], second.json()["id"]]
+    c("POST", members, api.post(m_url, {"photo_ids": both}, format="json"))
+    c("POST", members, api.post(m_url, {"photo_ids": ["x"]}, format="json"))
+    c("POST", members, api.post(m_url, {"photo_ids": [999999]}, format="json"))
+    c("GET", members, api.get(m_url))
+    c("GET", members, api.get("/api/albums/999999/photos/"))
+    member = "/api/albums/{album_id}/photos/{photo_id}/"
+    c("DELETE", member, api.delete(f"{m_url}{first['id']}/"))
+    c("DELETE", member, api.delete(f"{m_url}999999/"))
+
+    # Search: by photo (multipart) and by face (JSON).
+    search = "/api/search/"
+    with obama[0].open("rb") as fh:
+        found = c("POST", search, api.post(search, {"image": fh}, format="multipart")).json()
+    assert found["count"] == 2, found
+    face = Face.objects.filter(photo_id=first["id"]).first()
+    assert face is not None
+    c("POST", search, api.post(search, {"face_id": face.pk, "limit": 1}, format="json"))
+    c("POST", search, api.post(search, {"face_id": 999999}, format="json"))  # 404
+    blank = upload(make_image_bytes(size=(320, 240), fmt="PNG"), "blank.png")
+    no_face = c("POST", search, api.post(search, {"image": blank}, format="multipart"))  # 422
+    assert no_face.json()["query_faces"] == []
+    with obama[0].open("rb") as fh:
+        c("POST", search, api.post(search, {"image": fh, "face_index": 9}, format="multipart"))  # 422
+    c("POST", search, api.post(search, {"image": upload(b"nope")}, format="multipart"))  # 400
+    c("POST", search, api.post(search, {}, format="json"))  # 400
+
+    # Outages and limits: 503 when the database or the storage is down, 413 for a huge body.
+    def database_down(**kwargs: Any) -> Any:
+        raise OperationalError("connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(selectors, "album_list_for_user", database_down)
+        down = c("GET", albums, api.get(albums))
+        assert down.status_code == 503
+        assert down["Retry-After"] == "30"
+    real_storages = settings.STORAGES
+    settings.STORAGES = storages_for(
+        "storages.backends.s3.S3Storage", s3_options(f"http://127.0.0.1:{free_port()}", "photos"), settings
+    )
+    c("POST", photos, api.post(photos, {"image": upload(obama[3])}, format="multipart"))  # 503
+    settings.STORAGES = real_storages
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    c(
+        "POST",
+        photos,
+        api.post(photos, {"image": upload(obama[3]), "caption": "x" * 2000}, format="multipart"),
+    )
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+    # Deletions last.
+    c("DELETE", a_one, api.delete(a_url))
+    c("DELETE", a_one, api.delete(a_url))
+    c("DELETE", one, api.delete(url))
+    c("DELETE", one, api.delete(url))
+
+    assert checker.problems == []
+    operations = {(m.upper(), p) for p, ops in schema["paths"].items() for m in ops}
+    assert set(checker.seen) == operations, "every documented operation is exercised"
+    for key, codes in checker.seen.items():
+        assert any(200 <= s < 300 for s in codes), f"{key} never succeeded: {codes}"
+        assert any(s >= 400 for s in codes), f"{key} never failed: {codes}"
+    expected = {200, 201, 204, 400, 403, 404, 409, 413, 415, 422, 503}
+    assert expected <= set().union(*checker.seen.values())
+
+
+def test_api_errors_have_the_documented_shapes(api_client):
+    """Bodies stay as they were (clients rely on them): validation errors name the field."""
+    data = make_image_bytes()
+    first = api_client.post("/api/photos/", {"image": upload(data)}, format="multipart").json()
+    duplicate = api_client.post("/api/photos/", {"image": upload(data)}, format="multipart").json()
+    assert duplicate["existing_id"] == first["id"]
+    assert duplicate["image"] == [duplicate["detail"]]
+    bad = api_client.post("/api/photos/", {"image": upload(b"text")}, format="multipart").json()
+    assert set(bad) == {"image"}
+    assert api_client.get("/api/photos/999999/").json() == {"detail": "No such photo."}
+
+
+def test_unknown_api_urls_answer_json(api_client):
+    response = api_client.get("/api/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
