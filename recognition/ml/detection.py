@@ -28,9 +28,9 @@ DEFAULT_MIN_DETECT_SIZE = 20.0
 # (scripts/build_noface_set.py, bench/false_faces.py): MTCNN's false faces on objects and
 # animals score 0.91-0.93, real faces 0.98 and more except a few blurred background faces.
 DEFAULT_MIN_PROB = 0.95
-# Faces found by a retry need less: the bordered retry runs only on frames O-net already
-# takes for a face, and the context retry only re-places a face already found. A face cut
-# by the frame on every side scores ~0.94 inside the border.
+# Faces found by a retry need less: the bordered retry looks only for a face that fills the
+# frame, and the context retry only re-places a face already found. A face cut by the frame
+# on every side scores ~0.94 inside the border.
 DEFAULT_RETRY_MIN_PROB = 0.9
 # Border added around an image in which nothing was found: faces that fill or overflow
 # the frame are invisible to MTCNN until they have some context around them.
@@ -63,9 +63,9 @@ class FaceDetector:
 
     `min_face_size` is in original-image pixels (the shorter box side); `min_prob` is the
     O-net probability below which a face is dropped (`retry_min_prob` for faces found by a
-    retry). `min_detect_size` is the smallest face
-    searched at the detection resolution (>= 12): on images scaled down to `max_side`, faces
-    smaller than `min_detect_size / scale` original pixels are not found.
+    retry). `min_detect_size` is the smallest face searched at the detection resolution
+    (>= 12): on images scaled down to `max_side`, faces smaller than `min_detect_size / scale`
+    original pixels are not found.
 
     With `pad_retry`, an image without faces is searched again with a black border around it
     for faces at least `retry_min_face_fraction` of its shorter side (faces that fill or
@@ -154,7 +154,6 @@ class FaceDetector:
             if not faces:
                 retry_jobs.append(_padded(job, self.retry_min_face_fraction))
                 retry_for.append((i, None))
-        for i, (job, faces) in enumerate(zip(jobs, results, strict=True)):
             for k, face in enumerate(faces):
                 if _touches_border(face, job):
                     retry_jobs.append(_context_crop(job, face))
