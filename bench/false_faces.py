@@ -56,7 +56,7 @@ DETECTORS: dict[str, Callable[[], FaceDetector]] = {
     "after": lambda: FaceDetector(),
 }
 PROB_CUTS = (0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98)
-RETRY_FRACTIONS = (0.0, 0.2, 0.3, RETRY_MIN_FACE_FRACTION, 0.5)
+RETRY_FRACTIONS = (0.0, RETRY_MIN_FACE_FRACTION)
 
 
 def machine() -> dict[str, Any]:
@@ -179,7 +179,7 @@ def tight_crops(
         x1, y1, x2, y2 = found[name][0].box
         w, h = x2 - x1, y2 - y1
         for inset in (0.1, 0.2):
-            for shift in (0.0, 0.15):
+            for shift in (0.0,):
                 box = (x1 + (inset + shift) * w, y1 + inset * h, x2 - (inset - shift) * w, y2 - inset * h)
                 left, top, right, bottom = (round(v) for v in box)
                 crops[f"{name}@{inset}/{shift}"] = image.crop((left, top, right, bottom))
