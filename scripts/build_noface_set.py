@@ -370,7 +370,7 @@ def _select(source: Source, unpacked: Path) -> list[str]:
 def _to_jpeg(data: bytes) -> bytes:
     with Image.open(io.BytesIO(data)) as opened:
         opened.load()
-        image = opened
+        image: Image.Image = opened
         if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
             rgba = image.convert("RGBA")
             image = Image.new("RGB", rgba.size, BACKGROUND)
