@@ -3,6 +3,7 @@
     python scripts/build_noface_set.py      # once: the no-face set, outside git
     python bench/false_faces.py [--faces-dir ../shared/faces] [--noface-dir var/datasets/noface]
                                 [--json bench/results/false_faces.json] [--skip-eval]
+    python bench/false_faces.py --timing-only 40 --json bench/results/false_faces_timing.json
 
 Detectors compared (batch 1, CPU threads as torch sets them):
 - `before`: the detector as it was: minimum O-net probability 0.9, the bordered retry
@@ -262,6 +263,32 @@ def bordered_retry(faces: dict[str, Image.Image], found: dict[str, list[Detected
     }
 
 
+def interleaved_timing(sets: dict[str, dict[str, Image.Image]], count: int, repeat: int) -> dict[str, Any]:
+    """Detection time per photo of each detector, the detectors taking turns on each photo
+    (best of `repeat`): on a shared machine, ratios of back-to-back runs measure the load."""
+    detectors = {name: make() for name, make in DETECTORS.items()}
+    for detector in detectors.values():
+        detector.load()
+    out: dict[str, Any] = {}
+    for label, images in sets.items():
+        chosen = list(images.values())[:: max(1, len(images) // count)][:count]
+        total = dict.fromkeys(detectors, 0.0)
+        for image in chosen:
+            for name, detector in detectors.items():
+                best = float("inf")
+                for _ in range(repeat):
+                    began = time.perf_counter()
+                    detector.predict([image])
+                    best = min(best, time.perf_counter() - began)
+                total[name] += best
+        out[label] = {
+            "photos": len(chosen),
+            "ms_per_photo": {name: 1000 * t / len(chosen) for name, t in total.items()},
+            "speedup_vs_before": {name: total["before"] / t for name, t in total.items()},
+        }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -272,6 +299,12 @@ def main() -> None:
     parser.add_argument("--noface-dir", type=Path, default=Path(default_noface))
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "false_faces.json")
     parser.add_argument("--skip-eval", action="store_true", help="skip evaluate_faces (embedding) runs")
+    parser.add_argument(
+        "--timing-only",
+        type=int,
+        metavar="N",
+        help="only time the detectors, taking turns, on N photos of each set (best of 3)",
+    )
     args = parser.parse_args()
 
     info = machine()
@@ -280,6 +313,16 @@ def main() -> None:
         parser.error(f"No photos in {args.noface_dir}: run scripts/build_noface_set.py first.")
     faces = {str(p.relative_to(args.faces_dir)): load_rgb(p.read_bytes()) for p in face_paths}
     noface = {p.name: load_rgb(p.read_bytes()) for p in noface_paths}
+    if args.timing_only:
+        timing = {
+            "machine": info,
+            "timing": interleaved_timing({"faces": faces, "noface": noface}, args.timing_only, 3),
+        }
+        timing["machine"]["load_average_end"] = list(os.getloadavg())
+        print(json.dumps(timing["timing"], indent=1))
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(timing, indent=1) + "\n", encoding="utf-8")
+        return
     embedder = DlibResNetEmbedder(device="cpu")
     embedder.load()
     print(
