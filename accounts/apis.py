@@ -1,7 +1,7 @@
 from typing import Any, NoReturn
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -33,11 +33,7 @@ class TokenObtainApi(APIView):
 
     @extend_schema(
         request=AuthTokenSerializer,
-        responses={
-            200: TokenOutputSerializer,
-            400: OpenApiResponse(description="Wrong username or password."),
-            429: OpenApiResponse(description="Too many failed attempts; see Retry-After."),
-        },
+        responses={200: TokenOutputSerializer},  # errors (400, 429) are added by the schema class
     )
     def post(self, request: Request) -> Response:
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})

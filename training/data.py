@@ -127,7 +127,10 @@ class ChipCache:
 
 
 def detector_key(detector: FaceDetector) -> str:
-    return f"mtcnn|{detector.max_side}|{detector.min_face_size}|{detector.min_prob}|{detector.pad_retry}"
+    return (
+        f"mtcnn|{detector.max_side}|{detector.min_face_size}|{detector.min_prob}|{detector.pad_retry}"
+        f"|{detector.retry_min_prob}|{detector.retry_min_face_fraction}"
+    )
 
 
 def prepare_dataset(

@@ -134,10 +134,10 @@ def test_orphan_files_are_found_and_removed_only_with_delete(any_storage, user):
 
     # Just written: inside the grace period (an upload in flight looks like this).
     fresh = sweep("--delete")
-    assert "Orphan files older than 6 h: 0 (0.0 KB)" in fresh
+    assert "Orphan files older than 6 h: 0 (0\xa0bytes)" in fresh
 
     dry = sweep("--grace-hours", "0")
-    assert "Orphan files older than 0 h: 2 (3.0 KB)" in dry
+    assert "Orphan files older than 0 h: 2 (3.0\xa0KB)" in dry
     assert "Dry run" in dry
     assert all(storage.exists(n) for n in orphans)
 

@@ -87,7 +87,14 @@ def test_api_conforms_to_its_schema(wsgi_app, user):
         operations.append(result.ok())
     assert len(operations) >= 16
     for operation in operations:
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        # Credentials (the security scheme's header and cookie) are not input of the operation.
+        inputs = [p for p in operation.iter_parameters() if p.name not in ("Authorization", "sessionid")]
+        takes_input = bool(inputs or operation.get_request_payload_content_types())
+        # An operation with nothing to send has no invalid input to generate.
+        modes = (
+            (GenerationMode.POSITIVE, GenerationMode.NEGATIVE) if takes_input else (GenerationMode.POSITIVE,)
+        )
+        for mode in modes:
             try:
                 fuzz(operation, mode, headers, calls)
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - report every operation's failure

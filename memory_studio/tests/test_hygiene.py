@@ -114,7 +114,7 @@ def test_media_urls_send_a_logged_out_browser_to_the_login_page(client, photo):
     assert page.status_code == 302
     assert page["Location"] == f"/accounts/login/?next={url}"
     image = client.get(url, HTTP_ACCEPT="image/avif,image/webp,*/*")
-    assert image.status_code == 403
+    assert image.status_code == 401
     assert image["Content-Type"] == "application/json"
     assert b"<html" not in image.content.lower()
 

@@ -148,3 +148,59 @@ def test_face_cut_by_the_frame_gets_its_landmarks_refined(
     refined = detector.predict([crop])[0]
     assert len(refined) == 1
     assert np.abs(np.subtract(refined[0].landmarks, truth)).max() < 0.08 * eye_distance
+
+
+# Real photos without people from the Debian package lomiri-wallpapers-16.04, which
+# scripts/ensure-system-deps.sh installs (`make test` runs it): landscapes, plants, a clock,
+# a fig, paint brushes and two dogs. MTCNN at its old 0.9 cut-off finds "faces" in two.
+WALLPAPERS = Path("/usr/share/backgrounds")
+WALLPAPER_NAMES = (
+    "Bridge_by_Sander_Klootwijk.jpg",
+    "Dragonfly_by_Bolly.jpg",
+    "Picture_0B_by_freespace.jpg",
+    "Picture_1A_by_freespace.jpg",
+    "Wine_by_Jakkub_Mede.jpg",
+    "aitzgorri_by_Aitzol_Berasategi.jpg",
+    "analogpattern_by_Peter_Nerlich.jpg",
+    "free_by_Peter_Nerlich.jpg",
+    "friends_by_Aitzol_Berasategi.jpg",
+    "greentock_by_Peter_Nerlich.jpg",
+    "life_by_Aitzol_Berasategi.jpg",
+    "picosdeeuropa_by_Aitzol_Berasategi.jpg",
+    "seeding_by_Clements_Engelhardt.jpg",
+    "sunset_by_Aitzol_Berasategi.jpg",
+    "umang_by_Abhishek_Mudgal.jpg",
+)
+
+
+@pytest.fixture(scope="module")
+def wallpapers() -> list[Image.Image]:
+    paths = [WALLPAPERS / name for name in WALLPAPER_NAMES]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        # Never skip: the package is part of the test dependencies.
+        pytest.fail(f"Missing {missing}: run scripts/ensure-system-deps.sh (lomiri-wallpapers-16.04).")
+    return [load_rgb(p.read_bytes()) for p in paths]
+
+
+def test_no_faces_in_photos_without_people(wallpapers: list[Image.Image]) -> None:
+    old = FaceDetector(min_prob=0.9, retry_min_face_fraction=0.0)  # the cut-off and retry of before
+    invented = {
+        name: [round(face.score, 3) for face in faces]
+        for name, faces in zip(WALLPAPER_NAMES, old.predict(wallpapers), strict=True)
+        if faces
+    }
+    assert set(invented) >= {"Picture_1A_by_freespace.jpg", "friends_by_Aitzol_Berasategi.jpg"}, invented
+    assert FaceDetector().predict(wallpapers) == [[] for _ in wallpapers]
+
+
+def test_channels_last_finds_the_same_faces(faces_dir: Path) -> None:
+    photos = [load_rgb(p.read_bytes()) for p in sorted((faces_dir / "angelina_jolie").iterdir())[:4]]
+    fast = FaceDetector(channels_last=True).predict(photos)
+    plain = FaceDetector(channels_last=False).predict(photos)
+    assert [len(f) for f in fast] == [len(f) for f in plain]
+    for a, b in zip(fast, plain, strict=True):
+        for fa, fb in zip(a, b, strict=True):
+            assert np.abs(np.subtract(fa.box, fb.box)).max() < 0.5
+            assert np.abs(np.subtract(fa.landmarks, fb.landmarks)).max() < 0.5
+            assert abs(fa.score - fb.score) < 1e-3
