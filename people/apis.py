@@ -12,11 +12,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gallery.serializers import PhotoOutputSerializer
+from memory_studio.api import ErrorSerializer, PaginatedListMixin
 from people import selectors, services
 from people.models import NAME_MAX
 from people.serializers import FaceOutputSerializer, PersonOutputSerializer
 from people.services import UNSET
-from memory_studio.api import PaginatedListMixin
 from recognition.runtime import active_model_key
 
 if TYPE_CHECKING:
@@ -84,7 +84,10 @@ class PersonListApi(PaginatedListMixin, APIView):
 
     @extend_schema(
         request=PersonCreateInputSerializer,
-        responses={201: PersonOutputSerializer, 400: OpenApiResponse(description="Bad input."), 404: None},
+        responses={
+            201: PersonOutputSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="A face that is not yours, or no such face."),
+        },
     )
     def post(self, request: Request) -> Response:
         serializer = self.PersonCreateInputSerializer(data=request.data)
@@ -174,7 +177,7 @@ class PersonMergeApi(APIView):
 class PersonMergeUndoApi(APIView):
     """Undo your latest merge: answers the person that comes back."""
 
-    @extend_schema(request=None, responses={200: PersonOutputSerializer, 400: OpenApiResponse()})
+    @extend_schema(request=None, responses={200: PersonOutputSerializer})
     def post(self, request: Request) -> Response:
         merge = services.person_merge_undo(owner=_user(request))
         return Response(_person_output(request, merge.source_id))

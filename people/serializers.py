@@ -21,30 +21,62 @@ def face_crop_url(face: Face, request: Any | None) -> str:
     return str(request.build_absolute_uri(url)) if request is not None else url
 
 
-class PersonRefSerializer(serializers.Serializer[Person]):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
+# Nullable objects are described inline, not as a `$ref` beside `nullable` (which OpenAPI 3.0
+# validators and client generators read as "never null").
+PERSON_REF_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "description": "A person of yours ({id, name}; name is empty while unnamed), or null.",
+    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+    "required": ["id", "name"],
+}
+COVER_FACE_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "description": "The face shown for the person, or null while it has none.",
+    "properties": {
+        "id": {"type": "integer"},
+        "photo": {"type": "integer"},
+        "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
+        "crop_url": {"type": "string", "format": "uri"},
+    },
+    "required": ["id", "photo", "box", "crop_url"],
+}
 
 
-class CoverFaceSerializer(serializers.Serializer[Face]):
-    id = serializers.IntegerField()
-    photo = serializers.IntegerField(source="photo_id")
-    box = serializers.SerializerMethodField()
-    crop_url = serializers.SerializerMethodField()
+@extend_schema_field(PERSON_REF_SCHEMA)
+class PersonRefField(serializers.Field):  # type: ignore[type-arg]
+    """A person as `{id, name}` (None stays null)."""
 
-    @extend_schema_field(serializers.ListField(child=serializers.FloatField()))
-    def get_box(self, face: Face) -> list[float]:
-        return face_box(face)
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
 
-    @extend_schema_field(serializers.URLField())
-    def get_crop_url(self, face: Face) -> str:
-        return face_crop_url(face, self.context.get("request"))
+    def to_representation(self, value: Person) -> dict[str, Any]:
+        return {"id": value.pk, "name": value.name}
+
+
+@extend_schema_field(COVER_FACE_SCHEMA)
+class CoverFaceField(serializers.Field):  # type: ignore[type-arg]
+    """A person's cover face as `{id, photo, box, crop_url}` (None stays null)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Face) -> dict[str, Any]:
+        return {
+            "id": value.pk,
+            "photo": value.photo_id,
+            "box": face_box(value),
+            "crop_url": face_crop_url(value, self.context.get("request")),
+        }
 
 
 class PersonOutputSerializer(serializers.ModelSerializer[Person]):
     face_count = serializers.IntegerField(read_only=True)
     photo_count = serializers.IntegerField(read_only=True)
-    cover_face = CoverFaceSerializer(allow_null=True, read_only=True)
+    cover_face = CoverFaceField()
 
     class Meta:
         model = Person
@@ -58,8 +90,8 @@ class FaceOutputSerializer(serializers.ModelSerializer[Face]):
     photo = serializers.IntegerField(source="photo_id", read_only=True)
     photo_id = serializers.IntegerField(read_only=True)
     box = serializers.SerializerMethodField()
-    person = PersonRefSerializer(allow_null=True, read_only=True)
-    suggested_person = PersonRefSerializer(allow_null=True, read_only=True)
+    person = PersonRefField()
+    suggested_person = PersonRefField()
     crop_url = serializers.SerializerMethodField()
 
     class Meta:

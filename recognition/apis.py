@@ -22,7 +22,7 @@ from gallery.serializers import PhotoOutputSerializer
 from memory_studio.api import ErrorSerializer
 from memory_studio.parsers import BoundedJSONParser
 from memory_studio.throttling import throttle_rate
-from people.serializers import FaceOutputSerializer, PersonRefSerializer
+from people.serializers import FaceOutputSerializer, PersonRefField
 from recognition.ml.types import DetectedFace
 from recognition.models import Face
 from recognition.runtime import active_model_key, get_pipeline
@@ -83,7 +83,7 @@ class SearchQueryFaceSerializer(serializers.Serializer[Any]):  # QueryFace
 class SearchHitFaceSerializer(serializers.Serializer[Face]):
     id = serializers.IntegerField()
     box = BoxField()
-    person = PersonRefSerializer(allow_null=True, help_text="The person this face belongs to, if any.")
+    person = PersonRefField(help_text="The person this face belongs to, if any.")
 
 
 class SearchHitSerializer(serializers.Serializer[Any]):
