@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpResponseBase
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -25,6 +25,7 @@ from gallery.serializers import AlbumOutputSerializer, PhotoOutputSerializer
 from gallery.storage import MEDIA_KINDS
 from memory_studio.api import DuplicatePhotoErrorSerializer, PaginatedListMixin
 from memory_studio.parsers import BoundedJSONParser
+from people.selectors import photos_with_persons_for_user
 
 # Room for the multipart envelope and the small text fields around one file.
 _MULTIPART_OVERHEAD = 64 * 1024
@@ -51,9 +52,23 @@ class PhotoListApi(PaginatedListMixin, APIView):
         title = serializers.CharField(max_length=services.TITLE_MAX, required=False, allow_blank=True)
         caption = serializers.CharField(required=False, allow_blank=True)
 
-    @extend_schema(responses=PhotoOutputSerializer(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "person",
+                int,
+                many=True,
+                description="Only photos showing this person; repeat for photos where all of them appear.",
+            )
+        ],
+        responses=PhotoOutputSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
-        photos = selectors.photo_list_for_user(user=request.user)
+        person_ids = request.query_params.getlist("person")
+        if person_ids:
+            photos = photos_with_persons_for_user(user=request.user, person_ids=person_ids)
+        else:
+            photos = selectors.photo_list_for_user(user=request.user)
         return self.paginated_response(request, photos, PhotoOutputSerializer)
 
     @extend_schema(

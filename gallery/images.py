@@ -315,6 +315,16 @@ def open_upright(photo: Photo) -> Image.Image:
     return to_rgb(upright(decode(data)))
 
 
+def open_rendition(photo: Photo, kind: str) -> Image.Image:
+    """One of the photo's JPEG renditions ("display" or "thumbnail"; upright already), as RGB."""
+    field = getattr(photo, kind)
+    if not field or not field.name:
+        raise FileNotFoundError(f"Photo {photo.pk} has no {kind} file.")
+    with field.storage.open(field.name, "rb") as handle:
+        data = handle.read()
+    return to_rgb(decode(data))
+
+
 def open_upload_upright(upload: File[bytes] | IO[bytes]) -> Image.Image:
     """An uploaded image, validated like a photo upload, EXIF-rotated, as 8-bit RGB (not stored)."""
     return to_rgb(upright(decode(read_upload(upload))))

@@ -21,6 +21,7 @@ from gallery.cleanup import files_delete_after_commit, files_delete_now
 from gallery.images import DuplicatePhoto
 from gallery.models import Album, Photo
 from gallery.storage import STORAGE_ERRORS, StorageUnavailable, photo_storage
+from people.services import lock_owner_faces
 from recognition.services import faces_forget_photo, photo_mark_index_pending
 from recognition.tasks import enqueue_photo_indexing
 
@@ -139,7 +140,8 @@ def photo_delete(*, photo: Photo) -> None:
     """Delete the row now and its files from storage once the deletion is committed (a storage
     outage leaves PendingDeletion rows that `sweep_storage` retries)."""
     names = photo.file_names
-    # Lock the photo first, in the same order as indexing (photo, then the face index row).
+    # The same lock order as indexing: the owner's faces, the photo, then the face index row.
+    lock_owner_faces(owner_id=photo.owner_id)
     Photo.objects.select_for_update().filter(pk=photo.pk).exists()
     faces_forget_photo(photo=photo)
     photo.delete()

@@ -20,6 +20,8 @@ from gallery.forms import AlbumChoiceForm, AlbumForm, PhotoEditForm, PhotoIdsFor
 from gallery.images import InvalidImage
 from gallery.models import Photo
 from gallery.storage import StorageUnavailable
+from people import selectors as people_selectors
+from recognition.runtime import active_model_key
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -36,11 +38,19 @@ def _page(request: HttpRequest, photos: QuerySet[Photo]) -> Page[Photo]:
 @login_required
 @require_GET
 def photo_list(request: HttpRequest) -> HttpResponse:
-    """The grid; `?status=failed` shows only the photos whose face detection failed."""
+    """The grid; `?status=failed` shows only the photos whose face detection failed, `?person=<id>`
+    (repeatable) only those in which all these persons appear."""
     failed = Photo.IndexStatus.FAILED
     failed_count = selectors.photo_list_for_user(user=request.user, index_status=failed).count()
     only_failed = request.GET.get("status") == failed
     photos = selectors.photo_list_for_user(user=request.user, index_status=failed if only_failed else None)
+    persons = []
+    person_ids = request.GET.getlist("person")
+    if person_ids:
+        persons = people_selectors.persons_by_ids_for_user(user=request.user, person_ids=person_ids)
+        photos = people_selectors.photos_with_persons(
+            user=request.user, persons=persons, model_key=active_model_key(), photos=photos
+        )
     return render(
         request,
         "gallery/photo_list.html",
@@ -48,7 +58,7 @@ def photo_list(request: HttpRequest) -> HttpResponse:
             "page": _page(request, photos),
             "failed_count": failed_count,
             "only_failed": only_failed,
-            "page_query": "status=failed&" if only_failed else "",
+            "persons": persons,
         },
     )
 
@@ -99,6 +109,11 @@ def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
     member_ids = set(photo.albums.values_list("id", flat=True))
     in_albums = [a for a in albums if a.pk in member_ids]
     other_albums = [a for a in albums if a.pk not in member_ids]
+    model_key = active_model_key()
+    faces = people_selectors.photo_face_persons(photo=photo, model_key=model_key)
+    named = people_selectors.person_list_for_user(
+        user=request.user, model_key=model_key, hidden=None, named=True
+    )
     neighbours = selectors.photo_list_for_user(user=request.user)
     newer = neighbours.filter(taken_at__gt=photo.taken_at).order_by("taken_at", "id").first()
     older = neighbours.filter(taken_at__lt=photo.taken_at).first()
@@ -112,6 +127,8 @@ def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
             "other_albums": other_albums,
             "newer": newer,
             "older": older,
+            "faces": faces,
+            "person_names": sorted({p.name for p in named[:500]}),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -65,10 +65,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     - gallery.images.InvalidImage → 400 `{image: [..]}` (a field error on the upload)
     - recognition.search.NoFaceInQueryError → 422 `{detail, query_faces: []}`
     - recognition.search.SearchError → 422 `{detail}`
+    - people.services.PeopleError (a request about persons that cannot be done) → 400 `{detail}`
     - database / storage / face model unavailable → 503 `{detail}` with Retry-After
     - Http404 → 404, PermissionDenied → 403, an oversized body → 413, other suspicious input → 400
     """
     from gallery.images import DuplicatePhoto, InvalidImage
+    from people.services import PeopleError
     from recognition.search import NoFaceInQueryError, SearchError
 
     extra: dict[str, Any] = {}
@@ -82,6 +84,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc, extra = UnprocessableQuery(str(exc)), {"query_faces": []}
     elif isinstance(exc, SearchError):
         exc = UnprocessableQuery(str(exc))
+    elif isinstance(exc, PeopleError):
+        exc = exceptions.ValidationError({"detail": exc.message})
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, PermissionDenied):

@@ -64,6 +64,25 @@ def env_float(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
 
 
+def env_optional_float(
+    name: str, *, minimum: float | None = None, maximum: float | None = None
+) -> float | None:
+    """A number, or None when the variable is unset or empty (the caller's own default applies)."""
+    if env_optional(name) is None:
+        return None
+    value = env_float(name, 0.0)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ImproperlyConfigured(f"{name}={value} must be between {minimum} and {maximum}.")
+    return value
+
+
+def env_optional_int(name: str, *, minimum: int | None = None) -> int | None:
+    """An integer, or None when the variable is unset or empty (the caller's own default applies)."""
+    if env_optional(name) is None:
+        return None
+    return env_int(name, 0, minimum=minimum)
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:

@@ -3,7 +3,8 @@
 `AutoSchema` adds to every operation the error responses that apply to it (what
 memory_studio.api.exception_handler produces), unless the view documents that code itself:
 
-- 400 `ValidationError` for operations with a request body (field errors, `non_field_errors`);
+- 400 `ValidationError` for operations with a request body or query filters (field errors,
+  `non_field_errors`);
 - 403 `Error` where a login is needed (401 too if the first authenticator sends a
   `WWW-Authenticate` challenge: DRF answers 403 otherwise);
 - 404 `Error` for paths with ids, and for paginated lists (a page out of range);
@@ -69,7 +70,7 @@ class AutoSchema(SpectacularAutoSchema):
         view = self.view
         errors: dict[str, tuple[str, dict[str, str] | None]] = {}
         has_body = self.method in _BODY_METHODS
-        if has_body:
+        if has_body or self._has_query_filters():
             errors["400"] = ("Invalid input; the body names the fields.", self._validation_error_ref())
         if not all(isinstance(p, AllowAny) for p in view.get_permissions()):
             authenticators = view.get_authenticators()
@@ -85,6 +86,12 @@ class AutoSchema(SpectacularAutoSchema):
             errors["429"] = ("Too many requests; `Retry-After` says when to try again.", None)
         errors["503"] = ("A service the API needs is down; nothing was changed. See `Retry-After`.", None)
         return errors
+
+    def _has_query_filters(self) -> bool:
+        """Query parameters the view validates (declared with extend_schema), besides `page`."""
+        return any(
+            getattr(parameter, "location", None) == "query" for parameter in self.get_override_parameters()
+        )
 
     def _is_paginated(self) -> bool:
         if self.method != "GET" or getattr(self.view, "pagination_class", None) is None:

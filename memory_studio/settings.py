@@ -23,6 +23,8 @@ from memory_studio.env import (
     env_int,
     env_list,
     env_optional,
+    env_optional_float,
+    env_optional_int,
     env_path,
     env_rate,
     env_secret,
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
     "accounts",
     "gallery",
     "recognition",
+    "people",
     "training",
 ]
 
@@ -240,6 +243,16 @@ if env_optional("RECOGNITION_SEARCH_THRESHOLD"):
     if not -1.0 <= RECOGNITION_SEARCH_THRESHOLD <= 1.0:
         raise ImproperlyConfigured("RECOGNITION_SEARCH_THRESHOLD must be a cosine similarity in [-1, 1].")
 RECOGNITION_INDEX_CACHE_OWNERS = env_int("RECOGNITION_INDEX_CACHE_OWNERS", 64, minimum=1)
+
+# People: faces grouped into persons. Unset thresholds use the model's measured defaults
+# (recognition.ml.people.default_params); grouping runs once uploads have been quiet this long.
+PEOPLE_ASSIGN_SIMILARITY = env_optional_float("PEOPLE_ASSIGN_SIMILARITY", minimum=-1.0, maximum=1.0)
+PEOPLE_ASSIGN_MARGIN = env_optional_float("PEOPLE_ASSIGN_MARGIN", minimum=0.0, maximum=2.0)
+PEOPLE_SUGGEST_SIMILARITY = env_optional_float("PEOPLE_SUGGEST_SIMILARITY", minimum=-1.0, maximum=1.0)
+PEOPLE_CLUSTER_SIMILARITY = env_optional_float("PEOPLE_CLUSTER_SIMILARITY", minimum=-1.0, maximum=1.0)
+PEOPLE_MIN_CLUSTER_SIZE = env_optional_int("PEOPLE_MIN_CLUSTER_SIZE", minimum=1)
+PEOPLE_REFRESH_DELAY = env_int("PEOPLE_REFRESH_DELAY", 30, minimum=0)
+PEOPLE_REFRESH_MAX_WAIT = env_int("PEOPLE_REFRESH_MAX_WAIT", 600, minimum=0)
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
 LOGGING = {

@@ -22,9 +22,10 @@ from gallery.serializers import PhotoOutputSerializer
 from memory_studio.api import ErrorSerializer
 from memory_studio.parsers import BoundedJSONParser
 from memory_studio.throttling import throttle_rate
+from people.serializers import FaceOutputSerializer, PersonRefField
 from recognition.ml.types import DetectedFace
 from recognition.models import Face
-from recognition.runtime import get_pipeline
+from recognition.runtime import active_model_key, get_pipeline
 from recognition.search import SearchResult, search_by_face, search_by_image
 from recognition.selectors import face_get_for_user, photo_faces_for_user
 
@@ -49,15 +50,6 @@ class RoundedFloatField(serializers.FloatField):
 
     def to_representation(self, value: Any) -> Any:
         return round(float(value), self.places)
-
-
-class FaceOutputSerializer(serializers.Serializer[Face]):
-    id = serializers.IntegerField()
-    photo_id = serializers.IntegerField()
-    box = BoxField()
-    score = serializers.FloatField()
-    landmarks = serializers.JSONField(help_text="5 points [x, y]: eyes, nose tip, mouth corners.")
-    model_key = serializers.CharField()
 
 
 @dataclass(frozen=True)
@@ -91,6 +83,7 @@ class SearchQueryFaceSerializer(serializers.Serializer[Any]):  # QueryFace
 class SearchHitFaceSerializer(serializers.Serializer[Face]):
     id = serializers.IntegerField()
     box = BoxField()
+    person = PersonRefField(help_text="The person this face belongs to, if any.")
 
 
 class SearchHitSerializer(serializers.Serializer[Any]):
@@ -130,9 +123,12 @@ class PhotoFacesApi(APIView):
 
     @extend_schema(responses=PhotoFacesOutputSerializer)
     def get(self, request: Request, photo_id: int) -> Response:
-        pipeline_key = get_pipeline().embedder.key
-        photo, faces = photo_faces_for_user(user=request.user, photo_id=photo_id, model_key=pipeline_key)
-        return Response(PhotoFacesOutputSerializer(PhotoFaces(photo=photo, faces=faces)).data)
+        model_key = active_model_key()  # the stored faces need no loaded model
+        photo, faces = photo_faces_for_user(user=request.user, photo_id=photo_id, model_key=model_key)
+        output = PhotoFacesOutputSerializer(
+            PhotoFaces(photo=photo, faces=faces), context={"request": request}
+        )
+        return Response(output.data)
 
 
 class SearchOptionsSerializer(serializers.Serializer[Any]):

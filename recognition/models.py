@@ -5,6 +5,7 @@ import numpy.typing as npt
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class FaceQuerySet(models.QuerySet["Face"]):
@@ -36,6 +37,27 @@ class Face(models.Model):
     embedding = models.BinaryField()
     created_at = models.DateTimeField(default=timezone.now)
 
+    class PersonSource(models.TextChoices):
+        NONE = "", _("Unassigned")
+        AUTO = "auto", _("Grouped automatically")
+        CONFIRMED = "confirmed", _("Confirmed")
+        MANUAL = "manual", _("Moved by you")
+
+    # People (see people.models): which person this face shows, how it got there and when.
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="faces"
+    )
+    person_source = models.CharField(max_length=16, choices=PersonSource.choices, blank=True, default="")
+    person_at = models.DateTimeField(null=True, blank=True)
+    # The machine's best guess for an unassigned face (the review queue), or its similarity to
+    # `person` for an automatic assignment.
+    suggested_person = models.ForeignKey(
+        "people.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    similarity = models.FloatField(null=True, blank=True)
+    # When the machine last tried this face against the persons (None: never, or to be tried again).
+    grouped_at = models.DateTimeField(null=True, blank=True)
+
     objects = FaceQuerySet.as_manager()
 
     class Meta:
@@ -43,6 +65,7 @@ class Face(models.Model):
         indexes = [
             models.Index(fields=["owner", "model_key", "id"], name="face_owner_model_idx"),
             models.Index(fields=["photo", "model_key"], name="face_photo_model_idx"),
+            models.Index(fields=["owner", "model_key", "person"], name="face_owner_model_person_idx"),
         ]
 
     def __str__(self) -> str:

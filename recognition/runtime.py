@@ -19,7 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from recognition.ml.detection import FaceDetector
 from recognition.ml.pipeline import FacePipeline
-from recognition.ml.registry import get_embedder
+from recognition.ml.registry import available_models, get_embedder, is_checkpoint_path
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,35 @@ def get_pipeline() -> FacePipeline:
 def current_pipeline() -> FacePipeline | None:
     """The pipeline if this process has loaded it, without loading anything."""
     return _pipeline
+
+
+_key_cache: dict[tuple[str, int, int], str] = {}
+
+
+def active_model_key() -> str:
+    """The key of the model whose faces are searched and grouped, without loading the model.
+
+    A registered model's key is its name; a checkpoint's key hashes the file (cached by its
+    size and modification time, so replacing the file changes the key).
+    """
+    pipeline = _pipeline
+    if pipeline is not None:
+        return pipeline.model_key
+    model = settings.RECOGNITION_MODEL
+    if model in available_models() or not is_checkpoint_path(model):
+        return model
+    path = Path(model)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise RecognitionUnavailableError(f"Face model {model!r} cannot be read: {exc}") from exc
+    cache_key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    key = _key_cache.get(cache_key)
+    if key is None:
+        from recognition.ml.checkpoint import checkpoint_key
+
+        key = _key_cache[cache_key] = checkpoint_key(path)
+    return key
 
 
 def preload() -> FacePipeline | None:

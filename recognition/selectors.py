@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.http import Http404
+from PIL import Image
 
-from gallery.images import open_upright
+from gallery.images import open_rendition, open_upright
 from gallery.models import Photo
 from gallery.selectors import photo_get_for_user
 from recognition.index import face_matrix
@@ -35,7 +36,11 @@ def face_get_for_user(*, user: Any, face_id: int) -> Face:
 
 def photo_faces_for_user(*, user: Any, photo_id: int, model_key: str) -> tuple[Photo, list[Face]]:
     photo = photo_get_for_user(user=user, photo_id=photo_id)
-    faces = list(Face.objects.filter(photo=photo, owner_id=user.pk, model_key=model_key).order_by("x1", "y1"))
+    faces = list(
+        Face.objects.filter(photo=photo, owner_id=user.pk, model_key=model_key)
+        .select_related("person", "suggested_person")
+        .order_by("x1", "y1")
+    )
     return photo, faces
 
 
@@ -50,7 +55,7 @@ def face_search(
     faces = {
         f.pk: f
         for f in Face.objects.filter(owner_id=user.pk, pk__in=[m.face_id for m in matches]).select_related(
-            "photo"
+            "photo", "person"
         )
     }
     return [
@@ -66,16 +71,33 @@ FACE_CROP_SIZE = 160
 
 
 def face_crop_jpeg(*, face: Face, size: int = FACE_CROP_SIZE) -> bytes:
-    """A square JPEG around the face (30 % margin), from the upright original.
+    """A square JPEG around the face (30 % margin).
 
-    Raises InvalidImage / FileNotFoundError when the photo cannot be read, and the storage's
-    errors when it is unreachable.
+    Cut from the photo's display rendition (already upright, at most THUMBNAIL_LARGE_SIZE px) when
+    the face is large enough there, else from the original: People pages show dozens of crops,
+    and decoding a 12-megapixel original for each would be slow. Raises InvalidImage /
+    FileNotFoundError when the photo cannot be read, and the storage's errors when it is unreachable.
     """
-    image = open_upright(face.photo)
+    photo = face.photo
     x1, y1, x2, y2 = face.box
     side = max(x2 - x1, y2 - y1) * 1.3
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    box = (int(cx - side / 2), int(cy - side / 2), int(cx + side / 2), int(cy + side / 2))
+    scale = 1.0
+    image = None
+    if photo.display and photo.display.name and photo.width:
+        display = open_rendition(photo, "display")
+        candidate = display.width / photo.width
+        if side * candidate >= size * 0.8 or candidate >= 1.0:
+            image, scale = display, candidate
+    if image is None:
+        image = open_upright(photo)
+    half = side * scale / 2
+    box = (
+        round(cx * scale - half),
+        round(cy * scale - half),
+        round(cx * scale + half),
+        round(cy * scale + half),
+    )
     buffer = io.BytesIO()
-    image.crop(box).resize((size, size)).save(buffer, format="JPEG", quality=88)
+    image.crop(box).resize((size, size), Image.Resampling.LANCZOS).save(buffer, format="JPEG", quality=88)
     return buffer.getvalue()

@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from gallery.models import Photo
+from people.services import faces_carry_over, lock_owner_faces, persons_refresh_covers
 from recognition.ml.types import FaceEmbedding
 from recognition.models import Face, FaceIndexVersion
 
@@ -75,12 +76,18 @@ def photo_faces_replace(
 
     Returns None when the photo was deleted meanwhile.
     """
+    owner_id = Photo.objects.filter(pk=photo_id).values_list("owner_id", flat=True).first()
+    if owner_id is None:
+        return None
+    lock_owner_faces(owner_id=owner_id)
     photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
     if photo is None:
         return None
     version = _lock_index_version(owner_id=photo.owner_id, model_key=model_key)
-    deleted, _ = Face.objects.filter(photo=photo, model_key=model_key).delete()
-    Face.objects.bulk_create([_face_row(photo=photo, model_key=model_key, face=f) for f in faces])
+    old = list(Face.objects.filter(photo=photo))  # every model's: People decisions carry over
+    created = Face.objects.bulk_create([_face_row(photo=photo, model_key=model_key, face=f) for f in faces])
+    faces_carry_over(old=old, new=created)
+    deleted, _ = Face.objects.filter(pk__in=[f.pk for f in old if f.model_key == model_key]).delete()
     photo.index_status = Photo.IndexStatus.INDEXED if faces else Photo.IndexStatus.NO_FACES
     photo.index_model = model_key
     photo.index_error = ""
@@ -115,9 +122,13 @@ def photo_mark_index_pending(*, photo_id: int) -> None:
 
 @transaction.atomic
 def faces_forget_photo(*, photo: Photo) -> None:
-    """Before a photo is deleted: drop its faces and tell every process's index about it."""
+    """Before a photo is deleted: drop its faces and tell every process's index about it.
+
+    The caller holds `lock_owner_faces` and the photo's lock (in that order, as indexing does)."""
     model_keys = list(Face.objects.filter(photo=photo).values_list("model_key", flat=True).distinct())
+    persons = set(Face.objects.filter(photo=photo, person__isnull=False).values_list("person_id", flat=True))
     for model_key in sorted(model_keys):
         version = _lock_index_version(owner_id=photo.owner_id, model_key=model_key)
         Face.objects.filter(photo=photo, model_key=model_key).delete()
         _bump(version, deleted=True)
+    persons_refresh_covers(person_ids=persons)

@@ -61,7 +61,22 @@ def index_photo(self: Any, photo_id: int) -> str:
             logger.exception("Indexing photo %s failed", photo_id)
             photo_mark_index_failed(photo_id=photo_id, model_key=model_key, error=str(exc))
             return "failed"
+    if outcomes and outcomes[0].faces:
+        _request_people_refresh(photo_id)
     return outcomes[0].status if outcomes else "deleted"
+
+
+def _request_people_refresh(photo_id: int) -> None:
+    """New faces: ask for the owner's People to be updated once uploads settle."""
+    from gallery.models import Photo
+    from people.tasks import people_request_refresh
+
+    owner_id = Photo.objects.filter(pk=photo_id).values_list("owner_id", flat=True).first()
+    if owner_id is not None:
+        try:
+            people_request_refresh(owner_id=owner_id)
+        except Exception:  # the faces are indexed; grouping them can wait for the next request
+            logger.exception("Could not request grouping for photo %s", photo_id)
 
 
 def enqueue_photo_indexing(photo_id: int) -> None:

@@ -46,9 +46,14 @@ def test_the_json_operations_are_found():
 
 @pytest.fixture
 def urls(user, photo_factory) -> dict[str, Any]:
+    from people.services import person_create
+    from recognition.models import Face
+
     photo = photo_factory(user)
     album = services.album_create(owner=user, name="A")
-    return {"photo_id": photo.pk, "album_id": album.pk, "face_id": _face_of(photo)}
+    face_id = _face_of(photo)
+    person = person_create(owner=user, faces=[Face.objects.get(pk=face_id)], name="P")
+    return {"photo_id": photo.pk, "album_id": album.pk, "face_id": face_id, "person_id": person.pk}
 
 
 @pytest.mark.parametrize("shape", list(DEEP_DOCUMENTS))

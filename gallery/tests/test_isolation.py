@@ -9,6 +9,9 @@ import pytest
 
 from gallery import services
 from gallery.models import Album, Photo
+from people.models import FaceRejection, Person
+from people.services import person_create
+from recognition.models import Face
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +54,47 @@ MATRIX = [
     ("page", "get", "/search/?face_id={face}", None),
     ("api", "get", "/api/photos/{photo}/faces/", None),
     ("api", "post", "/api/search/", {"face_id": "{face}"}),
+    ("page", "get", "/people/{person}/", None),
+    ("page", "post", "/people/{person}/", {"name": "pwned"}),
+    ("page", "post", "/people/{person}/hide/", {"hidden": "1"}),
+    ("page", "post", "/people/{person}/merge/", {"into": "{mine_person}"}),
+    ("page", "post", "/people/{mine_person}/merge/", {"into": "{person}"}),
+    ("page", "post", "/people/{person}/faces/", {"action": "reject", "faces": ["{face}"]}),
+    (
+        "page",
+        "post",
+        "/people/{mine_person}/faces/",
+        {"action": "move", "faces": ["{face}"], "person": "{mine_person}"},
+    ),
+    (
+        "page",
+        "post",
+        "/people/{mine_person}/faces/",
+        {"action": "move", "faces": ["{mine_face}"], "person": "{person}"},
+    ),
+    ("page", "post", "/people/{mine_person}/faces/", {"action": "cover", "faces": ["{face}"]}),
+    ("page", "post", "/people/review/faces/", {"action": "accept", "faces": ["{face}"]}),
+    ("page", "post", "/people/review/faces/", {"action": "name", "faces": ["{face}"], "name": "pwned"}),
+    ("page", "post", "/faces/{face}/name/", {"name": "pwned"}),
+    ("page", "get", "/?person={person}", None),
+    ("api", "get", "/api/people/{person}/", None),
+    ("api", "patch", "/api/people/{person}/", {"name": "pwned"}),
+    ("api", "patch", "/api/people/{mine_person}/", {"cover_face": "{face}"}),
+    ("api", "get", "/api/people/{person}/faces/", None),
+    ("api", "get", "/api/people/{person}/photos/", None),
+    ("api", "post", "/api/people/{person}/merge/", {"into": "{mine_person}"}),
+    ("api", "post", "/api/people/{mine_person}/merge/", {"into": "{person}"}),
+    ("api", "post", "/api/people/{person}/reject-faces/", {"faces": ["{face}"]}),
+    ("api", "post", "/api/people/{mine_person}/reject-faces/", {"faces": ["{face}"]}),
+    ("api", "post", "/api/people/{person}/confirm-faces/", {"faces": ["{mine_face}"]}),
+    ("api", "post", "/api/people/{mine_person}/confirm-faces/", {"faces": ["{face}"]}),
+    ("api", "post", "/api/people/", {"name": "pwned", "faces": ["{face}"]}),
+    ("api", "get", "/api/faces/{face}/", None),
+    ("api", "patch", "/api/faces/{face}/", {"person": "{mine_person}"}),
+    ("api", "patch", "/api/faces/{face}/", {"person": None}),
+    ("api", "patch", "/api/faces/{mine_face}/", {"person": "{person}"}),
+    ("api", "get", "/api/faces/?person={person}", None),
+    ("api", "get", "/api/photos/?person={person}", None),
 ]
 
 
@@ -59,7 +103,6 @@ def _face_of(photo: Photo) -> int:
     import numpy as np
 
     from recognition.ml.types import DetectedFace, FaceEmbedding
-    from recognition.models import Face
     from recognition.services import photo_faces_replace
 
     marks = ((10.0, 10.0), (20.0, 10.0), (15.0, 15.0), (11.0, 20.0), (19.0, 20.0))
@@ -69,6 +112,20 @@ def _face_of(photo: Photo) -> int:
     )
     photo_faces_replace(photo_id=photo.pk, model_key="dlib-resnet", faces=[face])
     return int(Face.objects.get(photo=photo).pk)
+
+
+def test_undo_never_reaches_another_users_merge(user, other_user, photo_factory, other_api_client):
+    persons = [
+        person_create(owner=user, faces=[Face.objects.get(pk=_face_of(photo_factory(user)))]) for _ in "ab"
+    ]
+    merge_into = persons[1]
+    from people.services import person_merge
+
+    person_merge(source=persons[0], target=merge_into)
+    response = other_api_client.post("/api/people/merges/undo/")
+    assert response.status_code == 400
+    persons[0].refresh_from_db()
+    assert persons[0].merged_into_id == merge_into.pk
 
 
 def _fill(value: Any, ids: dict[str, int]) -> Any:
@@ -93,9 +150,15 @@ def test_other_users_objects_are_404_and_unchanged(
     mine_photo = photo_factory(other_user)
     mine_album = services.album_create(owner=other_user, name="Mine")
     victim_face = _face_of(victim_photo)
+    mine_face = _face_of(mine_photo)
+    victim_person = person_create(owner=user, faces=[Face.objects.get(pk=victim_face)], name="Private person")
+    mine_person = person_create(owner=other_user, faces=[Face.objects.get(pk=mine_face)], name="Mine")
     victim_photo.refresh_from_db()
     indexed = (victim_photo.index_status, victim_photo.indexed_at)
     ids = {
+        "person": victim_person.pk,
+        "mine_person": mine_person.pk,
+        "mine_face": mine_face,
         "face": victim_face,
         "photo": victim_photo.pk,
         "album": victim_album.pk,
@@ -119,6 +182,12 @@ def test_other_users_objects_are_404_and_unchanged(
     assert not mine_album.photos.exists()
     assert Photo.objects.count() == 2
     assert Album.objects.count() == 2
+    victim_person.refresh_from_db()
+    assert (victim_person.name, victim_person.merged_into_id) == ("Private person", None)
+    assert Face.objects.get(pk=victim_face).person_id == victim_person.pk
+    assert Face.objects.get(pk=mine_face).person_id == mine_person.pk
+    assert Person.objects.count() == 2
+    assert not FaceRejection.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -133,10 +202,16 @@ def test_lists_never_mention_other_users_objects(
 ):
     photo_factory(user, title="Private")
     services.album_create(owner=user, name="Private album")
-    for url in ("/", "/albums/", "/upload/"):
+    victim = photo_factory(user, title="Private face")
+    person_create(owner=user, faces=[Face.objects.get(pk=_face_of(victim))], name="Private person")
+    for url in ("/", "/albums/", "/upload/", "/people/", "/people/?hidden=1", "/people/review/"):
         assert "Private" not in other_client.get(url).content.decode()
     assert other_api_client.get("/api/photos/").json()["count"] == 0
     assert other_api_client.get("/api/albums/").json()["count"] == 0
+    assert other_api_client.get("/api/people/").json()["count"] == 0
+    assert other_api_client.get("/api/people/?hidden=all").json()["count"] == 0
+    assert other_api_client.get("/api/faces/").json()["count"] == 0
+    assert other_api_client.get("/api/faces/?person=none").json()["count"] == 0
 
 
 def test_revoking_a_token_revokes_only_the_callers(user, other_user, other_api_client):

@@ -144,6 +144,53 @@ def test_every_operation_answers_as_documented(
     c("POST", search, api.post(search, {"image": upload(b"nope")}, format="multipart"))  # 400
     c("POST", search, api.post(search, {}, format="json"))  # 400
 
+    # People: the two photos of Obama are one person once named from their faces.
+    obama_faces = [
+        f.pk for f in Face.objects.filter(photo_id__in=[first["id"], second.json()["id"]]).order_by("id")
+    ]
+    people, faces = "/api/people/", "/api/faces/"
+    person = c(
+        "POST", people, api.post(people, {"name": "Obama", "faces": obama_faces[:1]}, format="json")
+    ).json()
+    c("POST", people, api.post(people, {"name": "x", "faces": []}, format="json"))  # 400
+    c("POST", people, api.post(people, {"name": "x", "faces": [999999]}, format="json"))  # 404
+    c("GET", people, api.get(f"{people}?named=1&q=oba"))
+    c("GET", people, api.get(f"{people}?named=perhaps"))  # 400
+    p_one, p_url = "/api/people/{person_id}/", f"/api/people/{person['id']}/"
+    c("GET", p_one, api.get(p_url))
+    c("GET", p_one, api.get("/api/people/999999/"))
+    c("PATCH", p_one, api.patch(p_url, {"birth_date": "1961-08-04"}, format="json"))
+    c("PATCH", p_one, api.patch(p_url, {"birth_date": "2999-01-01"}, format="json"))  # 400
+    c("GET", "/api/people/{person_id}/faces/", api.get(f"{p_url}faces/"))
+    c("GET", "/api/people/{person_id}/faces/", api.get("/api/people/999999/faces/"))
+    c("GET", "/api/people/{person_id}/photos/", api.get(f"{p_url}photos/"))
+    c("GET", "/api/people/{person_id}/photos/", api.get("/api/people/999999/photos/"))
+    confirm, reject = "/api/people/{person_id}/confirm-faces/", "/api/people/{person_id}/reject-faces/"
+    c("POST", confirm, api.post(f"{p_url}confirm-faces/", {"faces": obama_faces[1:]}, format="json"))
+    c("POST", confirm, api.post(f"{p_url}confirm-faces/", {"faces": "all"}, format="json"))  # 400
+    c("POST", reject, api.post(f"{p_url}reject-faces/", {"faces": obama_faces[1:]}, format="json"))
+    c("POST", reject, api.post(f"{p_url}reject-faces/", {"faces": [999999]}, format="json"))  # 404
+    f_one = "/api/faces/{face_id}/"
+    c("GET", f_one, api.get(f"{faces}{obama_faces[1]}/"))
+    c("GET", f_one, api.get(f"{faces}999999/"))
+    c("PATCH", f_one, api.patch(f"{faces}{obama_faces[1]}/", {"person": person["id"]}, format="json"))
+    c("PATCH", f_one, api.patch(f"{faces}{obama_faces[1]}/", {"person": "someone"}, format="json"))  # 400
+    c("GET", faces, api.get(f"{faces}?person={person['id']}"))
+    c("GET", faces, api.get(f"{faces}?person=none&suggested=1"))
+    c("GET", faces, api.get(f"{faces}?person=999999"))  # 404
+    other = c(
+        "POST", people, api.post(people, {"name": "Barack", "faces": obama_faces[1:]}, format="json")
+    ).json()
+    merge = "/api/people/{person_id}/merge/"
+    c(
+        "POST", merge, api.post(f"/api/people/{other['id']}/merge/", {"into": other["id"]}, format="json")
+    )  # 400
+    c("POST", merge, api.post(f"/api/people/{other['id']}/merge/", {"into": person["id"]}, format="json"))
+    undo = "/api/people/merges/undo/"
+    c("POST", undo, api.post(undo))
+    c("POST", undo, api.post(undo))  # 400: nothing left to undo
+    c("GET", photos, api.get(f"{photos}?person={person['id']}&person={other['id']}"))
+
     # Outages and limits: 503 when the database or the storage is down, 413 for a huge body.
     def database_down(**kwargs: Any) -> Any:
         raise OperationalError("connection refused")

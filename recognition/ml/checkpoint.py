@@ -99,6 +99,11 @@ def build_network(data: dict[str, Any], *, source: str = "checkpoint") -> nn.Mod
     return net.eval()
 
 
+def checkpoint_key(path: Path) -> str:
+    """The model key of a checkpoint file: `ckpt:<file stem>:<sha256[:12]>` (reads the file, no torch)."""
+    return f"ckpt:{path.stem}:{file_sha256(path)[:12]}"
+
+
 class CheckpointEmbedder(Embedder):
     """Serves a fine-tuned checkpoint: its backbone, template and normalisation.
 
@@ -116,7 +121,7 @@ class CheckpointEmbedder(Embedder):
         self._state: dict[str, Any] | None = data
         spec = backbone_spec(data["backbone"])
         self.backbone = spec.name
-        self.key = f"ckpt:{self.path.stem}:{file_sha256(self.path)[:12]}"
+        self.key = checkpoint_key(self.path)
         self.dim = int(data["embedding_size"])
         points = tuple((float(x), float(y)) for x, y in data["template"])
         width, height = (int(v) for v in data["input_size"])

@@ -45,11 +45,16 @@ def test_search_page_finds_the_person(
             expect(page.locator("#search-status")).to_contain_text("photos show this person")
             page.screenshot(path=str(tmp_path / "search.png"), full_page=True)
 
-            # From a photo's page: click a detected face to find that person.
+            # From a photo's page: a detected face (clicking its box goes to its row under "People in
+            # this photo") leads to everyone's photos of that person through "Similar faces".
             page.goto(f"{live_server.url}/photos/{min(expected)}/")
             face = page.locator("#photo-stage .photo-face").first
             expect(face).to_be_visible(timeout=30_000)
             face.click()
+            row = page.locator(".photo-person.highlight")
+            expect(row).to_have_count(1)
+            expect(row.locator("input[name=name]")).to_be_focused()
+            row.locator("a", has_text="Similar faces").click()
             expect(page.locator("#search-results .result-tile")).to_have_count(len(expected), timeout=60_000)
         finally:
             browser.close()

@@ -10,6 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -39,6 +40,9 @@ def _drop_broker_connections() -> None:
         pool.force_close_all()
     setattr(celery_app, "_pool", None)  # noqa: B010 - private attributes the stubs don't declare
     setattr(celery_app.amqp, "_producer_pool", None)  # noqa: B010
+    # kombu keeps producer pools per connection in a global registry; a closed one would be
+    # handed out again to the next (eager) task of the test session.
+    kombu.pools.reset()
 
 
 @pytest.fixture

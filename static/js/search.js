@@ -76,6 +76,12 @@
       const label = document.createElement("span");
       label.className = "similarity";
       label.textContent = Math.round(hit.similarity * 100) + "% match";
+      if (hit.face.person && hit.face.person.name) {
+        const who = document.createElement("strong");
+        who.className = "result-person";
+        who.textContent = hit.face.person.name + " · ";
+        label.prepend(who);
+      }
       tile.appendChild(label);
       grid.appendChild(tile);
     });

@@ -8,8 +8,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from gallery.models import Photo
+from people.services import people_refresh
 from recognition.indexing import photos_index, photos_to_index
-from recognition.runtime import RecognitionUnavailableError, build_pipeline, get_pipeline
+from recognition.runtime import RecognitionUnavailableError, active_model_key, build_pipeline, get_pipeline
 
 
 class Command(BaseCommand):
@@ -64,6 +66,15 @@ class Command(BaseCommand):
                 bar.update(len(batch))
                 bar.set_postfix(faces=counts["faces"], failed=counts["failed"])
         elapsed = time.perf_counter() - started
+        if model_key == active_model_key():
+            # New faces join their persons (the user's decisions were carried over while indexing).
+            owners = Photo.objects.filter(pk__in=photo_ids).values_list("owner_id", flat=True).distinct()
+            for owner_id in sorted(set(owners)):
+                people = people_refresh(owner_id=owner_id, model_key=model_key)
+                self.stdout.write(
+                    f"People of user {owner_id}: {people.assigned} face(s) assigned, "
+                    f"{people.persons_created} new person(s), {people.unassigned} unassigned."
+                )
         skipped = len(photo_ids) - counts["photos"]
         self.stdout.write(
             self.style.SUCCESS(
