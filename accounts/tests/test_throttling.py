@@ -95,7 +95,10 @@ def test_a_username_is_limited_across_addresses_without_telling_whether_it_exist
     assert existing.status_code == missing.status_code == 429
     assert _page(existing).replace("alice", "nobody") == _page(missing)
     # The waits differ by the milliseconds between the attempts; the wording must not.
-    existing_api, missing_api = token("alice", "x", "10.2.0.3").json(), token("nobody", "x", "10.2.0.3").json()
+    existing_api, missing_api = (
+        token("alice", "x", "10.2.0.3").json(),
+        token("nobody", "x", "10.2.0.3").json(),
+    )
     assert existing_api.keys() == missing_api.keys() == {"detail"}
     assert _seconds(existing_api["detail"]) == _seconds(missing_api["detail"])
     assert abs(_wait(existing_api["detail"]) - _wait(missing_api["detail"])) <= 2
