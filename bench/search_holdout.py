@@ -6,7 +6,9 @@ Creates a throw-away SQLite database and media folder (or uses --database-url), 
 of FACES_DIR (default: MEMORY_STUDIO_FACES_DIR or ../shared/faces) except one held-apart photo per
 identity with 3 or more photos, searches with each held-apart photo and prints precision, recall
 and the rank of the first wrong result per identity, then the means and timings, including the
-latency of POST /api/search/ through the full Django stack.
+latency of POST /api/search/ through the full Django stack. Then searches again at each strictness
+the search page offers (Loose / Default / Strict) and writes bench/results/search_holdout.json
+(environment: commit, CPU, threads, load).
 """
 
 from __future__ import annotations
@@ -48,8 +50,10 @@ def main() -> None:
     from django.test import Client
 
     from accounts.services import user_create
+    from bench.people_data import write_result
     from recognition.runtime import get_pipeline
-    from recognition.search_evaluation import run_holdout, split_holdout
+    from recognition.search import strictness_thresholds
+    from recognition.search_evaluation import run_holdout, search_holdout, split_holdout
 
     call_command("migrate", verbosity=0)
     user = user_create(username=f"bench{int(time.time())}", password="bench-password-123")
@@ -72,9 +76,23 @@ def main() -> None:
     )
     print(f"search (service) median  {report.median_search_ms:.1f} ms per query (detect+embed+rank)")
 
+    _, queries = split_holdout(Path(args.faces_dir))
+    identities = {photo.pk: photo.title.split("/")[0] for photo in user.photos.all()}
+    by_strictness = {}
+    for word, value in strictness_thresholds(report.threshold).items():
+        at = search_holdout(
+            owner=user, identities=identities, queries=queries, pipeline=pipeline, threshold=value
+        )
+        by_strictness[word] = {
+            "threshold": value,
+            "mean_precision": round(at.mean_precision, 4),
+            "mean_recall": round(at.mean_recall, 4),
+            "queries_with_a_wrong_hit": sum(q.first_wrong_rank is not None for q in at.queries),
+        }
+        print(f"{word:<8} >= {value:.4f}: precision {at.mean_precision:.3f}, recall {at.mean_recall:.3f}")
+
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
-    _, queries = split_holdout(Path(args.faces_dir))
     latencies = []
     for _, path in queries:
         with path.open("rb") as fh:
@@ -83,6 +101,22 @@ def main() -> None:
             latencies.append((time.perf_counter() - t0) * 1000)
         assert response.status_code == 200, response.content
     print(f"POST /api/search/ median {statistics.median(latencies):.1f} ms, max {max(latencies):.1f} ms")
+    path = write_result(
+        "search_holdout",
+        {
+            "model": pipeline.embedder.key,
+            "library_photos": report.library_photos,
+            "queries": len(report.queries),
+            "threshold": report.threshold,
+            "mean_precision": round(report.mean_precision, 4),
+            "mean_recall": round(report.mean_recall, 4),
+            "by_strictness": by_strictness,
+            "search_service_median_ms": round(report.median_search_ms, 1),
+            "api_search_median_ms": round(statistics.median(latencies), 1),
+            "api_search_max_ms": round(max(latencies), 1),
+        },
+    )
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -243,6 +243,11 @@ if env_optional("RECOGNITION_SEARCH_THRESHOLD"):
     if not -1.0 <= RECOGNITION_SEARCH_THRESHOLD <= 1.0:
         raise ImproperlyConfigured("RECOGNITION_SEARCH_THRESHOLD must be a cosine similarity in [-1, 1].")
 RECOGNITION_INDEX_CACHE_OWNERS = env_int("RECOGNITION_INDEX_CACHE_OWNERS", 64, minimum=1)
+# A query photo (its preview, faces and embeddings, never the original) is kept this long so
+# that results survive Back and reload; each user keeps at most SEARCH_QUERY_MAX_PER_USER.
+SEARCH_QUERY_TTL_HOURS = env_int("SEARCH_QUERY_TTL_HOURS", 24, minimum=1)
+SEARCH_QUERY_MAX_PER_USER = env_int("SEARCH_QUERY_MAX_PER_USER", 50, minimum=1)
+SEARCH_QUERY_PREVIEW_SIZE = env_int("SEARCH_QUERY_PREVIEW_SIZE", 1024, minimum=64)
 
 # People: faces grouped into persons. Unset thresholds use the model's measured defaults
 # (recognition.ml.people.default_params); grouping runs once uploads have been quiet this long.

@@ -4,8 +4,11 @@ errors are raised and mapped to answers by memory_studio.api.exception_handler."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -24,10 +27,16 @@ from memory_studio.parsers import BoundedJSONParser
 from memory_studio.throttling import throttle_rate
 from people.serializers import FaceOutputSerializer, PersonRefField
 from recognition.ml.types import DetectedFace
-from recognition.models import Face
+from recognition.models import Face, SearchQuery
 from recognition.runtime import active_model_key, get_pipeline
-from recognition.search import SearchResult, search_by_face, search_by_image
-from recognition.selectors import face_get_for_user, photo_faces_for_user
+from recognition.search import (
+    STRICTNESS,
+    SearchResult,
+    search_by_face,
+    search_by_image,
+    search_by_query,
+)
+from recognition.selectors import face_get_for_user, photo_faces_for_user, search_query_get_for_user
 
 _MAX_ID = 2**63 - 1  # beyond any database id
 
@@ -93,9 +102,59 @@ class SearchHitSerializer(serializers.Serializer[Any]):
     face = SearchHitFaceSerializer()
 
 
+class StrictnessThresholdsSerializer(serializers.Serializer[Any]):
+    """The similarity each strictness stands for (loose < default < strict)."""
+
+    loose = serializers.FloatField()
+    default = serializers.FloatField()
+    strict = serializers.FloatField()
+
+
+SEARCH_QUERY_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "description": (
+        "The kept query photo (search it again with `query_id`) with its preview, or null for a "
+        "`face_id` search."
+    ),
+    "properties": {
+        "id": {"type": "string"},
+        "preview_url": {"type": "string", "format": "uri"},
+        "width": {"type": "integer", "description": "Upright original width in pixels (boxes use it)."},
+        "height": {"type": "integer"},
+        "expires_at": {"type": "string", "format": "date-time"},
+    },
+    "required": ["id", "preview_url", "width", "height", "expires_at"],
+}
+
+
+def search_query_preview_url(query: SearchQuery, request: Any | None) -> str:
+    url = reverse("recognition:search_query_preview", kwargs={"query_id": query.pk})
+    return str(request.build_absolute_uri(url)) if request is not None else url
+
+
+@extend_schema_field(SEARCH_QUERY_SCHEMA)
+class SearchQueryField(serializers.Field):  # type: ignore[type-arg]
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: SearchQuery) -> dict[str, Any]:
+        expires = value.created_at + timedelta(hours=settings.SEARCH_QUERY_TTL_HOURS)
+        return {
+            "id": value.pk,
+            "preview_url": search_query_preview_url(value, self.context.get("request")),
+            "width": value.width,
+            "height": value.height,
+            "expires_at": serializers.DateTimeField().to_representation(expires),
+        }
+
+
 class SearchOutputSerializer(serializers.Serializer[SearchResult]):
     model = serializers.CharField(source="model_key")
-    threshold = serializers.FloatField()
+    threshold = serializers.FloatField(help_text="The minimum similarity of these results.")
+    thresholds = StrictnessThresholdsSerializer()
+    query = SearchQueryField(allow_null=True)
     query_faces = serializers.SerializerMethodField()
     count = serializers.SerializerMethodField()
     results = SearchHitSerializer(source="hits", many=True)
@@ -132,11 +191,16 @@ class PhotoFacesApi(APIView):
 
 
 class SearchOptionsSerializer(serializers.Serializer[Any]):
+    strictness = serializers.ChoiceField(
+        choices=STRICTNESS,
+        default="default",
+        help_text="How sure a match must be, in words (see `thresholds` in the answer).",
+    )
     threshold = serializers.FloatField(
         required=False,
         min_value=-1.0,
         max_value=1.0,
-        help_text="Minimum cosine similarity (default: model's).",
+        help_text="Minimum cosine similarity; overrides `strictness`.",
     )
     limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
 
@@ -154,19 +218,52 @@ class SearchFaceInputSerializer(SearchOptionsSerializer):
     face_id = serializers.IntegerField(min_value=1, max_value=_MAX_ID, help_text="One of your indexed faces.")
 
 
-def _search_input(data: Any) -> dict[str, Any]:
-    """Validate a query: a photo (`image`, multipart) or one of the user's faces (`face_id`)."""
-    has_image, has_face = "image" in data, "face_id" in data
-    if has_image == has_face:
-        message = _("Send exactly one of `image` (a photo) or `face_id`.")
+class SearchQueryInputSerializer(SearchOptionsSerializer):
+    query_id = serializers.CharField(
+        max_length=32, help_text="A query photo you searched with before (`query.id` of that answer)."
+    )
+    face_index = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="Which face of that photo to use (default: the largest).",
+    )
+
+
+class SearchJsonInputSerializer(SearchOptionsSerializer):
+    """Schema only: a JSON search names exactly one of `face_id` or `query_id`."""
+
+    face_id = serializers.IntegerField(
+        required=False, min_value=1, max_value=_MAX_ID, help_text="One of your indexed faces."
+    )
+    query_id = serializers.CharField(
+        required=False,
+        max_length=32,
+        help_text="A query photo you searched with before (`query.id` of that answer).",
+    )
+    face_index = serializers.IntegerField(
+        required=False, min_value=0, help_text="With `query_id`: which face (default: the largest)."
+    )
+
+
+def _search_input(data: Any) -> tuple[str, dict[str, Any]]:
+    """Validate a query: a photo (`image`, multipart), a kept query photo (`query_id`) or one of
+    the user's faces (`face_id`). Answers which kind and the validated data."""
+    kinds = [kind for kind in ("image", "query_id", "face_id") if kind in data]
+    if len(kinds) != 1:
+        message = _("Send exactly one of `image` (a photo), `query_id` or `face_id`.")
         raise serializers.ValidationError({"non_field_errors": [message]})
-    if has_face and "face_index" in data:
-        message = _("`face_index` only applies to an uploaded `image`.")
+    kind = kinds[0]
+    if kind == "face_id" and "face_index" in data:
+        message = _("`face_index` only applies to an `image` or a `query_id`.")
         raise serializers.ValidationError({"non_field_errors": [message]})
-    serializer_class = SearchImageInputSerializer if has_image else SearchFaceInputSerializer
+    serializer_class = {
+        "image": SearchImageInputSerializer,
+        "query_id": SearchQueryInputSerializer,
+        "face_id": SearchFaceInputSerializer,
+    }[kind]
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+    return kind, dict(serializer.validated_data)
 
 
 class SearchRateThrottle(UserRateThrottle):
@@ -180,8 +277,11 @@ class SearchRateThrottle(UserRateThrottle):
 
 
 class SearchApi(APIView):
-    """Search your photos by face: upload a photo of someone (multipart, `image`) or name one of
-    your faces (JSON, `face_id`). Searches are limited per user (429 with Retry-After)."""
+    """Search your photos by face: upload a photo of someone (multipart, `image`), search a photo
+    you sent before again (JSON, `query_id`, e.g. with another `face_index`), or name one of your
+    faces (JSON, `face_id`). A photo is kept for SEARCH_QUERY_TTL_HOURS as `query` (a preview,
+    its faces and their embeddings; never the original). Searches are limited per user (429 with
+    Retry-After)."""
 
     parser_classes = (MultiPartParser, BoundedJSONParser)
     throttle_classes = (SearchRateThrottle,)
@@ -189,11 +289,13 @@ class SearchApi(APIView):
     @extend_schema(
         request={
             "multipart/form-data": SearchImageInputSerializer,
-            "application/json": SearchFaceInputSerializer,
+            "application/json": SearchJsonInputSerializer,
         },
         responses={
             200: SearchOutputSerializer,
-            404: OpenApiResponse(ErrorSerializer, description="No such face (or not yours)."),
+            404: OpenApiResponse(
+                ErrorSerializer, description="No such face or query photo (not yours, or expired)."
+            ),
             422: OpenApiResponse(
                 SearchUnprocessableSerializer,
                 description="No face found in the query photo, or the face cannot be searched.",
@@ -202,16 +304,30 @@ class SearchApi(APIView):
     )
     def post(self, request: Request) -> Response:
         refuse_oversized_body(request)
-        data = _search_input(request.data)
+        kind, data = _search_input(request.data)
         pipeline = get_pipeline()
-        if "face_id" in data:
+        threshold, strictness, limit = data.get("threshold"), data["strictness"], data["limit"]
+        result: SearchResult
+        if kind == "face_id":
             face = face_get_for_user(user=request.user, face_id=data["face_id"])
             result = search_by_face(
                 user=request.user,
                 face=face,
                 pipeline=pipeline,
-                threshold=data.get("threshold"),
-                limit=data["limit"],
+                threshold=threshold,
+                strictness=strictness,
+                limit=limit,
+            )
+        elif kind == "query_id":
+            query = search_query_get_for_user(user=request.user, query_id=data["query_id"])
+            result = search_by_query(
+                user=request.user,
+                query=query,
+                pipeline=pipeline,
+                face_index=data.get("face_index"),
+                threshold=threshold,
+                strictness=strictness,
+                limit=limit,
             )
         else:
             result = search_by_image(
@@ -219,7 +335,8 @@ class SearchApi(APIView):
                 image=open_upload_upright(data["image"]),
                 pipeline=pipeline,
                 face_index=data.get("face_index"),
-                threshold=data.get("threshold"),
-                limit=data["limit"],
+                threshold=threshold,
+                strictness=strictness,
+                limit=limit,
             )
         return Response(SearchOutputSerializer(result, context={"request": request}).data)

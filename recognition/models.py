@@ -103,3 +103,37 @@ class FaceIndexVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner_id}/{self.model_key}: v{self.version} d{self.deletions}"
+
+
+class SearchQuery(models.Model):
+    """A query photo kept for a short while (SEARCH_QUERY_TTL_HOURS) so that its results survive
+    Back and reload and another of its faces can be searched without sending the photo again.
+
+    Only what search needs is kept: a small JPEG preview of the upright photo (so HEIC and TIFF
+    queries show in any browser), the faces found (boxes in upright original pixels) and their
+    embeddings. The original bytes are never stored. The id is random and unguessable, and a
+    query is only ever read through its owner (recognition.selectors.search_query_get_for_user).
+    """
+
+    id = models.CharField(primary_key=True, max_length=32, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="search_queries"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    model_key = models.CharField(max_length=200)
+    width = models.PositiveIntegerField(help_text="Upright original width in pixels.")
+    height = models.PositiveIntegerField(help_text="Upright original height in pixels.")
+    preview = models.BinaryField(help_text="JPEG, at most SEARCH_QUERY_PREVIEW_SIZE pixels a side.")
+    faces = models.JSONField(default=list, help_text="[{box: [x1, y1, x2, y2], score}] per face found.")
+    dim = models.PositiveSmallIntegerField()
+    embeddings = models.BinaryField(help_text="One little-endian float32 vector per face, in order.")
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "created_at"], name="searchquery_owner_created_idx")]
+
+    def __str__(self) -> str:
+        return f"Search query {self.pk} of user {self.owner_id}"
+
+    def vectors(self) -> npt.NDArray[np.float32]:
+        flat = np.frombuffer(bytes(self.embeddings), dtype="<f4").astype(np.float32)
+        return flat.reshape(len(self.faces), self.dim)

@@ -1,4 +1,5 @@
-"""Search by face: turn a query (an image or one of the user's faces) into ranked photos."""
+"""Search by face: turn a query (an image, a kept query photo or one of the user's faces) into
+ranked photos."""
 
 from __future__ import annotations
 
@@ -11,9 +12,17 @@ from PIL import Image
 
 from recognition.ml.pipeline import FacePipeline
 from recognition.ml.types import DetectedFace
-from recognition.models import Face
+from recognition.models import Face, SearchQuery
 from recognition.runtime import search_threshold
 from recognition.selectors import SearchHit, face_search
+from recognition.services import search_query_create
+
+# How strict a search is, in plain words. The page asks for "loose" once and filters in the
+# browser; the API answers the similarity each word stands for with every result.
+STRICTNESS = ("loose", "default", "strict")
+# Loose and strict sit a fixed share of the way from the model's threshold towards 0 and 1
+# similarity, so the words mean the same on every model's scale.
+_LOOSE_SHARE, _STRICT_SHARE = 0.4, 0.35
 
 
 class SearchError(Exception):
@@ -32,13 +41,25 @@ class FaceOfAnotherModelError(SearchError):
     pass
 
 
+def strictness_thresholds(default: float) -> dict[str, float]:
+    """The similarity that "loose", "default" and "strict" stand for, given the model's threshold."""
+    span = max(0.0, 1.0 - default)
+    return {
+        "loose": round(default - _LOOSE_SHARE * span, 4),
+        "default": round(default, 4),
+        "strict": round(default + _STRICT_SHARE * span, 4),
+    }
+
+
 @dataclass(frozen=True)
 class SearchResult:
     model_key: str
     threshold: float
+    thresholds: dict[str, float]
     query_faces: list[DetectedFace]
     used_face: int | None
     hits: list[SearchHit]
+    query: SearchQuery | None = None
 
 
 def search_by_image(
@@ -48,34 +69,73 @@ def search_by_image(
     pipeline: FacePipeline,
     face_index: int | None = None,
     threshold: float | None = None,
+    strictness: str = "default",
     limit: int = 100,
 ) -> SearchResult:
-    """Detect the query's faces, take the largest (or `face_index`), rank the user's photos."""
+    """Detect the query's faces, keep them as a SearchQuery (with a preview), take the largest
+    (or `face_index`) and rank the user's photos."""
     faces = pipeline.predict([image])[0]
     if not faces:
         raise NoFaceInQueryError(
             "No face was found in this photo. Try a photo where the face is larger and in focus."
         )
-    if face_index is None:
-        face_index = max(range(len(faces)), key=lambda i: _area(faces[i].face))
-    elif not 0 <= face_index < len(faces):
-        raise FaceIndexOutOfRangeError(
-            f"face_index {face_index} is out of range: this photo has {len(faces)} face(s), numbered from 0."
+    _check_face_index(face_index, len(faces))
+    query = search_query_create(owner=user, image=image, faces=faces, model_key=pipeline.embedder.key)
+    return search_by_query(
+        user=user,
+        query=query,
+        pipeline=pipeline,
+        face_index=face_index,
+        threshold=threshold,
+        strictness=strictness,
+        limit=limit,
+    )
+
+
+def search_by_query(
+    *,
+    user: Any,
+    query: SearchQuery,
+    pipeline: FacePipeline,
+    face_index: int | None = None,
+    threshold: float | None = None,
+    strictness: str = "default",
+    limit: int = 100,
+) -> SearchResult:
+    """Search again with a kept query photo: another of its faces, another strictness."""
+    if query.model_key != pipeline.embedder.key:
+        raise FaceOfAnotherModelError(
+            "The face model has changed since this photo was searched. Choose the photo again."
         )
-    chosen = faces[face_index]
+    boxes = [tuple(face["box"]) for face in query.faces]
+    _check_face_index(face_index, len(boxes))
+    if face_index is None:
+        face_index = max(range(len(boxes)), key=lambda i: _box_area(boxes[i]))
+    query_faces = [
+        DetectedFace(box=(b[0], b[1], b[2], b[3]), score=float(face["score"]), landmarks=())
+        for b, face in zip(boxes, query.faces, strict=True)
+    ]
     return _rank(
         user=user,
-        vector=chosen.vector,
+        vector=query.vectors()[face_index],
         pipeline=pipeline,
         threshold=threshold,
+        strictness=strictness,
         limit=limit,
-        query_faces=[f.face for f in faces],
+        query_faces=query_faces,
         used_face=face_index,
+        query=query,
     )
 
 
 def search_by_face(
-    *, user: Any, face: Face, pipeline: FacePipeline, threshold: float | None = None, limit: int = 100
+    *,
+    user: Any,
+    face: Face,
+    pipeline: FacePipeline,
+    threshold: float | None = None,
+    strictness: str = "default",
+    limit: int = 100,
 ) -> SearchResult:
     """Rank the user's photos by similarity to one of their indexed faces."""
     if face.model_key != pipeline.embedder.key:
@@ -89,15 +149,22 @@ def search_by_face(
         vector=face.vector(),
         pipeline=pipeline,
         threshold=threshold,
+        strictness=strictness,
         limit=limit,
         query_faces=[],
         used_face=None,
     )
 
 
-def _area(face: DetectedFace) -> float:
-    x1, y1, x2, y2 = face.box
-    return max(0.0, x2 - x1) * max(0.0, y2 - y1)
+def _check_face_index(face_index: int | None, count: int) -> None:
+    if face_index is not None and not 0 <= face_index < count:
+        raise FaceIndexOutOfRangeError(
+            f"face_index {face_index} is out of range: this photo has {count} face(s), numbered from 0."
+        )
+
+
+def _box_area(box: tuple[float, ...]) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
 
 
 def _rank(
@@ -106,11 +173,14 @@ def _rank(
     vector: npt.ArrayLike,
     pipeline: FacePipeline,
     threshold: float | None,
+    strictness: str,
     limit: int,
     query_faces: list[DetectedFace],
     used_face: int | None,
+    query: SearchQuery | None = None,
 ) -> SearchResult:
-    min_similarity = search_threshold(pipeline) if threshold is None else threshold
+    thresholds = strictness_thresholds(search_threshold(pipeline))
+    min_similarity = thresholds[strictness] if threshold is None else threshold
     model_key = pipeline.embedder.key
     hits = face_search(
         user=user,
@@ -120,5 +190,11 @@ def _rank(
         limit=limit,
     )
     return SearchResult(
-        model_key=model_key, threshold=min_similarity, query_faces=query_faces, used_face=used_face, hits=hits
+        model_key=model_key,
+        threshold=min_similarity,
+        thresholds=thresholds,
+        query_faces=query_faces,
+        used_face=used_face,
+        hits=hits,
+        query=query,
     )

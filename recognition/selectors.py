@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.conf import settings
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from PIL import Image
 
 from gallery.images import open_rendition, open_upright
 from gallery.models import Photo
 from gallery.selectors import photo_get_for_user
 from recognition.index import face_matrix
-from recognition.models import Face
+from recognition.models import Face, SearchQuery
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,15 @@ def face_get_for_user(*, user: Any, face_id: int) -> Face:
     if face is None:
         raise Http404("No such face.")
     return face
+
+
+def search_query_get_for_user(*, user: Any, query_id: str) -> SearchQuery:
+    """The user's kept query photo with this id; 404 for another user's, an expired one or none."""
+    cutoff = timezone.now() - timedelta(hours=settings.SEARCH_QUERY_TTL_HOURS)
+    query = SearchQuery.objects.filter(owner_id=user.pk, pk=query_id, created_at__gte=cutoff).first()
+    if query is None:
+        raise Http404(_("This search has expired. Choose the photo again."))
+    return query
 
 
 def photo_faces_for_user(*, user: Any, photo_id: int, model_key: str) -> tuple[Photo, list[Face]]:

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from PIL import Image
 
+from gallery.images import rendition
 from gallery.models import Photo
 from people.services import faces_carry_over, lock_owner_faces, persons_refresh_covers
 from recognition.ml.types import FaceEmbedding
-from recognition.models import Face, FaceIndexVersion
+from recognition.models import Face, FaceIndexVersion, SearchQuery
 
 logger = logging.getLogger(__name__)
 
@@ -132,3 +138,43 @@ def faces_forget_photo(*, photo: Photo) -> None:
         Face.objects.filter(photo=photo, model_key=model_key).delete()
         _bump(version, deleted=True)
     persons_refresh_covers(person_ids=persons)
+
+
+def search_query_create(
+    *, owner: Any, image: Image.Image, faces: Sequence[FaceEmbedding], model_key: str
+) -> SearchQuery:
+    """Keep a query photo's preview, faces and embeddings for SEARCH_QUERY_TTL_HOURS.
+
+    Expired queries (and the owner's beyond SEARCH_QUERY_MAX_PER_USER, oldest first) are removed
+    here, so the table stays small without a scheduled job.
+    """
+    preview = rendition(image, settings.SEARCH_QUERY_PREVIEW_SIZE, quality=85)
+    vectors = np.stack([np.asarray(f.vector, dtype="<f4") for f in faces])
+    with transaction.atomic():
+        search_queries_purge(owner=owner, keep=settings.SEARCH_QUERY_MAX_PER_USER - 1)
+        return SearchQuery.objects.create(
+            id=secrets.token_urlsafe(16),
+            owner=owner,
+            model_key=model_key,
+            width=image.width,
+            height=image.height,
+            preview=preview,
+            faces=[
+                {"box": [round(float(v), 2) for v in f.face.box], "score": round(float(f.face.score), 4)}
+                for f in faces
+            ],
+            dim=int(vectors.shape[1]),
+            embeddings=vectors.tobytes(),
+        )
+
+
+def search_queries_purge(*, owner: Any | None = None, keep: int | None = None) -> int:
+    """Delete expired queries (everyone's), and the owner's beyond the newest `keep`."""
+    cutoff = timezone.now() - timedelta(hours=settings.SEARCH_QUERY_TTL_HOURS)
+    deleted, _ = SearchQuery.objects.filter(created_at__lt=cutoff).delete()
+    if owner is not None and keep is not None:
+        old = SearchQuery.objects.filter(owner_id=owner.pk).order_by("-created_at", "-pk")[keep:]
+        stale = list(old.values_list("pk", flat=True))
+        if stale:
+            deleted += SearchQuery.objects.filter(pk__in=stale).delete()[0]
+    return deleted

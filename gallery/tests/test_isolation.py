@@ -11,7 +11,7 @@ from gallery import services
 from gallery.models import Album, Photo
 from people.models import FaceRejection, Person
 from people.services import person_create
-from recognition.models import Face
+from recognition.models import Face, SearchQuery
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +54,9 @@ MATRIX = [
     ("page", "get", "/search/?face_id={face}", None),
     ("api", "get", "/api/photos/{photo}/faces/", None),
     ("api", "post", "/api/search/", {"face_id": "{face}"}),
+    ("api", "post", "/api/search/", {"query_id": "{query}"}),
+    ("api", "post", "/api/search/", {"query_id": "{query}", "face_index": 0, "strictness": "loose"}),
+    ("page", "get", "/search/queries/{query}/preview.jpg", None),
     ("page", "get", "/people/{person}/", None),
     ("page", "post", "/people/{person}/", {"name": "pwned"}),
     ("page", "post", "/people/{person}/hide/", {"hidden": "1"}),
@@ -114,6 +117,23 @@ def _face_of(photo: Photo) -> int:
     return int(Face.objects.get(photo=photo).pk)
 
 
+def _query_of(owner: Any) -> str:
+    """A kept search query photo of `owner` (a synthetic face; no model needed)."""
+    import numpy as np
+    from PIL import Image
+
+    from recognition.ml.types import DetectedFace, FaceEmbedding
+    from recognition.services import search_query_create
+
+    marks = ((10.0, 10.0), (20.0, 10.0), (15.0, 15.0), (11.0, 20.0), (19.0, 20.0))
+    face = FaceEmbedding(
+        face=DetectedFace(box=(5.0, 5.0, 25.0, 25.0), score=0.99, landmarks=marks),
+        vector=np.full(128, 128**-0.5, dtype=np.float32),
+    )
+    image = Image.new("RGB", (40, 30), (200, 120, 40))
+    return search_query_create(owner=owner, image=image, faces=[face], model_key="dlib-resnet").pk
+
+
 def test_undo_never_reaches_another_users_merge(user, other_user, photo_factory, other_api_client):
     persons = [
         person_create(owner=user, faces=[Face.objects.get(pk=_face_of(photo_factory(user)))]) for _ in "ab"
@@ -164,6 +184,7 @@ def test_other_users_objects_are_404_and_unchanged(
         "album": victim_album.pk,
         "mine_photo": mine_photo.pk,
         "mine_album": mine_album.pk,
+        "query": _query_of(user),
     }
 
     client = other_client if kind == "page" else other_api_client
@@ -188,6 +209,7 @@ def test_other_users_objects_are_404_and_unchanged(
     assert Face.objects.get(pk=mine_face).person_id == mine_person.pk
     assert Person.objects.count() == 2
     assert not FaceRejection.objects.exists()
+    assert SearchQuery.objects.get(pk=ids["query"]).owner_id == user.pk
 
 
 @pytest.mark.parametrize(

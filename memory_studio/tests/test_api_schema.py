@@ -132,9 +132,16 @@ def test_every_operation_answers_as_documented(
     with obama[0].open("rb") as fh:
         found = c("POST", search, api.post(search, {"image": fh}, format="multipart")).json()
     assert found["count"] == 2, found
+    kept = found["query"]["id"]
+    again = c("POST", search, api.post(search, {"query_id": kept, "face_index": 0}, format="json"))
+    assert again.json()["query"]["id"] == kept
+    c("POST", search, api.post(search, {"query_id": kept, "strictness": "strict"}, format="json"))
+    c("POST", search, api.post(search, {"query_id": "not-a-kept-query"}, format="json"))  # 404
+    c("POST", search, api.post(search, {"query_id": kept, "face_index": 5}, format="json"))  # 422
     face = Face.objects.filter(photo_id=first["id"]).first()
     assert face is not None
-    c("POST", search, api.post(search, {"face_id": face.pk, "limit": 1}, format="json"))
+    by_face = c("POST", search, api.post(search, {"face_id": face.pk, "limit": 1}, format="json"))
+    assert by_face.json()["query"] is None
     c("POST", search, api.post(search, {"face_id": 999999}, format="json"))  # 404
     blank = upload(make_image_bytes(size=(320, 240), fmt="PNG"), "blank.png")
     no_face = c("POST", search, api.post(search, {"image": blank}, format="multipart"))  # 422

@@ -213,3 +213,250 @@ def test_staff_see_face_crops_only_through_the_admin(library, django_user_model)
     assert admin_client.get(reverse("admin:recognition_face_delete", args=[face.pk])).status_code == 403
     face.refresh_from_db()
     assert face.model_key != "x"
+
+
+# Kept query photos: search again by id (another face, another strictness), preview, expiry.
+
+
+def _upload(name: str, data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
+
+
+def _side_by_side(*paths):
+    """One photo showing several people: the given photos scaled to one height, side by side."""
+    from PIL import Image
+
+    images = [Image.open(p).convert("RGB") for p in paths]
+    height = 400
+    images = [im.resize((round(im.width * height / im.height), height)) for im in images]
+    canvas = Image.new("RGB", (sum(im.width for im in images) + 40 * len(images), height), "white")
+    x = 0
+    for im in images:
+        canvas.paste(im, (x, 0))
+        x += im.width + 40
+    return canvas
+
+
+def test_an_image_query_is_kept_with_a_preview_and_searched_again_by_id(
+    api_client, user_client, library, settings
+):
+    from io import BytesIO
+
+    from PIL import Image
+
+    from recognition.models import SearchQuery
+
+    with library["query_obama"].open("rb") as fh:
+        first = api_client.post("/api/search/", {"image": fh}, format="multipart").json()
+    query = first["query"]
+    stored = SearchQuery.objects.get(pk=query["id"])
+    assert stored.owner_id == library["owner"].pk
+    original = Image.open(library["query_obama"])
+    assert (query["width"], query["height"]) == original.size  # these photos carry no EXIF rotation
+    preview = user_client.get(query["preview_url"])
+    assert preview.status_code == 200
+    assert preview["Content-Type"] == "image/jpeg"
+    assert "private" in preview["Cache-Control"]
+    shown = Image.open(BytesIO(preview.content))
+    assert shown.format == "JPEG"
+    assert max(shown.size) <= settings.SEARCH_QUERY_PREVIEW_SIZE
+    assert shown.width / shown.height == pytest.approx(original.width / original.height, rel=0.02)
+
+    again = api_client.post("/api/search/", {"query_id": query["id"]}, format="json")
+    assert again.status_code == 200, again.content
+    body = again.json()
+    assert body["query"]["id"] == query["id"]
+    assert body["query_faces"] == first["query_faces"]
+    assert [(r["photo"]["id"], r["similarity"]) for r in body["results"]] == [
+        (r["photo"]["id"], r["similarity"]) for r in first["results"]
+    ]
+    assert {r["photo"]["id"] for r in body["results"]} == _ids(library["photos"]["obama"])
+    assert SearchQuery.objects.filter(owner=library["owner"]).count() == 1  # searching again stores nothing
+
+
+def test_another_face_of_a_kept_photo_is_searched_without_sending_it_again(api_client, library):
+    from io import BytesIO
+
+    group = _side_by_side(library["query_jolie"], library["query_obama"])
+    buffer = BytesIO()
+    group.save(buffer, format="JPEG", quality=92)
+    first = api_client.post(
+        "/api/search/", {"image": _upload("group.jpg", buffer.getvalue())}, format="multipart"
+    ).json()
+    faces = first["query_faces"]
+    assert len(faces) == 2
+    left = min(faces, key=lambda f: f["box"][0])["index"]
+    right = max(faces, key=lambda f: f["box"][0])["index"]
+    found = {}
+    for index in (left, right):
+        answer = api_client.post(
+            "/api/search/", {"query_id": first["query"]["id"], "face_index": index}, format="json"
+        )
+        assert answer.status_code == 200, answer.content
+        body = answer.json()
+        assert [f["index"] for f in body["query_faces"] if f["used"]] == [index]
+        found[index] = {r["photo"]["id"] for r in body["results"]}
+    assert found[left] == _ids(library["photos"]["jolie"])
+    assert found[right] == _ids(library["photos"]["obama"])
+    out_of_range = api_client.post(
+        "/api/search/", {"query_id": first["query"]["id"], "face_index": 2}, format="json"
+    )
+    assert out_of_range.status_code == 422
+    assert "out of range" in out_of_range.json()["detail"]
+
+
+def test_strictness_words_narrow_the_results_and_threshold_overrides_them(api_client, library):
+    with library["query_jolie"].open("rb") as fh:
+        loose = api_client.post(
+            "/api/search/", {"image": fh, "strictness": "loose"}, format="multipart"
+        ).json()
+    thresholds = loose["thresholds"]
+    assert thresholds["loose"] < thresholds["default"] < thresholds["strict"] < 1
+    assert loose["threshold"] == thresholds["loose"]
+    qid = loose["query"]["id"]
+    by_word = {}
+    for word in ("loose", "default", "strict"):
+        body = api_client.post("/api/search/", {"query_id": qid, "strictness": word}, format="json").json()
+        assert body["threshold"] == thresholds[word]
+        assert all(r["similarity"] >= thresholds[word] for r in body["results"])
+        by_word[word] = [r["photo"]["id"] for r in body["results"]]
+    # What the page does in the browser: the loose results, filtered, are the stricter answers.
+    for word in ("default", "strict"):
+        filtered = [r["photo"]["id"] for r in loose["results"] if r["similarity"] >= thresholds[word]]
+        assert filtered == by_word[word]
+    assert set(by_word["strict"]) <= set(by_word["default"]) <= set(by_word["loose"])
+    assert set(by_word["default"]) == _ids(library["photos"]["jolie"])
+    exact = api_client.post(
+        "/api/search/", {"query_id": qid, "strictness": "loose", "threshold": 0.999}, format="json"
+    ).json()
+    assert exact["threshold"] == 0.999
+    assert exact["results"] == []
+    bad = api_client.post("/api/search/", {"query_id": qid, "strictness": "very"}, format="json")
+    assert bad.status_code == 400
+    assert "strictness" in bad.json()
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "TIFF"])
+def test_heic_and_tiff_queries_find_the_person_and_get_a_jpeg_preview(api_client, user_client, library, fmt):
+    from io import BytesIO
+
+    from PIL import Image
+
+    import gallery.images  # noqa: F401  (registers the HEIF codec)
+    from recognition.tests.conftest import encode
+
+    data = encode(Image.open(library["query_obama"]).convert("RGB"), fmt, quality=90)
+    name = "query.heic" if fmt == "HEIF" else "query.tiff"
+    response = api_client.post("/api/search/", {"image": _upload(name, data)}, format="multipart")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert {r["photo"]["id"] for r in body["results"]} == _ids(library["photos"]["obama"])
+    preview = user_client.get(body["query"]["preview_url"])
+    assert Image.open(BytesIO(preview.content)).format == "JPEG"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.jpg", b"", "empty"),
+        ("broken.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 200, "image"),
+        ("broken.heic", b"\x00\x00\x00\x18ftypheic" + b"\x00" * 100, "image"),
+    ],
+)
+def test_empty_and_broken_query_files_are_400_with_a_message_and_keep_nothing(
+    api_client, library, name, data, message
+):
+    from recognition.models import SearchQuery
+
+    response = api_client.post("/api/search/", {"image": _upload(name, data)}, format="multipart")
+    assert response.status_code == 400, response.content
+    text = " ".join(response.json()["image"])
+    assert message in text.lower()
+    assert not SearchQuery.objects.exists()
+
+
+def test_a_photo_without_a_face_keeps_nothing(api_client, library):
+    from recognition.models import SearchQuery
+
+    blank = make_image_bytes(size=(320, 240), fmt="PNG")
+    response = api_client.post("/api/search/", {"image": _upload("blank.png", blank)}, format="multipart")
+    assert response.status_code == 422
+    assert not SearchQuery.objects.exists()
+
+
+def test_kept_queries_expire_and_each_user_keeps_only_the_newest(api_client, user_client, library, settings):
+    from datetime import timedelta
+
+    from recognition.models import SearchQuery
+
+    settings.SEARCH_QUERY_MAX_PER_USER = 2
+    ids = []
+    for _ in range(3):
+        with library["query_jolie"].open("rb") as fh:
+            ids.append(
+                api_client.post("/api/search/", {"image": fh}, format="multipart").json()["query"]["id"]
+            )
+    assert set(SearchQuery.objects.values_list("pk", flat=True)) == set(ids[1:])
+    gone = api_client.post("/api/search/", {"query_id": ids[0]}, format="json")
+    assert gone.status_code == 404
+    assert "expired" in gone.json()["detail"]
+    # Past SEARCH_QUERY_TTL_HOURS a query answers 404 at once, and the next search removes it.
+    SearchQuery.objects.filter(pk=ids[1]).update(
+        created_at=SearchQuery.objects.get(pk=ids[1]).created_at
+        - timedelta(hours=settings.SEARCH_QUERY_TTL_HOURS, minutes=1)
+    )
+    assert api_client.post("/api/search/", {"query_id": ids[1]}, format="json").status_code == 404
+    assert user_client.get(reverse("recognition:search_query_preview", args=[ids[1]])).status_code == 404
+    page = user_client.get(reverse("recognition:search") + f"?q={ids[1]}")
+    assert page.status_code == 200
+    assert b"This search has expired" in page.content
+    assert b'data-query-id=""' in page.content
+    with library["query_jolie"].open("rb") as fh:
+        api_client.post("/api/search/", {"image": fh}, format="multipart")
+    assert not SearchQuery.objects.filter(pk=ids[1]).exists()
+    assert SearchQuery.objects.filter(pk=ids[2]).exists()
+
+
+def test_kept_queries_are_the_owners_alone(api_client, other_api_client, other_client, client, library):
+    from recognition.models import SearchQuery
+
+    with library["query_jolie"].open("rb") as fh:
+        query = api_client.post("/api/search/", {"image": fh}, format="multipart").json()["query"]
+    preview = reverse("recognition:search_query_preview", args=[query["id"]])
+    assert other_api_client.post("/api/search/", {"query_id": query["id"]}, format="json").status_code == 404
+    assert other_client.get(preview).status_code == 404
+    assert client.get(preview).status_code == 302  # anonymous: to the login page
+    page = other_client.get(reverse("recognition:search") + f"?q={query['id']}")
+    assert page.status_code == 200
+    assert query["id"].encode() not in page.content
+    assert SearchQuery.objects.get(pk=query["id"]).owner_id == library["owner"].pk
+
+
+def test_a_kept_query_of_an_older_model_asks_for_the_photo_again(api_client, library):
+    from recognition.models import SearchQuery
+
+    with library["query_jolie"].open("rb") as fh:
+        query = api_client.post("/api/search/", {"image": fh}, format="multipart").json()["query"]
+    SearchQuery.objects.filter(pk=query["id"]).update(model_key="some-older-model")
+    response = api_client.post("/api/search/", {"query_id": query["id"]}, format="json")
+    assert response.status_code == 422
+    assert "Choose the photo again" in response.json()["detail"]
+
+
+def test_the_search_page_resumes_a_kept_query_and_greets_an_empty_library(user_client, library, client, user):
+    with library["query_jolie"].open("rb") as fh:
+        from rest_framework.test import APIClient
+
+        api = APIClient()
+        api.force_authenticate(library["owner"])
+        query = api.post("/api/search/", {"image": fh}, format="multipart").json()["query"]
+    page = user_client.get(reverse("recognition:search") + f"?q={query['id']}&face=0&strictness=strict")
+    assert f'data-query-id="{query["id"]}"'.encode() in page.content
+    assert b'data-face-index="0"' in page.content
+    assert b'data-strictness="strict"' in page.content
+    client.force_login(user)  # a user with no photos
+    empty = client.get(reverse("recognition:search"))
+    assert b"You have no photos yet" in empty.content
+    assert b"search.js" not in empty.content

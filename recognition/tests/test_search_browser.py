@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -56,5 +57,160 @@ def test_search_page_finds_the_person(
             expect(row.locator("input[name=name]")).to_be_focused()
             row.locator("a", has_text="Similar faces").click()
             expect(page.locator("#search-results .result-tile")).to_have_count(len(expected), timeout=60_000)
+        finally:
+            browser.close()
+
+
+def _login(page, live_server, user, password):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)  # logged in before going on
+
+
+def test_heic_tiff_and_broken_queries_reload_and_the_strictness_slider(
+    live_server, user, password, faces_dir, upload_photo, runtime_pipeline, tmp_path
+):
+    """HEIC and TIFF queries find the person and show the server's preview; a broken file shows a
+    visible error; the slider filters in the page (no new request); the results survive a reload;
+    the chooser and the face picker work from the keyboard."""
+    from PIL import Image
+    from playwright.sync_api import expect, sync_playwright
+
+    import gallery.images  # noqa: F401  (registers the HEIF codec)
+    from recognition.tests.conftest import encode
+
+    obama = person_photos(faces_dir, "fr_obama")
+    jolie = person_photos(faces_dir, "angelina_jolie")
+    expected = {upload_photo(user, p).pk for p in obama[1:4]}
+    jolies = {upload_photo(user, p).pk for p in jolie[1:3]}
+    query = Image.open(obama[0]).convert("RGB")
+    heic, tiff, broken = tmp_path / "query.heic", tmp_path / "query.tiff", tmp_path / "broken.jpg"
+    heic.write_bytes(encode(query, "HEIF", quality=90))
+    tiff.write_bytes(encode(query, "TIFF"))
+    broken.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 300)
+    group = tmp_path / "group.jpg"
+    parts = [Image.open(p).convert("RGB") for p in (jolie[0], obama[0])]
+    parts = [im.resize((round(im.width * 400 / im.height), 400)) for im in parts]
+    canvas = Image.new("RGB", (sum(im.width for im in parts) + 80, 400), "white")
+    canvas.paste(parts[0], (0, 0))
+    canvas.paste(parts[1], (parts[0].width + 40, 0))
+    canvas.save(group, quality=92)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            # Listening from the start turns on the file chooser's interception before any key press.
+            page.on("filechooser", lambda chooser: None)
+            searches = []
+            page.on(
+                "request", lambda r: searches.append(r.method) if r.url.endswith("/api/search/") else None
+            )
+            _login(page, live_server, user, password)
+            page.goto(f"{live_server.url}/search/")
+            tiles = page.locator("#search-results .result-tile")
+            status = page.locator("#search-status")
+            expect(status).to_have_attribute("aria-live", "polite")
+
+            # The chooser is a real button: focused from the keyboard, Enter opens the file dialog.
+            expect(page.locator("#search-app")).to_have_attribute("data-ready", "1")
+            page.locator("#search-choose").focus()
+            with page.expect_file_chooser() as chooser:
+                page.keyboard.press("Enter")
+            chooser.value.set_files(str(heic))
+            expect(tiles).to_have_count(len(expected), timeout=60_000)
+            assert {int(t.get_attribute("data-photo-id") or 0) for t in tiles.all()} == expected
+            preview = page.locator("#query-image")
+            expect(preview).to_have_attribute("src", re.compile(r"/search/queries/[^/]+/preview\.jpg$"))
+            page.wait_for_function("document.getElementById('query-image').naturalWidth > 0")
+            expect(page).to_have_url(re.compile(r"\?q=[\w-]+"))
+
+            page.set_input_files("#search-file", str(tiff))
+            expect(status).to_contain_text("3 photos show this person", timeout=60_000)
+            assert {int(t.get_attribute("data-photo-id") or 0) for t in tiles.all()} == expected
+
+            # The slider narrows and widens the results without asking the server again.
+            before = len(searches)
+            slider = page.locator("#strictness")
+            slider.focus()
+            page.keyboard.press("End")  # strict
+            expect(page.locator("#strictness-value")).to_contain_text("Strict")
+            strict_count = tiles.count()
+            assert strict_count <= len(expected)
+            page.keyboard.press("Home")  # loose
+            expect(page.locator("#strictness-value")).to_contain_text("Loose")
+            assert tiles.count() >= len(expected)
+            page.keyboard.press("ArrowRight")  # default again
+            expect(tiles).to_have_count(len(expected))
+            assert len(searches) == before
+            expect(page).to_have_url(re.compile(r"\?q=[\w-]+(&face=\d+)?$"))
+
+            # Reload (and Back from a result) bring the same results back from the kept query.
+            page.reload()
+            expect(tiles).to_have_count(len(expected), timeout=60_000)
+            tiles.first.click()
+            expect(page).to_have_url(re.compile(r"/photos/\d+/$"))
+            page.go_back()
+            expect(tiles).to_have_count(len(expected), timeout=60_000)
+
+            # Two faces: the picker's buttons switch the search without sending the photo again.
+            page.set_input_files("#search-file", str(group))
+            faces = page.locator("#query-stage button.query-face")
+            expect(faces).to_have_count(2, timeout=60_000)
+            expect(page.locator("#query-help")).to_be_visible()
+            expect(status).to_contain_text("show this person")
+            expect(page.locator("#query-stage button.query-face[aria-pressed=true]")).to_have_count(1)
+            first_shown = {int(t.get_attribute("data-photo-id") or 0) for t in tiles.all()}
+            other = faces.evaluate_all(
+                "els => els.findIndex(e => e.getAttribute('aria-pressed') === 'false')"
+            )
+            uploads_before = len(searches)
+            faces.nth(other).focus()
+            page.keyboard.press("Enter")
+            expect(faces.nth(other)).to_have_attribute("aria-pressed", "true", timeout=60_000)
+            expect(page).to_have_url(re.compile(rf"&face={other}$"))
+            assert len(searches) == uploads_before + 1
+            shown = {int(t.get_attribute("data-photo-id") or 0) for t in tiles.all()}
+            assert sorted([sorted(first_shown), sorted(shown)]) == sorted([sorted(expected), sorted(jolies)])
+            page.screenshot(path=str(tmp_path / "search-two-faces.png"), full_page=True)
+
+            # A broken file: the server's message, visibly, and no stale results.
+            page.set_input_files("#search-file", str(broken))
+            expect(status).to_have_class(re.compile("error-text"), timeout=60_000)
+            expect(status).to_contain_text("image")
+            expect(status).to_be_visible()
+            expect(tiles).to_have_count(0)
+            expect(page.locator("#query-stage")).to_be_hidden()
+            page.screenshot(path=str(tmp_path / "search-error.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def test_on_a_phone_the_results_start_above_the_fold(
+    live_server, user, password, faces_dir, upload_photo, runtime_pipeline, tmp_path
+):
+    from playwright.sync_api import expect, sync_playwright
+
+    obama = person_photos(faces_dir, "fr_obama")
+    for p in obama[1:4]:
+        upload_photo(user, p)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+            _login(page, live_server, user, password)
+            page.goto(f"{live_server.url}/search/")
+            page.set_input_files("#search-file", str(obama[0]))
+            tiles = page.locator("#search-results .result-tile")
+            expect(tiles).to_have_count(3, timeout=60_000)
+            first = tiles.first.bounding_box()
+            assert first is not None
+            assert first["y"] < 844, first  # the first result starts on the first screen
+            boxes = [t.bounding_box() for t in tiles.all()]
+            assert len({round(b["y"]) for b in boxes if b}) == 1  # three to a row
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+            page.screenshot(path=str(tmp_path / "search-phone.png"))
         finally:
             browser.close()

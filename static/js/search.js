@@ -1,25 +1,42 @@
-// Search by face: upload a query photo (or start from one of your faces), pick a face, browse matches.
+// Search by face. A photo goes to the server once: it answers the faces found, a preview (so HEIC
+// and TIFF show in any browser) and a short-lived query id kept in the URL (?q=), so the results
+// survive Back and reload and another face is searched without sending the photo again. Results
+// come down to the loose strictness; the slider filters them here, without asking the server.
+// Strings go through Django's JavaScript catalog (gettext, ngettext, interpolate from jsi18n/).
 (function () {
   "use strict";
-  const app = document.getElementById("search-app");
-  if (!app) return;
-  const api = app.dataset.api;
-  const csrf = app.querySelector("input[name=csrfmiddlewaretoken]").value;
-  const fileInput = document.getElementById("search-file");
-  const drop = document.getElementById("search-drop");
-  const stage = document.getElementById("query-stage");
-  const queryImage = document.getElementById("query-image");
-  const help = document.getElementById("query-help");
-  const slider = document.getElementById("threshold");
-  const sliderValue = document.getElementById("threshold-value");
-  const statusLine = document.getElementById("search-status");
-  const progress = document.getElementById("search-progress");
-  const grid = document.getElementById("search-results");
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  var interpolate = window.interpolate || function (fmt, args) {
+    var i = 0;
+    return fmt.replace(/%s/g, function () { return String(args[i++]); });
+  };
 
-  let query = null; // {file} or {faceId}
-  let faceIndex = null;
-  let userMovedSlider = false;
-  let timer = null;
+  var app = document.getElementById("search-app");
+  if (!app) return;
+  var api = app.dataset.api;
+  var csrf = app.querySelector("input[name=csrfmiddlewaretoken]").value;
+  var fileInput = document.getElementById("search-file");
+  var chooseButton = document.getElementById("search-choose");
+  var drop = document.getElementById("search-drop");
+  var stage = document.getElementById("query-stage");
+  var queryImage = document.getElementById("query-image");
+  var help = document.getElementById("query-help");
+  var strictnessBox = document.getElementById("strictness-box");
+  var slider = document.getElementById("strictness");
+  var sliderValue = document.getElementById("strictness-value");
+  var statusLine = document.getElementById("search-status");
+  var progress = document.getElementById("search-progress");
+  var grid = document.getElementById("search-results");
+
+  var STOPS = ["loose", "default", "strict"];
+  var STOP_NAMES = [gettext("Loose"), gettext("Default"), gettext("Strict")];
+  var LIMIT = 1000; // the API's maximum; the slider only ever narrows these down
+  var state = { queryId: null, faceId: null, faceIndex: null, data: null };
+  var request = null;
+
+  var initialStop = STOPS.indexOf(app.dataset.strictness);
+  slider.value = String(initialStop >= 0 ? initialStop : 1);
 
   function setStatus(text, isError) {
     statusLine.textContent = text;
@@ -28,56 +45,89 @@
 
   function pct(value, total) { return (100 * value / total).toFixed(3) + "%"; }
 
-  function boxElement(box, width, height, className) {
-    const el = document.createElement("span");
-    el.className = className;
+  function percent(similarity) {
+    return (Math.round(similarity * 1000) / 10).toLocaleString() + "%";
+  }
+
+  function place(el, box, width, height) {
     el.style.left = pct(box[0], width);
     el.style.top = pct(box[1], height);
     el.style.width = pct(box[2] - box[0], width);
     el.style.height = pct(box[3] - box[1], height);
-    return el;
   }
 
-  function drawQueryFaces(faces) {
-    stage.querySelectorAll(".face-box").forEach((el) => el.remove());
-    if (!queryImage.naturalWidth) return;
-    faces.forEach((face) => {
-      const el = boxElement(face.box, queryImage.naturalWidth, queryImage.naturalHeight, "face-box query-face");
-      el.classList.toggle("used", face.used);
-      el.title = face.used ? "Searching for this face" : "Search for this face instead";
-      el.addEventListener("click", (event) => {
-        event.preventDefault();
-        faceIndex = face.index;
-        run();
+  function stop() { return STOPS[Number(slider.value)] || "default"; }
+
+  function rememberInUrl() {
+    var params = new URLSearchParams();
+    if (state.faceId) {
+      params.set("face_id", state.faceId);
+    } else if (state.queryId) {
+      params.set("q", state.queryId);
+      if (state.faceIndex !== null) params.set("face", String(state.faceIndex));
+    }
+    if (stop() !== "default") params.set("strictness", stop());
+    var search = params.toString();
+    history.replaceState(null, "", search ? "?" + search : location.pathname);
+  }
+
+  function drawQueryFaces(data) {
+    stage.querySelectorAll(".query-face").forEach(function (el) { el.remove(); });
+    var query = data.query;
+    if (!query) return;
+    var faces = data.query_faces || [];
+    faces.forEach(function (face) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "face-box query-face";
+      button.classList.toggle("used", face.used);
+      button.setAttribute("aria-pressed", face.used ? "true" : "false");
+      button.setAttribute("aria-label", interpolate(
+        face.used ? gettext("Face %s of %s (searching for this face)") : gettext("Face %s of %s: search for this face"),
+        [face.index + 1, faces.length]));
+      button.title = button.getAttribute("aria-label");
+      place(button, face.box, query.width, query.height);
+      button.addEventListener("click", function () {
+        if (face.used) return;
+        state.faceIndex = face.index;
+        search({ query_id: state.queryId, face_index: face.index });
       });
-      stage.appendChild(el);
+      stage.appendChild(button);
     });
     help.hidden = faces.length < 2;
   }
 
-  function renderResults(data) {
+  function renderResults() {
+    var data = state.data;
+    var min = data.thresholds[stop()];
+    var hits = data.results.filter(function (hit) { return hit.similarity >= min; });
+    sliderValue.textContent = interpolate(gettext("%s: a similarity of %s or more"),
+      [STOP_NAMES[Number(slider.value)], percent(min)]);
     grid.replaceChildren();
-    data.results.forEach((hit) => {
-      const photo = hit.photo;
-      const tile = document.createElement("a");
+    hits.forEach(function (hit) {
+      var photo = hit.photo;
+      var tile = document.createElement("a");
       tile.className = "result-tile";
       tile.href = "/photos/" + photo.id + "/";
       tile.dataset.photoId = photo.id;
-      const frame = document.createElement("span");
+      var frame = document.createElement("span");
       frame.className = "result-frame";
       frame.style.aspectRatio = photo.width + " / " + photo.height;
-      const img = document.createElement("img");
+      var img = document.createElement("img");
       img.loading = "lazy";
       img.src = photo.thumbnail_url;
-      img.alt = photo.title || "Photo";
+      img.alt = photo.title || gettext("Photo");
       frame.appendChild(img);
-      frame.appendChild(boxElement(hit.face.box, photo.width, photo.height, "face-box result-face"));
+      var box = document.createElement("span");
+      box.className = "face-box result-face";
+      place(box, hit.face.box, photo.width, photo.height);
+      frame.appendChild(box);
       tile.appendChild(frame);
-      const label = document.createElement("span");
+      var label = document.createElement("span");
       label.className = "similarity";
-      label.textContent = Math.round(hit.similarity * 100) + "% match";
+      label.textContent = interpolate(gettext("%s match"), [percent(hit.similarity)]);
       if (hit.face.person && hit.face.person.name) {
-        const who = document.createElement("strong");
+        var who = document.createElement("strong");
         who.className = "result-person";
         who.textContent = hit.face.person.name + " · ";
         label.prepend(who);
@@ -85,95 +135,142 @@
       tile.appendChild(label);
       grid.appendChild(tile);
     });
-    const n = data.count;
-    setStatus(n === 0 ? "No matching photos at this strictness." : n + (n === 1 ? " photo shows" : " photos show") + " this person.");
-  }
-
-  function showError(data, status) {
-    grid.replaceChildren();
-    let message = "Search failed (" + status + ").";
-    if (data) {
-      if (data.detail) message = data.detail;
-      else if (data.image) message = data.image.join(" ");
-      else if (data.non_field_errors) message = data.non_field_errors.join(" ");
+    var n = hits.length;
+    if (n === 0) {
+      var looser = data.results.length - n;
+      setStatus(looser > 0
+        ? interpolate(ngettext("No photo at this strictness; %s more at a looser one.",
+          "No photo at this strictness; %s more at a looser one.", looser), [looser])
+        : gettext("No photo of this person in your library."));
+    } else {
+      setStatus(interpolate(ngettext("%s photo shows this person.", "%s photos show this person.", n), [n]));
     }
-    setStatus(message, true);
-    if (data && data.query_faces) drawQueryFaces(data.query_faces);
   }
 
-  function run() {
-    if (!query) return;
-    // A photo goes as multipart; one of your faces as JSON (as the API documents).
-    let body;
-    const xhr = new XMLHttpRequest();
+  function errorMessage(xhr) {
+    var data = xhr.response;
+    if (xhr.status === 0) return gettext("The server could not be reached. Try again.");
+    if (data && typeof data === "object") {
+      if (data.detail) return String(data.detail);
+      var fields = ["image", "query_id", "face_id", "face_index", "non_field_errors"];
+      for (var i = 0; i < fields.length; i++) {
+        if (data[fields[i]]) return [].concat(data[fields[i]]).join(" ");
+      }
+    }
+    if (xhr.status === 413) return gettext("The file is too large.");
+    return interpolate(gettext("Search failed (HTTP %s)."), [xhr.status]);
+  }
+
+  function showError(xhr, keepQuery) {
+    grid.replaceChildren();
+    state.data = null;
+    strictnessBox.hidden = true;
+    if (!keepQuery) {
+      stage.hidden = true;
+      help.hidden = true;
+      state.queryId = null;
+      rememberInUrl();
+    }
+    setStatus(errorMessage(xhr), true);
+  }
+
+  // One search at a time: a newer one (another photo, another face) replaces the one in flight.
+  function search(payload, file) {
+    if (request) request.abort();
+    var xhr = new XMLHttpRequest();
+    request = xhr;
     xhr.open("POST", api);
     xhr.setRequestHeader("X-CSRFToken", csrf);
-    if (query.file) {
+    xhr.responseType = "json";
+    var body;
+    if (file) {
       body = new FormData();
-      body.append("image", query.file);
-      if (faceIndex !== null) body.append("face_index", String(faceIndex));
-      if (userMovedSlider) body.append("threshold", slider.value);
+      body.append("image", file);
+      body.append("strictness", "loose");
+      body.append("limit", String(LIMIT));
     } else {
-      const payload = { face_id: query.faceId };
-      if (userMovedSlider) payload.threshold = Number(slider.value);
+      payload.strictness = "loose";
+      payload.limit = LIMIT;
       body = JSON.stringify(payload);
       xhr.setRequestHeader("Content-Type", "application/json");
     }
-    xhr.responseType = "json";
-    progress.hidden = false;
-    progress.querySelector("span").style.width = "0";
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) progress.querySelector("span").style.width = pct(e.loaded, e.total);
+    var bar = progress.querySelector("span");
+    progress.hidden = !file;
+    bar.style.width = "0";
+    xhr.upload.onprogress = function (e) {
+      if (e.lengthComputable) bar.style.width = pct(e.loaded, e.total);
+      if (e.lengthComputable && e.loaded === e.total) setStatus(gettext("Looking for faces…"));
     };
-    xhr.onload = () => {
+    xhr.onload = function () {
+      if (request !== xhr) return;
+      request = null;
       progress.hidden = true;
-      const data = xhr.response;
-      if (xhr.status !== 200) { showError(data, xhr.status); return; }
-      if (!userMovedSlider) {
-        // Centre the slider's range on the model's own threshold (scales differ between models).
-        slider.min = Math.max(-1, data.threshold - 0.15).toFixed(2);
-        slider.max = Math.min(0.995, data.threshold + 0.06).toFixed(3);
-        slider.value = data.threshold.toFixed(2);
+      if (xhr.status !== 200 || !xhr.response) { showError(xhr, Boolean(payload && payload.query_id && !file)); return; }
+      var data = xhr.response;
+      state.data = data;
+      if (data.query) {
+        state.queryId = data.query.id;
+        var used = (data.query_faces || []).filter(function (f) { return f.used; })[0];
+        state.faceIndex = used ? used.index : null;
+        if (queryImage.getAttribute("src") !== data.query.preview_url) queryImage.src = data.query.preview_url;
+        stage.hidden = false;
+        drawQueryFaces(data);
       }
-      sliderValue.textContent = Number(slider.value).toFixed(3);
-      slider.disabled = false;
-      if (query.file) drawQueryFaces(data.query_faces);
-      renderResults(data);
+      strictnessBox.hidden = false;
+      rememberInUrl();
+      renderResults();
     };
-    xhr.onerror = () => { progress.hidden = true; setStatus("The server could not be reached.", true); };
-    setStatus("Searching…");
+    xhr.onerror = function () {
+      if (request !== xhr) return;
+      request = null;
+      progress.hidden = true;
+      showError(xhr, true);
+    };
+    setStatus(file ? gettext("Sending the photo…") : gettext("Searching…"));
     xhr.send(body);
   }
 
   function useFile(file) {
     if (!file) return;
-    query = { file: file };
-    faceIndex = null;
-    stage.hidden = false;
-    stage.querySelectorAll(".face-box").forEach((el) => el.remove());
-    queryImage.onload = () => run();
-    queryImage.src = URL.createObjectURL(file);
+    state = { queryId: null, faceId: null, faceIndex: null, data: null };
+    grid.replaceChildren();
+    stage.hidden = true;
+    help.hidden = true;
+    stage.querySelectorAll(".query-face").forEach(function (el) { el.remove(); });
+    queryImage.removeAttribute("src");
+    search(null, file);
   }
 
-  fileInput.addEventListener("change", () => useFile(fileInput.files[0]));
-  ["dragenter", "dragover"].forEach((name) => drop.addEventListener(name, (e) => {
-    e.preventDefault(); drop.classList.add("over");
-  }));
-  ["dragleave", "drop"].forEach((name) => drop.addEventListener(name, (e) => {
-    e.preventDefault(); drop.classList.remove("over");
-  }));
-  drop.addEventListener("drop", (e) => useFile(e.dataTransfer.files[0]));
-  slider.addEventListener("input", () => {
-    userMovedSlider = true;
-    sliderValue.textContent = Number(slider.value).toFixed(3);
-    clearTimeout(timer);
-    timer = setTimeout(run, 250);
+  chooseButton.addEventListener("click", function () { fileInput.click(); });
+  fileInput.addEventListener("change", function () {
+    useFile(fileInput.files[0]);
+    fileInput.value = ""; // choosing the same file again searches again
+  });
+  ["dragenter", "dragover"].forEach(function (name) {
+    app.addEventListener(name, function (e) { e.preventDefault(); drop.classList.add("over"); });
+  });
+  ["dragleave", "drop"].forEach(function (name) {
+    app.addEventListener(name, function (e) { e.preventDefault(); drop.classList.remove("over"); });
+  });
+  app.addEventListener("drop", function (e) {
+    if (e.dataTransfer && e.dataTransfer.files.length) useFile(e.dataTransfer.files[0]);
+  });
+  slider.addEventListener("input", function () {
+    rememberInUrl();
+    if (state.data) renderResults();
   });
 
+  app.dataset.ready = "1"; // the controls above are live
+
   if (app.dataset.faceId) {
-    query = { faceId: Number(app.dataset.faceId) };
+    state.faceId = app.dataset.faceId;
     stage.hidden = false;
     queryImage.src = "/faces/" + app.dataset.faceId + "/crop.jpg";
-    run();
+    search({ face_id: Number(app.dataset.faceId) });
+  } else if (app.dataset.queryId) {
+    state.queryId = app.dataset.queryId;
+    var payload = { query_id: state.queryId };
+    if (app.dataset.faceIndex !== "") payload.face_index = Number(app.dataset.faceIndex);
+    search(payload);
   }
 })();
