@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from people.models import NAME_MAX, FaceRejection, PeopleState, Person, PersonMerge, PersonMergeFace
 from recognition.ml.people import (
+    Assignment,
     CandidateFaces,
     LabelledFaces,
     PeopleParams,
@@ -770,6 +771,8 @@ def people_refresh(
             if label >= 0:
                 clusters[int(label)].append(int(row))
 
+    _suggest_new_persons(snap, rest, clusters, candidates, params, suggestions)
+
     summary_counts = {"assigned": 0, "created": 0, "clustered": 0, "suggested": 0, "removed": 0}
     if not dry_run:
         summary_counts = _write_refresh(
@@ -802,6 +805,41 @@ def people_refresh(
         persons_removed=summary_counts["removed"],
         seconds=time.perf_counter() - began,
     )
+
+
+def _suggest_new_persons(
+    snap: _Snapshot,
+    rest: np.ndarray,
+    clusters: dict[int, list[int]],
+    candidates: Callable[[np.ndarray], CandidateFaces],
+    params: PeopleParams,
+    suggestions: dict[int, Any],
+) -> None:
+    """Faces this run's clustering left out are scored against the persons it is about to make
+    (the first pass only knew the persons that existed), so the review queue can offer them at
+    once. A new person is named by -(label + 1) until it is written; the better suggestion wins."""
+    if not clusters:
+        return
+    in_cluster = {row for rows in clusters.values() for row in rows}
+    left = np.array([r for r in rest if int(r) not in in_cluster], dtype=np.int64)
+    if not len(left):
+        return
+    rows = [row for label in sorted(clusters) for row in clusters[label]]
+    labels = [-(label + 1) for label in sorted(clusters) for _ in clusters[label]]
+    new_persons = LabelledFaces(
+        vectors=snap.vectors[rows],
+        person_ids=np.array(labels, dtype=np.int64),
+        photo_ids=snap.photo_ids[rows],
+    )
+    for a in PersonIndex(new_persons, params).assign(candidates(left)):
+        person = a.person_id if a.person_id is not None else a.suggested_person_id
+        if person is None:
+            continue
+        earlier = suggestions.get(a.face_id)
+        if earlier is None or float(a.similarity) > float(earlier.similarity):
+            suggestions[a.face_id] = Assignment(
+                face_id=a.face_id, person_id=None, suggested_person_id=int(person), similarity=a.similarity
+            )
 
 
 def _new_persons(owner_id: int, count: int, into: list[int]) -> int:
@@ -896,6 +934,7 @@ def _write_refresh(
         # re-evaluated) stays that person, so a re-run or a model change keeps ids, names and covers
         reused: set[int] = set()
         fresh: list[int] = []  # persons made in bulk, handed out one per new cluster
+        person_of_label: dict[int, int] = {}  # for suggestions of this run's new persons
         for label in sorted(clusters):
             rows = [r for r in clusters[label] if still_machines(int(snap.ids[r]))]
             members = [int(snap.ids[r]) for r in rows]
@@ -913,6 +952,7 @@ def _write_refresh(
             kept = [(f, r) for f, r in zip(members, rows, strict=True) if claim(f, new_person)]
             if not kept:
                 continue
+            person_of_label[label] = new_person
             # Similarity of an automatic member: the cluster's mean closeness to its centre.
             vectors = snap.vectors[[r for _, r in kept]]
             centroid = vectors.mean(axis=0)
@@ -934,15 +974,19 @@ def _write_refresh(
             Person.objects.filter(pk__in=fresh).delete()
         # 3. what stays unassigned: out of its dissolved automatic person, with a suggestion
         for face_id in cand_ids:
-            if face_id in placed or face_id not in tried or not still_machines(face_id):
+            suggestion = suggestions.get(face_id)
+            raw = int(suggestion.suggested_person_id) if suggestion is not None else None
+            for_new_person = raw is not None and raw < 0
+            if face_id in placed or not still_machines(face_id):
+                continue
+            if face_id not in tried and not for_new_person:
                 continue  # faces not tried this time keep their earlier suggestion
             old_person, _source, old_suggested, old_similarity = current[face_id]
-            suggestion = suggestions.get(face_id)
             suggested_id: int | None = None
             similarity: float | None = None
-            if suggestion is not None and suggestion.suggested_person_id is not None:
-                suggested = roots.get(int(suggestion.suggested_person_id), -1)
-                if suggested in live:
+            if suggestion is not None and raw is not None:
+                suggested = person_of_label.get(-raw - 1, -1) if raw < 0 else roots.get(raw, -1)
+                if suggested in live and suggested not in rejected.get(face_id, ()):
                     suggested_id, similarity = suggested, round(float(suggestion.similarity), 3)
             counts["suggested"] += suggested_id is not None
             if old_person is None:

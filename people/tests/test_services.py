@@ -11,7 +11,7 @@ from recognition.ml.types import DetectedFace, FaceEmbedding
 from recognition.models import Face
 from recognition.services import photo_faces_replace
 
-from .conftest import MODEL, face_embeddings
+from .conftest import MODEL, face_embeddings, vector_near
 
 pytestmark = pytest.mark.django_db
 
@@ -292,3 +292,31 @@ def test_unassigned_faces_are_tried_again_only_after_the_user_changes_who_is_who
     services.person_update(person=person, name="Minji")
     people_refresh(owner_id=user.pk)
     assert tried[-1] == {lone.pk}  # after the user's decision, unassigned faces are tried again
+
+
+def test_a_face_left_out_of_a_new_person_is_suggested_for_it(user, identities, face_photo):
+    """The same run that makes a person from three faces suggests it for a fourth face that is
+    close, but not close enough to join by itself (the review queue offers it at once)."""
+    views = [identities.face(1) for _ in range(3)]
+    members = _faces([face_photo(user, v) for v in views])
+    near = face_photo(user, vector_near(views, 0.915))[1][0]
+    far = face_photo(user, identities.face(2))[1][0]
+
+    summary = people_refresh(owner_id=user.pk)
+
+    person = Person.objects.get()
+    assert {_person_of(f) for f in members} == {person.pk}
+    near.refresh_from_db()
+    far.refresh_from_db()
+    assert near.person_id is None
+    assert near.suggested_person_id == person.pk
+    assert 0.90 <= near.similarity < 0.93
+    assert far.person_id is None
+    assert far.suggested_person_id is None
+    assert summary.suggested == 1
+    # "Not this person" for the suggestion: never suggested again, even on a rebuild.
+    services.faces_reject(person=person, faces=[near])
+    people_refresh(owner_id=user.pk, rebuild=True)
+    near.refresh_from_db()
+    assert near.person_id is None
+    assert near.suggested_person_id is None
