@@ -148,7 +148,7 @@ def search_query_create(
     Expired queries (and the owner's beyond SEARCH_QUERY_MAX_PER_USER, oldest first) are removed
     here, so the table stays small without a scheduled job.
     """
-    preview = rendition(image, settings.SEARCH_QUERY_PREVIEW_SIZE, quality=85)
+    preview = rendition(image, settings.SEARCH_QUERY_PREVIEW_SIZE, quality=82, fast=True)
     vectors = np.stack([np.asarray(f.vector, dtype="<f4") for f in faces])
     with transaction.atomic():
         search_queries_purge(owner=owner, keep=settings.SEARCH_QUERY_MAX_PER_USER - 1)
