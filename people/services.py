@@ -30,7 +30,6 @@ from django.utils.translation import gettext as _
 
 from people.models import NAME_MAX, FaceRejection, PeopleState, Person, PersonMerge, PersonMergeFace
 from recognition.ml.people import (
-    Assignment,
     CandidateFaces,
     LabelledFaces,
     PeopleParams,
@@ -771,7 +770,7 @@ def people_refresh(
             if label >= 0:
                 clusters[int(label)].append(int(row))
 
-    _suggest_new_persons(snap, rest, clusters, candidates, params, suggestions)
+    new_suggestions = _suggest_new_persons(snap, rest, clusters, candidates, params)
 
     summary_counts = {"assigned": 0, "created": 0, "clustered": 0, "suggested": 0, "removed": 0}
     if not dry_run:
@@ -783,6 +782,7 @@ def people_refresh(
             started=started,
             assigned=assigned,
             suggestions=suggestions,
+            new_suggestions=new_suggestions,
             clusters=clusters,
             previous=previous,
             rejected=rejected,
@@ -792,7 +792,7 @@ def people_refresh(
         summary_counts["assigned"] = len(assigned)
         summary_counts["created"] = len(clusters)
         summary_counts["clustered"] = sum(len(v) for v in clusters.values())
-        summary_counts["suggested"] = len(suggestions)
+        summary_counts["suggested"] = len(set(suggestions) | set(new_suggestions))
     unassigned = len(cand) - summary_counts["assigned"] - summary_counts["clustered"]
     return PeopleRefreshSummary(
         model_key=model_key,
@@ -813,33 +813,29 @@ def _suggest_new_persons(
     clusters: dict[int, list[int]],
     candidates: Callable[[np.ndarray], CandidateFaces],
     params: PeopleParams,
-    suggestions: dict[int, Any],
-) -> None:
-    """Faces this run's clustering left out are scored against the persons it is about to make
-    (the first pass only knew the persons that existed), so the review queue can offer them at
-    once. A new person is named by -(label + 1) until it is written; the better suggestion wins."""
+) -> dict[int, tuple[int, float]]:
+    """Faces this run's clustering left out, scored against the persons it is about to make (the
+    first pass only knew the persons that existed): face id -> (cluster label, score), for the
+    review queue to offer at once. Which suggestion a face keeps is decided when writing."""
     if not clusters:
-        return
+        return {}
     in_cluster = {row for rows in clusters.values() for row in rows}
     left = np.array([r for r in rest if int(r) not in in_cluster], dtype=np.int64)
     if not len(left):
-        return
+        return {}
     rows = [row for label in sorted(clusters) for row in clusters[label]]
-    labels = [-(label + 1) for label in sorted(clusters) for _ in clusters[label]]
+    labels = [label for label in sorted(clusters) for _ in clusters[label]]
     new_persons = LabelledFaces(
         vectors=snap.vectors[rows],
         person_ids=np.array(labels, dtype=np.int64),
         photo_ids=snap.photo_ids[rows],
     )
+    found: dict[int, tuple[int, float]] = {}
     for a in PersonIndex(new_persons, params).assign(candidates(left)):
-        person = a.person_id if a.person_id is not None else a.suggested_person_id
-        if person is None:
-            continue
-        earlier = suggestions.get(a.face_id)
-        if earlier is None or float(a.similarity) > float(earlier.similarity):
-            suggestions[a.face_id] = Assignment(
-                face_id=a.face_id, person_id=None, suggested_person_id=int(person), similarity=a.similarity
-            )
+        label = a.person_id if a.person_id is not None else a.suggested_person_id
+        if label is not None:
+            found[a.face_id] = (int(label), float(a.similarity))
+    return found
 
 
 def _new_persons(owner_id: int, count: int, into: list[int]) -> int:
@@ -858,6 +854,7 @@ def _write_refresh(
     started: datetime,
     assigned: dict[int, Any],
     suggestions: dict[int, Any],
+    new_suggestions: dict[int, tuple[int, float]],
     clusters: dict[int, list[int]],
     previous: dict[int, int],
     rejected: dict[int, set[int]],
@@ -972,22 +969,46 @@ def _write_refresh(
             touched.add(new_person)
         if fresh:  # made for clusters whose faces all went elsewhere meanwhile
             Person.objects.filter(pk__in=fresh).delete()
-        # 3. what stays unassigned: out of its dissolved automatic person, with a suggestion
+
+        # 3. what stays unassigned: out of its dissolved automatic person, with a suggestion: the
+        # best of the first pass's (an existing person) and the second's (a person made above)
+        # that the face may still go to
+        def allowed(face_id: int, person_id: int) -> bool:
+            return (
+                person_id in live
+                and person_id not in rejected.get(face_id, ())
+                and int(snap.photo_ids[row_of[face_id]]) not in photos_of[person_id]
+            )
+
         for face_id in cand_ids:
-            suggestion = suggestions.get(face_id)
-            raw = int(suggestion.suggested_person_id) if suggestion is not None else None
-            for_new_person = raw is not None and raw < 0
             if face_id in placed or not still_machines(face_id):
                 continue
-            if face_id not in tried and not for_new_person:
-                continue  # faces not tried this time keep their earlier suggestion
             old_person, _source, old_suggested, old_similarity = current[face_id]
-            suggested_id: int | None = None
-            similarity: float | None = None
-            if suggestion is not None and raw is not None:
-                suggested = person_of_label.get(-raw - 1, -1) if raw < 0 else roots.get(raw, -1)
-                if suggested in live and suggested not in rejected.get(face_id, ()):
-                    suggested_id, similarity = suggested, round(float(suggestion.similarity), 3)
+            best: tuple[float, int] | None = None
+            if face_id in new_suggestions:
+                label, score = new_suggestions[face_id]
+                target = person_of_label.get(label, -1)
+                if allowed(face_id, target):
+                    best = (score, target)
+            if face_id not in tried:
+                # Not tried this time: it keeps its earlier suggestion unless a new person fits better.
+                old_root = roots.get(old_suggested, old_suggested) if old_suggested is not None else None
+                keeps_old = (
+                    old_root is not None
+                    and old_similarity is not None
+                    and allowed(face_id, old_root)
+                    and (best is None or float(old_similarity) >= best[0])
+                )
+                if best is None or keeps_old:
+                    continue
+            else:
+                first = suggestions.get(face_id)
+                if first is not None and first.suggested_person_id is not None:
+                    target = roots.get(int(first.suggested_person_id), -1)
+                    if allowed(face_id, target) and (best is None or float(first.similarity) > best[0]):
+                        best = (float(first.similarity), target)
+            suggested_id: int | None = best[1] if best else None
+            similarity: float | None = round(best[0], 3) if best else None
             counts["suggested"] += suggested_id is not None
             if old_person is None:
                 if old_suggested == suggested_id and old_similarity == similarity:

@@ -320,3 +320,52 @@ def test_a_face_left_out_of_a_new_person_is_suggested_for_it(user, identities, f
     near.refresh_from_db()
     assert near.person_id is None
     assert near.suggested_person_id is None
+
+
+def test_a_face_not_tried_again_keeps_a_better_suggestion_but_takes_a_closer_new_person(
+    user, identities, face_photo
+):
+    from django.utils import timezone
+
+    seven = services.person_create(
+        owner=user, faces=_faces([face_photo(user, identities.face(7)) for _ in range(3)]), name="Seven"
+    )
+    views = [identities.face(1) for _ in range(3)]
+    keeps = face_photo(user, vector_near(views, 0.915, seed=4))[1][0]
+    swaps = face_photo(user, vector_near(views, 0.915, seed=5))[1][0]
+    # Both were tried after the user's last decision and carry an earlier suggestion for Seven:
+    # one surer than the new person will be, one weaker.
+    now = timezone.now()
+    Face.objects.filter(pk=keeps.pk).update(suggested_person=seven, similarity=0.99, grouped_at=now)
+    Face.objects.filter(pk=swaps.pk).update(suggested_person=seven, similarity=0.5, grouped_at=now)
+    members = _faces([face_photo(user, v) for v in views])
+
+    people_refresh(owner_id=user.pk)
+
+    made = Person.objects.exclude(pk=seven.pk).get()
+    assert {_person_of(f) for f in members} == {made.pk}
+    keeps.refresh_from_db()
+    swaps.refresh_from_db()
+    assert (keeps.person_id, keeps.suggested_person_id, keeps.similarity) == (None, seven.pk, 0.99)
+    assert swaps.person_id is None
+    assert swaps.suggested_person_id == made.pk
+    assert 0.90 <= swaps.similarity < 0.93
+
+
+def test_a_suggestion_never_names_a_person_already_in_that_photo(user, identities, face_photo):
+    members = _faces([face_photo(user, identities.face(1)) for _ in range(3)])
+    people_refresh(owner_id=user.pk)
+    person = Person.objects.get()
+    # The user adds a face unlike the others (a profile, say) to that person, in a photo that
+    # also shows a look-alike of the others.
+    _, (odd, look_alike) = face_photo(
+        user, identities.face(9), vector_near([f.vector() for f in members], 0.915)
+    )
+    services.faces_move(owner=user, faces=[odd], person=person)
+
+    people_refresh(owner_id=user.pk, rebuild=True)  # the members cluster again, into the same person
+
+    assert {_person_of(f) for f in members} == {person.pk}
+    look_alike.refresh_from_db()
+    assert look_alike.person_id is None
+    assert look_alike.suggested_person_id is None
