@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.utils.translation import gettext as _
 from PIL import Image
 
 from recognition.ml.pipeline import FacePipeline
@@ -77,7 +78,7 @@ def search_by_image(
     faces = pipeline.predict([image])[0]
     if not faces:
         raise NoFaceInQueryError(
-            "No face was found in this photo. Try a photo where the face is larger and in focus."
+            _("No face was found in this photo. Try a photo where the face is larger and in focus.")
         )
     _check_face_index(face_index, len(faces))
     query = search_query_create(owner=user, image=image, faces=faces, model_key=pipeline.embedder.key)
@@ -105,7 +106,7 @@ def search_by_query(
     """Search again with a kept query photo: another of its faces, another strictness."""
     if query.model_key != pipeline.embedder.key:
         raise FaceOfAnotherModelError(
-            "The face model has changed since this photo was searched. Choose the photo again."
+            _("The face model has changed since this photo was searched. Choose the photo again.")
         )
     boxes = [tuple(face["box"]) for face in query.faces]
     _check_face_index(face_index, len(boxes))
@@ -140,9 +141,11 @@ def search_by_face(
     """Rank the user's photos by similarity to one of their indexed faces."""
     if face.model_key != pipeline.embedder.key:
         raise FaceOfAnotherModelError(
-            f"This face was indexed with model {face.model_key!r}, "
-            f"but search uses {pipeline.embedder.key!r}. "
-            "Re-index the library (manage.py reindex_faces) and try again."
+            _(
+                "This face was indexed with model %(old)s, but search uses %(new)s. "
+                "Re-index the library (manage.py reindex_faces) and try again."
+            )
+            % {"old": repr(face.model_key), "new": repr(pipeline.embedder.key)}
         )
     return _rank(
         user=user,
@@ -159,7 +162,8 @@ def search_by_face(
 def _check_face_index(face_index: int | None, count: int) -> None:
     if face_index is not None and not 0 <= face_index < count:
         raise FaceIndexOutOfRangeError(
-            f"face_index {face_index} is out of range: this photo has {count} face(s), numbered from 0."
+            _("face_index %(index)s is out of range: this photo has %(count)s face(s), numbered from 0.")
+            % {"index": face_index, "count": count}
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,6 +21,8 @@ from gallery.models import Photo
 from gallery.selectors import photo_get_for_user
 from recognition.index import face_matrix
 from recognition.models import Face, SearchQuery
+
+_QUERY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,10 @@ def face_get_for_user(*, user: Any, face_id: int) -> Face:
 def search_query_get_for_user(*, user: Any, query_id: str) -> SearchQuery:
     """The user's kept query photo with this id; 404 for another user's, an expired one or none."""
     cutoff = timezone.now() - timedelta(hours=settings.SEARCH_QUERY_TTL_HOURS)
+    # Ids are URL-safe base64 (secrets.token_urlsafe); anything else (a NUL byte, which PostgreSQL
+    # refuses) is no query at all.
+    if not _QUERY_ID.fullmatch(str(query_id)):
+        raise Http404(_("This search has expired. Choose the photo again."))
     query = SearchQuery.objects.filter(owner_id=user.pk, pk=query_id, created_at__gte=cutoff).first()
     if query is None:
         raise Http404(_("This search has expired. Choose the photo again."))

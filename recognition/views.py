@@ -13,13 +13,18 @@ from recognition.selectors import face_get_for_user, search_query_get_for_user
 from recognition.services_http import face_crop_response
 
 
+def _is_number(text: str) -> bool:
+    """Plain ASCII digits (str.isdigit also takes "²", which int() refuses)."""
+    return text.isascii() and text.isdecimal()
+
+
 @login_required
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     """The search page. `?q=` names a kept query photo (its results come back after Back or a
     reload; an expired one says so), `?face_id=` one of your faces."""
     face_id = request.GET.get("face_id", "")
-    if not face_id.isdigit():
+    if not _is_number(face_id):
         face_id = ""
     elif int(face_id) >= 2**63:
         raise Http404(_("No such face."))
@@ -37,7 +42,7 @@ def search(request: HttpRequest) -> HttpResponse:
     context = {
         "face_id": face_id,
         "query_id": query_id,
-        "face_index": face_index if face_index.isdigit() and len(face_index) < 4 else "",
+        "face_index": face_index if _is_number(face_index) and len(face_index) < 4 else "",
         "strictness": request.GET.get("strictness", ""),
         "query_error": query_error,
         "has_photos": photo_list_for_user(user=request.user).exists(),

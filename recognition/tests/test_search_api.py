@@ -460,3 +460,30 @@ def test_the_search_page_resumes_a_kept_query_and_greets_an_empty_library(user_c
     empty = client.get(reverse("recognition:search"))
     assert b"You have no photos yet" in empty.content
     assert b"search.js" not in empty.content
+
+
+def test_one_users_searches_never_push_out_anothers(api_client, other_api_client, library, settings):
+    from recognition.models import SearchQuery
+
+    settings.SEARCH_QUERY_MAX_PER_USER = 1
+    with library["query_jolie"].open("rb") as fh:
+        mine = api_client.post("/api/search/", {"image": fh}, format="multipart").json()["query"]["id"]
+    for _ in range(2):
+        with library["query_obama"].open("rb") as fh:
+            other_api_client.post("/api/search/", {"image": fh}, format="multipart")
+    assert SearchQuery.objects.filter(pk=mine).exists()
+    assert SearchQuery.objects.exclude(owner=library["owner"]).count() == 1
+    assert api_client.post("/api/search/", {"query_id": mine}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("odd", ["%00", "a%00b", "x" * 40, "%C2%B2", "..%2F..", "-_-"])
+def test_odd_query_ids_and_numbers_are_not_found_never_500(user_client, api_client, library, odd):
+    from urllib.parse import unquote
+
+    assert user_client.get(f"/search/queries/{odd}/preview.jpg").status_code == 404
+    page = user_client.get(f"/search/?q={odd}&face={odd}&face_id={odd}")
+    assert page.status_code == 200
+    assert b'data-query-id=""' in page.content
+    assert b'data-face-index=""' in page.content
+    response = api_client.post("/api/search/", {"query_id": unquote(odd)}, format="json")
+    assert response.status_code in (400, 404)

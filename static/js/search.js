@@ -17,7 +17,6 @@
   var api = app.dataset.api;
   var csrf = app.querySelector("input[name=csrfmiddlewaretoken]").value;
   var fileInput = document.getElementById("search-file");
-  var chooseButton = document.getElementById("search-choose");
   var drop = document.getElementById("search-drop");
   var stage = document.getElementById("query-stage");
   var queryImage = document.getElementById("query-image");
@@ -45,8 +44,9 @@
 
   function pct(value, total) { return (100 * value / total).toFixed(3) + "%"; }
 
+  var numbers = new Intl.NumberFormat(document.documentElement.lang || undefined, { maximumFractionDigits: 1 });
   function percent(similarity) {
-    return (Math.round(similarity * 1000) / 10).toLocaleString() + "%";
+    return numbers.format(Math.round(similarity * 1000) / 10) + "%";
   }
 
   function place(el, box, width, height) {
@@ -72,6 +72,9 @@
   }
 
   function drawQueryFaces(data) {
+    // The buttons are drawn again after each answer: a face that had the focus keeps it.
+    var active = document.activeElement;
+    var focused = active && active.classList.contains("query-face") ? active.dataset.index : null;
     stage.querySelectorAll(".query-face").forEach(function (el) { el.remove(); });
     var query = data.query;
     if (!query) return;
@@ -80,6 +83,7 @@
       var button = document.createElement("button");
       button.type = "button";
       button.className = "face-box query-face";
+      button.dataset.index = String(face.index);
       button.classList.toggle("used", face.used);
       button.setAttribute("aria-pressed", face.used ? "true" : "false");
       button.setAttribute("aria-label", interpolate(
@@ -93,6 +97,7 @@
         search({ query_id: state.queryId, face_index: face.index });
       });
       stage.appendChild(button);
+      if (focused === String(face.index)) button.focus();
     });
     help.hidden = faces.length < 2;
   }
@@ -103,6 +108,7 @@
     var hits = data.results.filter(function (hit) { return hit.similarity >= min; });
     sliderValue.textContent = interpolate(gettext("%s: a similarity of %s or more"),
       [STOP_NAMES[Number(slider.value)], percent(min)]);
+    slider.setAttribute("aria-valuetext", sliderValue.textContent);
     grid.replaceChildren();
     hits.forEach(function (hit) {
       var photo = hit.photo;
@@ -143,7 +149,11 @@
           "No photo at this strictness; %s more at a looser one.", looser), [looser])
         : gettext("No photo of this person in your library."));
     } else {
-      setStatus(interpolate(ngettext("%s photo shows this person.", "%s photos show this person.", n), [n]));
+      var text = interpolate(ngettext("%s photo shows this person.", "%s photos show this person.", n), [n]);
+      if (data.results.length >= LIMIT) {
+        text += " " + interpolate(gettext("(Only the %s closest photos are shown.)"), [numbers.format(LIMIT)]);
+      }
+      setStatus(text);
     }
   }
 
@@ -161,7 +171,17 @@
     return interpolate(gettext("Search failed (HTTP %s)."), [xhr.status]);
   }
 
-  function showError(xhr, keepQuery) {
+  function showError(xhr, keepQuery, previous) {
+    if (previous && previous.data) {
+      // Another face or a reload of the same query failed: what was shown stays, with the error.
+      state.data = previous.data;
+      state.faceIndex = previous.faceIndex;
+      drawQueryFaces(previous.data);
+      renderResults();
+      rememberInUrl();
+      setStatus(errorMessage(xhr), true);
+      return;
+    }
     grid.replaceChildren();
     state.data = null;
     strictnessBox.hidden = true;
@@ -177,6 +197,7 @@
   // One search at a time: a newer one (another photo, another face) replaces the one in flight.
   function search(payload, file) {
     if (request) request.abort();
+    var previous = file ? null : { data: state.data, faceIndex: state.faceIndex };
     var xhr = new XMLHttpRequest();
     request = xhr;
     xhr.open("POST", api);
@@ -205,7 +226,10 @@
       if (request !== xhr) return;
       request = null;
       progress.hidden = true;
-      if (xhr.status !== 200 || !xhr.response) { showError(xhr, Boolean(payload && payload.query_id && !file)); return; }
+      if (xhr.status !== 200 || !xhr.response) {
+        showError(xhr, Boolean(payload && payload.query_id && !file), previous);
+        return;
+      }
       var data = xhr.response;
       state.data = data;
       if (data.query) {
@@ -224,7 +248,7 @@
       if (request !== xhr) return;
       request = null;
       progress.hidden = true;
-      showError(xhr, true);
+      showError(xhr, true, previous);
     };
     setStatus(file ? gettext("Sending the photo…") : gettext("Searching…"));
     xhr.send(body);
@@ -241,7 +265,10 @@
     search(null, file);
   }
 
-  chooseButton.addEventListener("click", function () { fileInput.click(); });
+  // The whole drop area opens the chooser (the button is the keyboard's way in).
+  drop.addEventListener("click", function (e) {
+    if (e.target !== fileInput) fileInput.click();
+  });
   fileInput.addEventListener("change", function () {
     useFile(fileInput.files[0]);
     fileInput.value = ""; // choosing the same file again searches again
