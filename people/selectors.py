@@ -39,6 +39,20 @@ def _id(value: Any) -> int | None:
     return number if 0 < number < MAX_DB_ID else None
 
 
+def person_kept_after_merge(*, user: AnyUser, person_id: Any) -> int | None:
+    """The id of the live person a merged person of the user's went into (following later merges),
+    or None (not merged, not theirs, malformed)."""
+    pk = _id(person_id)
+    seen: set[int] = set()
+    while pk is not None and pk not in seen:
+        seen.add(pk)
+        row = Person.objects.filter(owner_id=user.pk, pk=pk).values_list("merged_into_id", flat=True).first()
+        if row is None:
+            return pk if len(seen) > 1 else None
+        pk = row
+    return None
+
+
 def person_list_for_user(
     *,
     user: AnyUser,

@@ -472,12 +472,26 @@ def faces_name(*, owner: User, faces: Sequence[Face], name: str) -> Person:
 
 @transaction.atomic
 def face_set_name(*, owner: User, face: Face, name: str) -> Person | None:
-    """Name one face (the photo page): its person by name, created if needed; a blank name takes
-    the face out of its person (remembered as not them)."""
-    if not clean_name(name):
+    """Name one face (the photo page); a blank name takes the face out of its person (remembered
+    as not them). A face the machine grouped into an unnamed person names that whole person, as
+    in other photo managers: with a new name it is renamed (its faces confirmed), with the name of
+    someone else it is merged into them (undo brings it back). Otherwise the face goes to the
+    person of that name, made if needed."""
+    cleaned = clean_name(name)
+    if not cleaned:
         faces_move(owner=owner, faces=[face], person=None)
         return None
-    return faces_name(owner=owner, faces=[face], name=name)
+    group = (
+        Person.objects.filter(owner_id=owner.pk, pk=face.person_id, merged_into__isnull=True).first()
+        if face.person_id is not None
+        else None
+    )
+    if group is not None and not group.name:
+        named = _person_named(owner.pk, cleaned)
+        if named is None:
+            return person_update(person=group, name=cleaned)
+        return person_merge(source=group, target=named)
+    return faces_name(owner=owner, faces=[face], name=cleaned)
 
 
 # --- re-indexing: carry the user's decisions over to the new faces --------------------------------

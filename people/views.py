@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -87,7 +87,14 @@ def people_list(request: HttpRequest) -> HttpResponse:
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     """A person's photos (one tile per face, newest first); POST renames or sets the birth date."""
     model_key = active_model_key()
-    person = selectors.person_get_for_user(user=request.user, person_id=person_id, model_key=model_key)
+    try:
+        person = selectors.person_get_for_user(user=request.user, person_id=person_id, model_key=model_key)
+    except Http404:
+        # A person merged into another: their old address (a bookmark) leads to the kept person.
+        kept = selectors.person_kept_after_merge(user=request.user, person_id=person_id)
+        if kept is None or request.method != "GET":
+            raise
+        return redirect("people:person_detail", person_id=kept)
     form = PersonForm(request.POST or None, initial={"name": person.name, "birth_date": person.birth_date})
     if request.method == "POST" and form.is_valid():
         services.person_update(

@@ -172,3 +172,28 @@ def test_a_file_one_byte_over_the_limit_is_refused_in_the_page_with_exact_sizes(
         f"({(size - 1) / 1024:.1f} KB)."
     )
     assert not Photo.objects.exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_photo_uploaded_again_links_to_the_one_you_have(live_server, page, faces_dir, user, password):
+    photo = sorted((faces_dir / "angelina_jolie").glob("*.jpg"))[0]
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/upload/")
+    page.set_input_files("#file-input", [str(photo)])
+    page.wait_for_selector(".upload-item.ok")
+    kept = Photo.objects.get(owner=user)
+
+    page.goto(f"{base}/upload/")
+    page.set_input_files("#file-input", [str(photo)])
+    link = page.locator(".upload-item .upload-status.warn a")
+    link.wait_for()
+    assert "already" in link.inner_text()
+    link.click()
+    page.wait_for_url(f"{base}/photos/{kept.pk}/")
+    assert Photo.objects.filter(owner=user).count() == 1

@@ -251,3 +251,19 @@ def test_revoking_a_token_revokes_only_the_callers(user, other_user, other_api_c
     client.credentials(HTTP_AUTHORIZATION=f"Token {victim.key}")
     assert client.get("/api/photos/").status_code == 200
     assert not Token.objects.filter(key=attacker.key).exists()
+
+
+def test_a_merged_persons_old_address_leads_nowhere_for_another_user(
+    user, photo_factory, other_client, user_client
+):
+    from people.services import person_merge
+
+    source, target = (
+        person_create(owner=user, faces=[Face.objects.get(pk=_face_of(photo_factory(user)))], name=name)
+        for name in ("Private one", "Private two")
+    )
+    person_merge(source=source, target=target)
+    assert user_client.get(f"/people/{source.pk}/").url == f"/people/{target.pk}/"
+    response = other_client.get(f"/people/{source.pk}/")
+    assert response.status_code == 404
+    assert "Private" not in response.content.decode()

@@ -69,7 +69,7 @@ def test_hide_merge_and_undo_from_the_pages(user_client, two_people):
     assert set(Face.objects.filter(pk__in=[f.pk for f in ones]).values_list("person_id", flat=True)) == {
         p2.pk
     }
-    assert user_client.get(f"/people/{p1.pk}/").status_code == 404
+    assert user_client.get(f"/people/{p1.pk}/").url == f"/people/{p2.pk}/"  # merged: to the kept person
 
     user_client.post("/people/merges/undo/")
     assert set(Face.objects.filter(pk__in=[f.pk for f in ones]).values_list("person_id", flat=True)) == {
@@ -149,6 +149,29 @@ def test_naming_a_face_on_the_photo_page(user, user_client, identities, face_pho
     too_long = user_client.post(f"/faces/{face.pk}/name/", {"name": "x" * 101})
     assert too_long.status_code == 302
     assert Face.objects.get(pk=face.pk).person_id is None
+
+
+def test_naming_a_grouped_face_names_its_whole_group(user, user_client, two_people):
+    p1, p2, ones, twos = two_people
+    user_client.post(f"/faces/{ones[1].pk}/name/", {"name": "Minji"})
+    p1.refresh_from_db()
+    assert p1.name == "Minji"
+    assert Person.objects.filter(merged_into__isnull=True).count() == 2  # no third person
+    assert set(Face.objects.filter(person=p1).values_list("id", flat=True)) == {f.pk for f in ones}
+    assert set(Face.objects.filter(person=p1).values_list("person_source", flat=True)) == {"confirmed"}
+
+    # The other group named with the same name: it is the same person, merged (and undoable).
+    user_client.post(f"/faces/{twos[0].pk}/name/", {"name": "minji"})
+    p2.refresh_from_db()
+    assert p2.merged_into_id == p1.pk
+    assert set(Face.objects.filter(person=p1).values_list("id", flat=True)) == {f.pk for f in ones + twos}
+    # The merged person's old address leads to the kept person; for anyone else it is 404.
+    assert user_client.get(f"/people/{p2.pk}/").url == f"/people/{p1.pk}/"
+    user_client.post("/people/merges/undo/")
+    p2.refresh_from_db()
+    assert p2.merged_into_id is None
+    assert user_client.get(f"/people/{p2.pk}/").status_code == 200
+    assert set(Face.objects.filter(person=p2).values_list("id", flat=True)) == {f.pk for f in twos}
 
 
 def test_gallery_filter_by_persons(user_client, two_people):

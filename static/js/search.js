@@ -122,7 +122,7 @@
       var img = document.createElement("img");
       img.loading = "lazy";
       img.src = photo.thumbnail_url;
-      img.alt = photo.title || gettext("Photo");
+      img.alt = photo.title || photo.original_filename || gettext("Photo");
       frame.appendChild(img);
       var box = document.createElement("span");
       box.className = "face-box result-face";

@@ -161,6 +161,11 @@
         var result = outcome(photo);
         item.li.setAttribute("data-index-status", photo.index_status);
         finish(item, true, result.text, "/photos/" + photo.id + "/", result.tone);
+      } else if (xhr.status === 409) {
+        // Already in the library: nothing lost; the message links to the photo you have.
+        var existing = null;
+        try { existing = JSON.parse(xhr.responseText).existing_id; } catch (e) { existing = null; }
+        finish(item, false, errorMessage(xhr), existing ? "/photos/" + existing + "/" : null, "warn");
       } else {
         finish(item, false, errorMessage(xhr));
       }
