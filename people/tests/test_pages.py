@@ -180,3 +180,15 @@ def test_gallery_filter_by_persons(user_client, two_people):
     assert _ids_in(page, "data-photo-id") == {f.photo_id for f in ones}
     assert _ids_in(user_client.get(f"/?person={p1.pk}&person={p2.pk}"), "data-photo-id") == set()
     assert user_client.get("/?person=abc").status_code == 404
+
+
+def test_the_people_page_offers_to_name_faces_when_nothing_waits_for_review(
+    user, user_client, identities, face_photo
+):
+    face_photo(user, identities.face(8))  # one face, nobody like it: nothing to suggest
+    people_refresh(owner_id=user.pk)
+    page = user_client.get("/people/").content.decode()
+    assert "Name 1 face" in page
+    assert "Review 0" not in page
+    review = user_client.get("/people/review/").content.decode()
+    assert "No suggestions to review." in review
