@@ -53,6 +53,18 @@ def person_kept_after_merge(*, user: AnyUser, person_id: Any) -> int | None:
     return None
 
 
+def person_namesake(*, person: Person) -> Person | None:
+    """Another live person of the same owner with the same name (any case), if any."""
+    if not person.name:
+        return None
+    return (
+        Person.objects.filter(owner_id=person.owner_id, merged_into__isnull=True, name__iexact=person.name)
+        .exclude(pk=person.pk)
+        .order_by("id")
+        .first()
+    )
+
+
 def person_list_for_user(
     *,
     user: AnyUser,

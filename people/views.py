@@ -97,10 +97,17 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         return redirect("people:person_detail", person_id=kept)
     form = PersonForm(request.POST or None, initial={"name": person.name, "birth_date": person.birth_date})
     if request.method == "POST" and form.is_valid():
-        services.person_update(
+        person = services.person_update(
             person=person, name=form.cleaned_data["name"], birth_date=form.cleaned_data["birth_date"]
         )
         messages.success(request, _("Saved."))
+        namesake = selectors.person_namesake(person=person)
+        if namesake is not None:
+            messages.warning(
+                request,
+                _("Another person is also called %(name)s. If they are the same person, merge them below.")
+                % {"name": person.name},
+            )
         return redirect("people:person_detail", person_id=person.pk)
     faces = selectors.person_faces(person=person, model_key=model_key)
     page = Paginator(faces, settings.GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))

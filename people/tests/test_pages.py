@@ -192,3 +192,12 @@ def test_the_people_page_offers_to_name_faces_when_nothing_waits_for_review(
     assert "Review 0" not in page
     review = user_client.get("/people/review/").content.decode()
     assert "No suggestions to review." in review
+
+
+def test_giving_a_person_a_name_someone_else_has_warns_and_points_to_merging(user_client, two_people):
+    p1, p2, _, _ = two_people
+    user_client.post(f"/people/{p1.pk}/", {"name": "Katy", "birth_date": ""})
+    first = user_client.get(f"/people/{p1.pk}/").content.decode()
+    assert "Another person is also called" not in first
+    response = user_client.post(f"/people/{p2.pk}/", {"name": "katy", "birth_date": ""}, follow=True)
+    assert "Another person is also called katy" in response.content.decode()
