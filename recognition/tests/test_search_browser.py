@@ -169,10 +169,12 @@ def test_heic_tiff_and_broken_queries_reload_and_the_strictness_slider(
             # Reload (and Back from a result) bring the same results back from the kept query.
             page.reload()
             expect(tiles).to_have_count(len(expected), timeout=60_000)
-            tiles.first.click()
+            opened_id = tiles.nth(1).get_attribute("data-photo-id")
+            tiles.nth(1).click()
             expect(page).to_have_url(re.compile(r"/photos/\d+/$"))
             page.go_back()
             expect(tiles).to_have_count(len(expected), timeout=60_000)
+            expect(page.locator(f'#search-results [data-photo-id="{opened_id}"]')).to_be_focused()
 
             # Two faces: the picker's buttons switch the search without sending the photo again.
             page.set_input_files("#search-file", str(group))

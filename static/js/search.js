@@ -33,6 +33,8 @@
   var LIMIT = 1000; // the API's maximum; the slider only ever narrows these down
   var state = { queryId: null, faceId: null, faceIndex: null, data: null };
   var request = null;
+  // Back from a result: the page comes back with its query; focus returns to the result opened.
+  var opened = history.state && history.state.opened ? String(history.state.opened) : null;
 
   var initialStop = STOPS.indexOf(app.dataset.strictness);
   slider.value = String(initialStop >= 0 ? initialStop : 1);
@@ -116,6 +118,9 @@
       tile.className = "result-tile";
       tile.href = "/photos/" + photo.id + "/";
       tile.dataset.photoId = photo.id;
+      tile.addEventListener("click", function () {
+        history.replaceState({ opened: photo.id }, "", location.href);
+      });
       var frame = document.createElement("span");
       frame.className = "result-frame";
       frame.style.aspectRatio = photo.width + " / " + photo.height;
@@ -243,6 +248,11 @@
       strictnessBox.hidden = false;
       rememberInUrl();
       renderResults();
+      if (opened) {
+        var back = grid.querySelector('[data-photo-id="' + opened + '"]');
+        opened = null;
+        if (back) back.focus();
+      }
     };
     xhr.onerror = function () {
       if (request !== xhr) return;
