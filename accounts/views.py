@@ -3,7 +3,7 @@ from typing import Any
 
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import SignUpForm
-from accounts.services import user_create, user_tokens_revoke
+from accounts.services import user_create
 from accounts.throttling import login_attempt, login_succeeded
 
 
@@ -44,16 +44,11 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Django's password change (this session stays logged in, the others end); the user's API
-    tokens are revoked, since whoever knew the old password may have taken one."""
+    """Django's password change (this session stays logged in, the others end); saving the new
+    password revokes the user's API tokens (accounts.models.User.save)."""
 
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change_done")
-
-    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
-        response = super().form_valid(form)
-        user_tokens_revoke(user=form.user)
-        return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -116,3 +116,26 @@ def test_logging_in_replaces_an_expired_token(user, password, settings):
     fresh = obtain("alice", password)
     assert fresh != token
     assert Token.objects.filter(user=user).count() == 1
+
+
+def test_manage_py_changepassword_revokes_the_tokens_too(user, password, monkeypatch):
+    from django.core.management import call_command
+
+    old = obtain("alice", password)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "command-pass-77")
+    call_command("changepassword", "alice")
+    assert with_token(old).get("/api/photos/").status_code == 401
+    assert obtain("alice", "command-pass-77") != old
+
+
+def test_a_hash_upgrade_at_login_is_not_a_password_change(client, user, password, settings):
+    old = obtain("alice", password)
+    hashed = user.__class__.objects.get(pk=user.pk).password
+    # A stronger hasher comes first: the next login re-hashes the same password, nothing else.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    assert client.login(username="alice", password=password)
+    assert user.__class__.objects.get(pk=user.pk).password != hashed  # upgraded
+    assert with_token(old).get("/api/photos/").status_code == 200
