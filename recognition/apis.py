@@ -4,10 +4,8 @@ errors are raised and mapped to answers by memory_studio.api.exception_handler."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -140,13 +138,12 @@ class SearchQueryField(serializers.Field):  # type: ignore[type-arg]
         super().__init__(**kwargs)
 
     def to_representation(self, value: SearchQuery) -> dict[str, Any]:
-        expires = value.created_at + timedelta(hours=settings.SEARCH_QUERY_TTL_HOURS)
         return {
             "id": value.pk,
             "preview_url": search_query_preview_url(value, self.context.get("request")),
             "width": value.width,
             "height": value.height,
-            "expires_at": serializers.DateTimeField().to_representation(expires),
+            "expires_at": serializers.DateTimeField().to_representation(value.expires_at),
         }
 
 

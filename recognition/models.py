@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import re
+import secrets
+from datetime import datetime, timedelta
+
 import numpy as np
 import numpy.typing as npt
 from django.conf import settings
@@ -105,6 +109,19 @@ class FaceIndexVersion(models.Model):
         return f"{self.owner_id}/{self.model_key}: v{self.version} d{self.deletions}"
 
 
+def _search_query_cutoff() -> datetime:
+    """Queries made before this have expired (SEARCH_QUERY_TTL_HOURS)."""
+    return timezone.now() - timedelta(hours=settings.SEARCH_QUERY_TTL_HOURS)
+
+
+class SearchQueryQuerySet(models.QuerySet["SearchQuery"]):
+    def live(self) -> SearchQueryQuerySet:
+        return self.filter(created_at__gte=_search_query_cutoff())
+
+    def expired(self) -> SearchQueryQuerySet:
+        return self.filter(created_at__lt=_search_query_cutoff())
+
+
 class SearchQuery(models.Model):
     """A query photo kept for a short while (SEARCH_QUERY_TTL_HOURS) so that its results survive
     Back and reload and another of its faces can be searched without sending the photo again.
@@ -128,11 +145,24 @@ class SearchQuery(models.Model):
     dim = models.PositiveSmallIntegerField()
     embeddings = models.BinaryField(help_text="One little-endian float32 vector per face, in order.")
 
+    objects = SearchQueryQuerySet.as_manager()
+
+    # Ids are URL-safe base64 of 16 random bytes (new_id); anything else is no query at all.
+    ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
     class Meta:
         indexes = [models.Index(fields=["owner", "created_at"], name="searchquery_owner_created_idx")]
 
     def __str__(self) -> str:
         return f"Search query {self.pk} of user {self.owner_id}"
+
+    @staticmethod
+    def new_id() -> str:
+        return secrets.token_urlsafe(16)
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.created_at + timedelta(hours=settings.SEARCH_QUERY_TTL_HOURS)
 
     def vectors(self) -> npt.NDArray[np.float32]:
         flat = np.frombuffer(bytes(self.embeddings), dtype="<f4").astype(np.float32)

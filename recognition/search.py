@@ -108,14 +108,12 @@ def search_by_query(
         raise FaceOfAnotherModelError(
             _("The face model has changed since this photo was searched. Choose the photo again.")
         )
-    boxes = [tuple(face["box"]) for face in query.faces]
-    _check_face_index(face_index, len(boxes))
-    if face_index is None:
-        face_index = max(range(len(boxes)), key=lambda i: _box_area(boxes[i]))
     query_faces = [
-        DetectedFace(box=(b[0], b[1], b[2], b[3]), score=float(face["score"]), landmarks=())
-        for b, face in zip(boxes, query.faces, strict=True)
+        DetectedFace(box=tuple(face["box"]), score=float(face["score"]), landmarks=()) for face in query.faces
     ]
+    _check_face_index(face_index, len(query_faces))
+    if face_index is None:
+        face_index = max(range(len(query_faces)), key=lambda i: query_faces[i].area)
     return _rank(
         user=user,
         vector=query.vectors()[face_index],
@@ -165,10 +163,6 @@ def _check_face_index(face_index: int | None, count: int) -> None:
             _("face_index %(index)s is out of range: this photo has %(count)s face(s), numbered from 0.")
             % {"index": face_index, "count": count}
         )
-
-
-def _box_area(box: tuple[float, ...]) -> float:
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
 
 
 def _rank(

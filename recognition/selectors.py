@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.conf import settings
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
@@ -21,8 +17,6 @@ from gallery.models import Photo
 from gallery.selectors import photo_get_for_user
 from recognition.index import face_matrix
 from recognition.models import Face, SearchQuery
-
-_QUERY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 @dataclass(frozen=True)
@@ -43,12 +37,12 @@ def face_get_for_user(*, user: Any, face_id: int) -> Face:
 
 def search_query_get_for_user(*, user: Any, query_id: str) -> SearchQuery:
     """The user's kept query photo with this id; 404 for another user's, an expired one or none."""
-    cutoff = timezone.now() - timedelta(hours=settings.SEARCH_QUERY_TTL_HOURS)
-    # Ids are URL-safe base64 (secrets.token_urlsafe); anything else (a NUL byte, which PostgreSQL
-    # refuses) is no query at all.
-    if not _QUERY_ID.fullmatch(str(query_id)):
-        raise Http404(_("This search has expired. Choose the photo again."))
-    query = SearchQuery.objects.filter(owner_id=user.pk, pk=query_id, created_at__gte=cutoff).first()
+    # A malformed id (say a NUL byte, which PostgreSQL refuses) is never looked up.
+    query = (
+        SearchQuery.objects.live().filter(owner_id=user.pk, pk=query_id).first()
+        if SearchQuery.ID_PATTERN.fullmatch(str(query_id))
+        else None
+    )
     if query is None:
         raise Http404(_("This search has expired. Choose the photo again."))
     return query

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -153,7 +151,7 @@ def search_query_create(
     with transaction.atomic():
         search_queries_purge(owner=owner, keep=settings.SEARCH_QUERY_MAX_PER_USER - 1)
         return SearchQuery.objects.create(
-            id=secrets.token_urlsafe(16),
+            id=SearchQuery.new_id(),
             owner=owner,
             model_key=model_key,
             width=image.width,
@@ -168,13 +166,11 @@ def search_query_create(
         )
 
 
-def search_queries_purge(*, owner: Any | None = None, keep: int | None = None) -> int:
+def search_queries_purge(*, owner: Any, keep: int) -> int:
     """Delete expired queries (everyone's), and the owner's beyond the newest `keep`."""
-    cutoff = timezone.now() - timedelta(hours=settings.SEARCH_QUERY_TTL_HOURS)
-    deleted, _ = SearchQuery.objects.filter(created_at__lt=cutoff).delete()
-    if owner is not None and keep is not None:
-        old = SearchQuery.objects.filter(owner_id=owner.pk).order_by("-created_at", "-pk")[keep:]
-        stale = list(old.values_list("pk", flat=True))
-        if stale:
-            deleted += SearchQuery.objects.filter(pk__in=stale).delete()[0]
+    deleted, _ = SearchQuery.objects.expired().delete()
+    old = SearchQuery.objects.filter(owner_id=owner.pk).order_by("-created_at", "-pk")[keep:]
+    stale = list(old.values_list("pk", flat=True))
+    if stale:
+        deleted += SearchQuery.objects.filter(pk__in=stale).delete()[0]
     return deleted

@@ -33,7 +33,7 @@ def search(request: HttpRequest) -> HttpResponse:
     query_id, query_error = request.GET.get("q", ""), ""
     if query_id and not face_id:
         try:
-            search_query_get_for_user(user=request.user, query_id=query_id[:64])
+            search_query_get_for_user(user=request.user, query_id=query_id)
         except Http404 as exc:
             query_id, query_error = "", str(exc)
     else:
