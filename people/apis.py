@@ -21,6 +21,7 @@ from recognition.runtime import active_model_key
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from recognition.models import Face
 
 
 def _user(request: Request) -> User:
@@ -40,6 +41,16 @@ class FaceIdsInputSerializer(serializers.Serializer[Any]):
     faces = serializers.ListField(
         child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000, help_text="Face ids."
     )
+
+
+def _posted_faces(
+    request: Request, serializer_class: type[FaceIdsInputSerializer] = FaceIdsInputSerializer
+) -> tuple[dict[str, Any], list[Face]]:
+    """The validated body and the user's faces it names (404 if any is not theirs)."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = dict(serializer.validated_data)
+    return data, selectors.faces_for_user_by_ids(user=request.user, face_ids=data["faces"])
 
 
 def _bool(value: str | None) -> bool | None:
@@ -90,14 +101,8 @@ class PersonListApi(PaginatedListMixin, APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = self.PersonCreateInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        faces = selectors.faces_for_user_by_ids(
-            user=request.user, face_ids=serializer.validated_data["faces"]
-        )
-        person = services.person_create(
-            owner=_user(request), faces=faces, name=serializer.validated_data["name"]
-        )
+        data, faces = _posted_faces(request, self.PersonCreateInputSerializer)
+        person = services.person_create(owner=_user(request), faces=faces, name=data["name"])
         return Response(_person_output(request, person.pk), status=status.HTTP_201_CREATED)
 
 
@@ -189,11 +194,7 @@ class PersonRejectFacesApi(APIView):
     @extend_schema(request=FaceIdsInputSerializer, responses=PersonOutputSerializer)
     def post(self, request: Request, person_id: int) -> Response:
         person = _person(request, person_id)
-        serializer = FaceIdsInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        faces = selectors.faces_for_user_by_ids(
-            user=request.user, face_ids=serializer.validated_data["faces"]
-        )
+        _, faces = _posted_faces(request)
         services.faces_reject(person=person, faces=faces)
         return Response(_person_output(request, person.pk))
 
@@ -205,11 +206,7 @@ class PersonConfirmFacesApi(APIView):
     @extend_schema(request=FaceIdsInputSerializer, responses=PersonOutputSerializer)
     def post(self, request: Request, person_id: int) -> Response:
         person = _person(request, person_id)
-        serializer = FaceIdsInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        faces = selectors.faces_for_user_by_ids(
-            user=request.user, face_ids=serializer.validated_data["faces"]
-        )
+        _, faces = _posted_faces(request)
         services.faces_confirm(person=person, faces=faces)
         return Response(_person_output(request, person.pk))
 
