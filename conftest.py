@@ -42,6 +42,16 @@ def make_image_bytes(
     return buffer.getvalue()
 
 
+def log_in_page(page: Any, base: str, username: str, password: str) -> None:
+    """Log in through the login page in a browser test (Playwright) and wait until it lets us in
+    (the gallery), so the next navigation cannot race the login."""
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Every test starts with no throttle counts (they live in the cache)."""

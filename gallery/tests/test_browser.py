@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.db import connections
 
+from conftest import log_in_page
 from gallery.models import Photo
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
@@ -120,11 +121,7 @@ def test_32_concurrent_uploads_are_all_indexed_on_the_embedded_default(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    log_in_page(page, base, user.username, password)
 
     photos = _face_photos(faces_dir, 32)
     page.goto(f"{base}/upload/")
@@ -158,11 +155,7 @@ def test_a_file_one_byte_over_the_limit_is_refused_in_the_page_with_exact_sizes(
     size = photo.stat().st_size
     settings.MAX_UPLOAD_BYTES = size - 1
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    log_in_page(page, base, user.username, password)
     page.goto(f"{base}/upload/")
     page.set_input_files("#file-input", [str(photo)])
     page.wait_for_selector(".upload-item.error")
@@ -179,11 +172,7 @@ def test_a_file_one_byte_over_the_limit_is_refused_in_the_page_with_exact_sizes(
 def test_a_photo_uploaded_again_links_to_the_one_you_have(live_server, page, faces_dir, user, password):
     photo = sorted((faces_dir / "angelina_jolie").glob("*.jpg"))[0]
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    log_in_page(page, base, user.username, password)
     page.goto(f"{base}/upload/")
     page.set_input_files("#file-input", [str(photo)])
     page.wait_for_selector(".upload-item.ok")

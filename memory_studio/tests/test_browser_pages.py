@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from django.db import connections
 
+from conftest import log_in_page
 from gallery import services
 from gallery.tests.conftest import as_upload, s3_client, s3_options, storages_for
 from recognition.ml.types import DetectedFace, FaceEmbedding
@@ -82,11 +83,7 @@ def log_in(browser: Any, base: str, username: str, password: str, watch: Watch) 
     watch.attach(context)
     page = context.new_page()
     page.set_default_timeout(60_000)
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    log_in_page(page, base, username, password)
     return page
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.db import connections
 
+from conftest import log_in_page
 from people.models import FaceRejection, Person
 from recognition.models import Face
 
@@ -36,11 +37,7 @@ def test_upload_group_name_merge_undo_and_remove_a_face(live_server, user, passw
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(30_000)
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(f"{base}/accounts/login/")
-            page.fill("input[name=username]", user.username)
-            page.fill("input[name=password]", password)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/")
+            log_in_page(page, base, user.username, password)
 
             page.goto(f"{base}/upload/")
             page.set_input_files("#file-input", photos)

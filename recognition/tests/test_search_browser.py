@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from conftest import log_in_page
 from recognition.tests.conftest import person_photos
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
@@ -30,10 +31,7 @@ def test_search_page_finds_the_person(
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"{live_server.url}/accounts/login/")
-            page.fill("input[name=username]", user.username)
-            page.fill("input[name=password]", password)
-            page.click("button[type=submit]")
+            log_in_page(page, live_server.url, user.username, password)
             page.goto(f"{live_server.url}/search/")
             page.set_input_files("#search-file", str(obama[0]))
             tiles = page.locator("#search-results .result-tile")
@@ -59,14 +57,6 @@ def test_search_page_finds_the_person(
             expect(page.locator("#search-results .result-tile")).to_have_count(len(expected), timeout=60_000)
         finally:
             browser.close()
-
-
-def _login(page, live_server, user, password):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)  # logged in before going on
 
 
 def test_heic_tiff_and_broken_queries_reload_and_the_strictness_slider(
@@ -113,7 +103,7 @@ def test_heic_tiff_and_broken_queries_reload_and_the_strictness_slider(
             page.on(
                 "request", lambda r: searches.append(r.method) if r.url.endswith("/api/search/") else None
             )
-            _login(page, live_server, user, password)
+            log_in_page(page, live_server.url, user.username, password)
             page.goto(f"{live_server.url}/search/")
             tiles = page.locator("#search-results .result-tile")
             status = page.locator("#search-status")
@@ -239,7 +229,7 @@ def test_on_a_phone_the_results_start_above_the_fold(
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-            _login(page, live_server, user, password)
+            log_in_page(page, live_server.url, user.username, password)
             page.goto(f"{live_server.url}/search/")
             page.set_input_files("#search-file", str(obama[0]))
             tiles = page.locator("#search-results .result-tile")
