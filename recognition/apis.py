@@ -202,44 +202,48 @@ class SearchOptionsSerializer(serializers.Serializer[Any]):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
 
 
-class SearchImageInputSerializer(SearchOptionsSerializer):
-    image = serializers.FileField(help_text="A photo showing the person to find.")
-    face_index = serializers.IntegerField(
+def _face_index_field() -> serializers.IntegerField:
+    return serializers.IntegerField(
         required=False,
         min_value=0,
-        help_text="Which face of the query photo to use (default: the largest).",
+        help_text="Which face of the photo (`image` or `query_id`) to use (default: the largest).",
     )
+
+
+def _face_id_field(*, required: bool = True) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=required, min_value=1, max_value=_MAX_ID, help_text="One of your indexed faces."
+    )
+
+
+def _query_id_field(*, required: bool = True) -> serializers.CharField:
+    return serializers.CharField(
+        required=required,
+        max_length=32,
+        help_text="A query photo you searched with before (`query.id` of that answer).",
+    )
+
+
+class SearchImageInputSerializer(SearchOptionsSerializer):
+    image = serializers.FileField(help_text="A photo showing the person to find.")
+    face_index = _face_index_field()
 
 
 class SearchFaceInputSerializer(SearchOptionsSerializer):
-    face_id = serializers.IntegerField(min_value=1, max_value=_MAX_ID, help_text="One of your indexed faces.")
+    face_id = _face_id_field()
 
 
 class SearchQueryInputSerializer(SearchOptionsSerializer):
-    query_id = serializers.CharField(
-        max_length=32, help_text="A query photo you searched with before (`query.id` of that answer)."
-    )
-    face_index = serializers.IntegerField(
-        required=False,
-        min_value=0,
-        help_text="Which face of that photo to use (default: the largest).",
-    )
+    query_id = _query_id_field()
+    face_index = _face_index_field()
 
 
 class SearchJsonInputSerializer(SearchOptionsSerializer):
     """Schema only: a JSON search names exactly one of `face_id` or `query_id`."""
 
-    face_id = serializers.IntegerField(
-        required=False, min_value=1, max_value=_MAX_ID, help_text="One of your indexed faces."
-    )
-    query_id = serializers.CharField(
-        required=False,
-        max_length=32,
-        help_text="A query photo you searched with before (`query.id` of that answer).",
-    )
-    face_index = serializers.IntegerField(
-        required=False, min_value=0, help_text="With `query_id`: which face (default: the largest)."
-    )
+    face_id = _face_id_field(required=False)
+    query_id = _query_id_field(required=False)
+    face_index = _face_index_field()
 
 
 def _search_input(data: Any) -> tuple[str, dict[str, Any]]:
