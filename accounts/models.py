@@ -1,13 +1,23 @@
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def default_time_zone() -> str:
+    """New users start in the site's time zone (settings.TIME_ZONE)."""
+    return str(settings.TIME_ZONE)
 
 
 class User(AbstractUser):
     """The person who owns photos, albums and faces. Swappable from the first migration."""
 
-    email = models.EmailField("email address", blank=True)
+    email = models.EmailField(_("email address"), blank=True)
+    # Blank: follow the browser (Accept-Language); else one of settings.LANGUAGES, which wins.
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    time_zone = models.CharField(_("time zone"), max_length=64, default=default_time_zone)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

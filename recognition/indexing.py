@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext
 from PIL import Image
 
 from gallery.images import InvalidImage, open_upright
@@ -34,9 +35,9 @@ def _open(photo: Photo) -> Image.Image | str:
     except ClientError as exc:
         if str(exc.response.get("Error", {}).get("Code")) in {"404", "NoSuchKey", "NotFound"}:
             return "The original file is missing from storage."
-        raise StorageUnavailable("Photo storage is unavailable; indexing will be retried.") from exc
+        raise StorageUnavailable(gettext("Photo storage is unavailable; indexing will be retried.")) from exc
     except STORAGE_ERRORS as exc:
-        raise StorageUnavailable("Photo storage is unavailable; indexing will be retried.") from exc
+        raise StorageUnavailable(gettext("Photo storage is unavailable; indexing will be retried.")) from exc
     except InvalidImage as exc:
         return f"The stored image cannot be read: {exc}"
 
