@@ -1,5 +1,6 @@
 import math
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -102,16 +103,24 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup.html", {"form": form})
 
 
+def _back(request: HttpRequest) -> str:
+    """The page a form was posted from, if it is on this site: the Referer (with its query string,
+    which pages do not echo into their forms), else the form's `next` (a path), else home."""
+    for url in (request.META.get("HTTP_REFERER", ""), request.POST.get("next", "")):
+        if url and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            parts = urlsplit(url)
+            return urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    return "/"
+
+
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponseBase:
     """The header's language switch: saved on the user when logged in, in a cookie always; back
-    to the page it was used on (`next`, if it is on this site)."""
+    to the page it was used on."""
     form = LanguageForm(request.POST)
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "/"
+    next_url = _back(request)
     if not form.is_valid():
         return redirect(next_url)
     language = form.cleaned_data["language"]

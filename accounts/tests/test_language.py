@@ -73,6 +73,21 @@ def test_the_switch_saves_the_users_language_and_it_wins_over_the_browser(user_c
     assert _is_english(elsewhere.get("/albums/", HTTP_ACCEPT_LANGUAGE="ko"))
 
 
+def test_the_switch_goes_back_to_the_page_with_its_query_string(user_client):
+    response = user_client.post(
+        reverse("accounts:set_language"),
+        {"language": "ko", "next": "/search/"},
+        HTTP_REFERER="http://testserver/search/?q=abc&face=1",
+    )
+    assert response["Location"] == "/search/?q=abc&face=1"
+    other_site = user_client.post(
+        reverse("accounts:set_language"),
+        {"language": "ko", "next": "/search/"},
+        HTTP_REFERER="https://evil.example/search/?q=abc",
+    )
+    assert other_site["Location"] == "/search/"
+
+
 def test_the_switch_works_for_visitors_with_a_cookie(client):
     response = client.post(reverse("accounts:set_language"), {"language": "ko", "next": "/accounts/login/"})
     assert response.status_code == 302
