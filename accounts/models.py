@@ -16,7 +16,13 @@ class User(AbstractUser):
 
     email = models.EmailField(_("email address"), blank=True)
     # Blank: follow the browser (Accept-Language); else one of settings.LANGUAGES, which wins.
-    language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        default="",
+        choices=[("", _("The browser's language")), *settings.LANGUAGES],
+    )
     time_zone = models.CharField(_("time zone"), max_length=64, default=default_time_zone)
 
     class Meta(AbstractUser.Meta):
