@@ -21,9 +21,12 @@ class User(AbstractUser):
         max_length=10,
         blank=True,
         default="",
+        db_default="",
         choices=[("", _("The browser's language")), *settings.LANGUAGES],
     )
-    time_zone = models.CharField(_("time zone"), max_length=64, default=default_time_zone)
+    # db_default: rows written by code that predates these columns (an older release during a
+    # deploy, historical models in migrations) still get a value.
+    time_zone = models.CharField(_("time zone"), max_length=64, default=default_time_zone, db_default="UTC")
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
