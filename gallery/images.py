@@ -183,8 +183,28 @@ def _open_header(data: bytes) -> Image.Image:
         ) from None
 
 
-def decode(data: bytes) -> Image.Image:
-    """Open and fully decode image bytes, or raise InvalidImage with a readable reason."""
+# JPEG's DCT can decode at 1/2, 1/4 or 1/8 scale for a fraction of the full decode's time.
+_JPEG_DRAFT_SCALES = (8, 4, 2)
+
+
+def _draft(image: Image.Image, min_side: int) -> None:
+    """Ask a JPEG to decode at the smallest DCT scale whose longest side stays >= `min_side`
+    (other formats, and JPEGs already small enough, decode at full size)."""
+    if image.format != "JPEG":
+        return
+    width, height = image.size
+    for scale in _JPEG_DRAFT_SCALES:
+        if max(width, height) // scale >= min_side:
+            # Pillow picks the largest scale that keeps both sides >= the size asked for.
+            image.draft(image.mode, (max(1, width // scale), max(1, height // scale)))
+            return
+
+
+def decode(data: bytes, *, draft_min_side: int | None = None) -> Image.Image:
+    """Open and fully decode image bytes, or raise InvalidImage with a readable reason.
+
+    `draft_min_side`: a JPEG may be decoded at a reduced scale whose longest side is at least
+    this (a search query, which is detected at RECOGNITION_DETECT_MAX_SIDE anyway)."""
     try:
         image = _open_header(data)
     except UnidentifiedImageError:
@@ -197,6 +217,8 @@ def decode(data: bytes) -> Image.Image:
         raise InvalidImage(f"Unsupported image format ({image.format}). Upload a {SUPPORTED_NAMES} image.")
     width, height = image.size
     check_decoding_cost(width=width, height=height, size=len(data))
+    if draft_min_side is not None:
+        _draft(image, draft_min_side)
     try:
         image.seek(0)  # animated GIF/WebP: the first frame
         image.load()
@@ -329,6 +351,7 @@ def open_rendition(photo: Photo, kind: str) -> Image.Image:
     return to_rgb(decode(data))
 
 
-def open_upload_upright(upload: File[bytes] | IO[bytes]) -> Image.Image:
-    """An uploaded image, validated like a photo upload, EXIF-rotated, as 8-bit RGB (not stored)."""
-    return to_rgb(upright(decode(read_upload(upload))))
+def open_upload_upright(upload: File[bytes] | IO[bytes], *, draft_min_side: int | None = None) -> Image.Image:
+    """An uploaded image, validated like a photo upload, EXIF-rotated, as 8-bit RGB (not stored);
+    a JPEG decoded at a reduced scale keeping the longest side >= `draft_min_side` if given."""
+    return to_rgb(upright(decode(read_upload(upload), draft_min_side=draft_min_side)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -118,7 +119,11 @@ SEARCH_QUERY_SCHEMA = {
     "properties": {
         "id": {"type": "string"},
         "preview_url": {"type": "string", "format": "uri"},
-        "width": {"type": "integer", "description": "Upright original width in pixels (boxes use it)."},
+        "width": {
+            "type": "integer",
+            "description": "Width in pixels of the upright query image the face boxes refer to "
+            "(a large JPEG is decoded at a reduced scale, SEARCH_QUERY_DECODE_SIDE).",
+        },
         "height": {"type": "integer"},
         "expires_at": {"type": "string", "format": "date-time"},
     },
@@ -333,7 +338,7 @@ class SearchApi(APIView):
         else:
             result = search_by_image(
                 user=request.user,
-                image=open_upload_upright(data["image"]),
+                image=open_upload_upright(data["image"], draft_min_side=settings.SEARCH_QUERY_DECODE_SIDE),
                 pipeline=pipeline,
                 face_index=data.get("face_index"),
                 threshold=threshold,

@@ -287,3 +287,37 @@ def test_invalid_image_is_raised_by_the_service_and_nothing_is_saved(user):
 )
 def test_the_size_message_is_exact(size, limit, message):
     assert images.size_over_limit_message(size, limit) == message
+
+
+@pytest.mark.parametrize(
+    ("size", "orientation", "min_side", "decoded"),
+    [
+        # 1/2 keeps 2016 >= 1536; 1/4 (1008) would not.
+        ((4032, 3024), None, 1536, (2016, 1512)),
+        # EXIF orientation 6 turns the reduced image upright: the sides swap after the draft.
+        ((4032, 3024), 6, 1536, (1512, 2016)),
+        # 1/8 of 8000 x 6000 is 1000 >= 900.
+        ((8000, 6000), None, 900, (1000, 750)),
+        # Already small enough: the full image.
+        ((2000, 1500), None, 1536, (2000, 1500)),
+    ],
+)
+def test_a_query_jpeg_is_decoded_at_the_smallest_scale_that_keeps_min_side(
+    size, orientation, min_side, decoded
+):
+    data = exif_jpeg(size=size, orientation=orientation)
+    image = images.open_upload_upright(as_upload(data), draft_min_side=min_side)
+    assert image.size == decoded
+    assert image.mode == "RGB"
+    full = images.open_upload_upright(as_upload(data))
+    assert full.size == (size if orientation is None else size[::-1])
+    # The same picture, turned the same way: each corner has the full decode's colour.
+    for x, y in ((3, 3), (image.width - 4, image.height - 4)):
+        fx, fy = x * full.width // image.width, y * full.height // image.height
+        assert close(pixel(image, (x, y)), pixel(full, (fx, fy)))
+
+
+def test_a_query_in_another_format_is_decoded_at_full_size():
+    data = make_image_bytes(size=(4032, 3024), fmt="PNG")
+    image = images.open_upload_upright(as_upload(data), draft_min_side=1536)
+    assert image.size == (4032, 3024)

@@ -357,6 +357,35 @@ def test_heic_and_tiff_queries_find_the_person_and_get_a_jpeg_preview(api_client
     assert Image.open(BytesIO(preview.content)).format == "JPEG"
 
 
+def test_a_large_jpeg_query_is_decoded_reduced_and_finds_the_person_with_boxes_on_its_preview(
+    api_client, library, settings
+):
+    from PIL import Image
+
+    from recognition.tests.conftest import encode
+
+    # A 12 MP phone-sized photo of the query person: the face is large, as in a query photo.
+    photo = Image.open(library["query_obama"]).convert("RGB")
+    scale = 4032 / photo.width
+    big = photo.resize((4032, round(photo.height * scale)), Image.Resampling.BICUBIC)
+    response = api_client.post(
+        "/api/search/", {"image": _upload("big.jpg", encode(big, "JPEG", quality=90))}, format="multipart"
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert {r["photo"]["id"] for r in body["results"]} == _ids(library["photos"]["obama"])
+    # Decoded at 1/2 scale (2016 >= SEARCH_QUERY_DECODE_SIDE, 1008 is not): the query's size and
+    # its face boxes are in the reduced image, where the preview shows them.
+    query = body["query"]
+    assert query["width"] == 2016
+    assert query["height"] == pytest.approx(big.height / 2, abs=1)
+    (used,) = [face for face in body["query_faces"] if face["used"]]
+    x1, y1, x2, y2 = used["box"]
+    assert 0 <= x1 < x2 <= query["width"]
+    assert 0 <= y1 < y2 <= query["height"]
+    assert x2 - x1 > 0.2 * query["width"]
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
