@@ -252,6 +252,9 @@ RECOGNITION_INDEX_CACHE_OWNERS = env_int("RECOGNITION_INDEX_CACHE_OWNERS", 64, m
 RECOGNITION_THREADS_WEB = env_int("RECOGNITION_THREADS_WEB", 0, minimum=0)
 RECOGNITION_THREADS_WORKER = env_int("RECOGNITION_THREADS_WORKER", 0, minimum=0)
 RECOGNITION_THREADS_COMMAND = env_int("RECOGNITION_THREADS_COMMAND", 0, minimum=0)
+# A Celery worker lowers its CPU priority by this much (nice): a search waits for no indexing job,
+# and a worker alone still uses every core. 0 keeps the priority it was started with.
+RECOGNITION_WORKER_NICE = env_int("RECOGNITION_WORKER_NICE", 10, minimum=0)
 OMP_WAIT_POLICY = env_choice("OMP_WAIT_POLICY", "passive", ("passive", "active"))
 # A query photo (its preview, faces and embeddings, never the original) is kept this long so
 # that results survive Back and reload; each user keeps at most SEARCH_QUERY_MAX_PER_USER.

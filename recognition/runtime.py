@@ -13,6 +13,7 @@ before torch has run anything in the process.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -25,7 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from recognition.ml.detection import FaceDetector
 from recognition.ml.pipeline import FacePipeline
 from recognition.ml.registry import available_models, get_embedder, is_checkpoint_path
-from recognition.ml.threads import ThreadPolicy, current_policy, set_torch_threads
+from recognition.ml.threads import ThreadPolicy, current_policy, lower_priority, set_torch_threads
 
 logger = logging.getLogger(__name__)
 
@@ -123,13 +124,18 @@ def apply_thread_policy() -> ThreadPolicy:
     if _threads_applied == role:
         return current_policy()
     policy = set_torch_threads(role_threads(role))
+    if role == "worker" and _threads_applied is None:
+        nice = lower_priority(settings.RECOGNITION_WORKER_NICE)
+    else:
+        nice = os.getpriority(os.PRIO_PROCESS, 0)
     _threads_applied = role
     logger.info(
-        "Face model threads for a %s process: %d intra-op, %d inter-op, OMP_WAIT_POLICY %s",
+        "Face model threads for a %s process: %d intra-op, %d inter-op, OMP_WAIT_POLICY %s, nice %d",
         role,
         policy.intra_op,
         policy.inter_op,
         policy.wait_policy,
+        nice,
     )
     return policy
 

@@ -8,6 +8,10 @@ thread that waits for work spins on its core instead of yielding it, and each pr
 the other (bench/search_under_load.py). The wait policy is read once, when torch's OpenMP
 library loads, so it cannot be set here: `memory_studio/__init__.py` puts `OMP_WAIT_POLICY` in
 the environment before anything imports torch.
+
+A process that works in the background (a Celery worker) can also lower its CPU priority
+(`lower_priority`): when a search and an indexing job both want the cores, the search gets them,
+and when nothing else runs the indexer still has the whole machine.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -53,3 +58,24 @@ def current_policy() -> ThreadPolicy:
         inter_op=torch.get_num_interop_threads(),
         wait_policy=os.environ.get("OMP_WAIT_POLICY", "ACTIVE (OpenMP default)"),
     )
+
+
+def lower_priority(increment: int) -> int:
+    """Raise the nice value of every thread of this process by `increment` (threads started
+    later inherit it from the thread that starts them); returns the main thread's new value.
+
+    Linux keeps a nice value per thread, so each one in /proc/self/task is changed; elsewhere
+    only the calling thread's is. Lowering a priority needs no privilege; raising it back does.
+    """
+    if increment < 0:
+        raise ValueError(f"increment must be 0 or more, not {increment}.")
+    if increment == 0:
+        return os.getpriority(os.PRIO_PROCESS, 0)
+    tasks = Path("/proc/self/task")
+    if not tasks.is_dir():
+        return os.nice(increment)
+    for task in tasks.iterdir():
+        tid = int(task.name)
+        with contextlib.suppress(ProcessLookupError):  # a thread that has just ended
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + increment))
+    return os.getpriority(os.PRIO_PROCESS, 0)

@@ -125,3 +125,37 @@ def test_an_operators_wait_policy_is_kept_and_a_wrong_one_stops_the_process():
     wrong = _probe(OMP_WAIT_POLICY="spin")
     assert wrong.returncode != 0
     assert "OMP_WAIT_POLICY='spin' must be one of: passive, active" in wrong.stderr
+
+
+NICE_PROBE = """
+import json, os, threading
+from recognition.ml.threads import lower_priority
+started = threading.Event(); done = threading.Event(); seen = {}
+def before():
+    seen["before_tid"] = threading.get_native_id(); started.set(); done.wait()
+thread = threading.Thread(target=before); thread.start(); started.wait()
+base = os.getpriority(os.PRIO_PROCESS, 0)
+main = lower_priority(3)
+later = {}
+def after():
+    later["nice"] = os.getpriority(os.PRIO_PROCESS, 0)
+t2 = threading.Thread(target=after); t2.start(); t2.join()
+print(json.dumps({
+    "base": base,
+    "main": main,
+    "earlier_thread": os.getpriority(os.PRIO_PROCESS, seen["before_tid"]),
+    "later_thread": later["nice"],
+}))
+done.set(); thread.join()
+"""
+
+
+def test_lower_priority_renices_every_thread_and_threads_started_later():
+    done = subprocess.run(
+        [sys.executable, "-c", NICE_PROBE], cwd=BASE_DIR, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    expected = min(19, found["base"] + 3)
+    assert found["main"] == found["earlier_thread"] == found["later_thread"] == expected
+    assert expected > found["base"] or found["base"] == 19
