@@ -77,6 +77,16 @@ class FaceMatrix:
             self.dim,
         )
 
+    def without(self, face_ids: Iterable[int]) -> FaceMatrix:
+        """A new snapshot without the rows of `face_ids` (ids it does not hold are ignored)."""
+        drop = np.fromiter(face_ids, dtype=np.int64)
+        if not len(drop):
+            return self
+        keep = ~np.isin(self.face_ids, drop)
+        if keep.all():
+            return self
+        return FaceMatrix(self.face_ids[keep], self.photo_ids[keep], self.vectors[keep], self.dim)
+
     def search(
         self,
         query: npt.ArrayLike,
