@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +20,9 @@ from PIL import Image
 
 from recognition.ml.alignment import AlignmentTemplate, align_face
 from recognition.ml.detection import FaceDetector
+from recognition.ml.folders import LabelledImage, list_labelled_images
 from recognition.ml.images import ImageDecodeError, load_rgb
+from training.files import write_atomically
 
 Chips = npt.NDArray[np.uint8]
 # Bump when the cached chip contents would change for the same inputs.
@@ -30,12 +31,6 @@ CACHE_VERSION = 1
 
 class DatasetError(ValueError):
     """The dataset cannot be used for training; the message says why and which files."""
-
-
-@dataclass(frozen=True)
-class ImageItem:
-    path: Path
-    label: str
 
 
 @dataclass
@@ -56,22 +51,17 @@ class FaceDataset:
         return len(self.names)
 
 
-def list_images(root: Path) -> list[ImageItem]:
+def list_images(root: Path) -> list[LabelledImage]:
     """Every non-hidden file in the person folders of `root`, sorted; raises DatasetError."""
     if not root.is_dir():
         raise DatasetError(f"Dataset folder {root} does not exist or is not a folder.")
-    people = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    items = [
-        ImageItem(path=path, label=person.name)
-        for person in people
-        for path in sorted(person.iterdir())
-        if path.is_file() and not path.name.startswith(".")
-    ]
-    if not items:
+    try:
+        items = list_labelled_images(root)
+    except FileNotFoundError:
         raise DatasetError(
             f"Dataset folder {root} is empty: expected one folder per person with their photos "
             "(<dataset>/<person>/<photo>.jpg)."
-        )
+        ) from None
     identities = {item.label for item in items}
     if len(identities) < 2:
         raise DatasetError(
@@ -112,18 +102,11 @@ class ChipCache:
         return np.asarray(chip, dtype=np.uint8)
 
     def put(self, key: str, chip: Chips | None) -> None:
-        target = self._path(key, ".none" if chip is None else ".npy")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so an interrupted run never leaves a truncated entry.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                if chip is not None:
-                    np.save(handle, chip, allow_pickle=False)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        def write(handle: IO[bytes]) -> None:
+            if chip is not None:
+                np.save(handle, chip, allow_pickle=False)
+
+        write_atomically(self._path(key, ".none" if chip is None else ".npy"), write)
 
 
 def detector_key(detector: FaceDetector) -> str:
