@@ -206,12 +206,13 @@ def prepare_dataset(
     )
 
 
-def split_by_identity(
+def split_images(
     labels: Sequence[int] | npt.NDArray[np.int64], *, val_split: float, seed: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Identity-stratified image split: about `val_split` of each identity's images for validation.
+    """Per-image split: about `val_split` of each identity's images for validation.
 
     Every identity keeps at least one training image; identities with one image are training-only.
+    Validation then measures people the model trains on: only on request (val_mode "images").
     """
     labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
@@ -224,3 +225,51 @@ def split_by_identity(
         val += indices[:n_val].tolist()
         train += indices[n_val:].tolist()
     return np.array(sorted(train), dtype=np.int64), np.array(sorted(val), dtype=np.int64)
+
+
+def split_identities(
+    labels: Sequence[int] | npt.NDArray[np.int64], *, val_identities: float, seed: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Identity-disjoint split: whole identities held out for validation, as search meets them.
+
+    `val_identities` is a fraction (< 1, rounded half up) or a number (>= 1) of the identities
+    with 2+ images (only they give same-person pairs); identities with one image always train.
+    At least 2 identities are left to train on (ArcFace needs 2 classes).
+    """
+    labels = np.asarray(labels)
+    identities, counts = np.unique(labels, return_counts=True)
+    eligible = identities[counts >= 2]
+    wanted = (
+        int(val_identities) if val_identities >= 1 else int(np.floor(len(eligible) * val_identities + 0.5))
+    )
+    held = np.random.default_rng(seed).permutation(eligible)[: max(0, min(wanted, len(identities) - 2))]
+    in_val = np.isin(labels, held)
+    return np.flatnonzero(~in_val).astype(np.int64), np.flatnonzero(in_val).astype(np.int64)
+
+
+def same_person_pairs(labels: Sequence[int] | npt.NDArray[np.int64]) -> int:
+    """How many pairs of images show the same identity (the positives of pair verification)."""
+    counts = np.unique(np.asarray(labels), return_counts=True)[1]
+    return int((counts * (counts - 1) // 2).sum())
+
+
+def check_validation_size(labels: Sequence[int] | npt.NDArray[np.int64], *, min_pairs: int, how: str) -> None:
+    """Refuse a validation set too small for its verdict to mean anything; `how` says how it was made.
+
+    Under 2 identities or without a same-person pair the metrics are undefined; under
+    `min_pairs` same-person pairs the best epoch and the threshold would be chosen on noise.
+    """
+    pairs = same_person_pairs(labels)
+    people = len(np.unique(np.asarray(labels)))
+    size = f"{len(labels)} image(s) of {people} identity(ies), {pairs} same-person pair(s)"
+    if people < 2 or pairs < 1:
+        raise DatasetError(
+            f"Validation ({how}) has {size}: it needs at least 2 identities and 1 same-person pair. "
+            "Add photos (people with 2 or more each) or hold out more identities (--val-identities)."
+        )
+    if pairs < min_pairs:
+        raise DatasetError(
+            f"Validation ({how}) has {size}, fewer than min_val_pairs={min_pairs}: the best epoch and "
+            "the threshold chosen on it would be meaningless. Add photos, hold out more identities "
+            "(--val-identities), or accept a validation this small knowingly with --min-val-pairs."
+        )
