@@ -198,3 +198,15 @@ def test_too_small_validation_is_refused_with_the_reason():
     # The per-image split of so few people gives too few pairs for the default minimum.
     with pytest.raises(DatasetError, match="fewer than min_val_pairs=20"):
         split_for_validation(_dataset(small), build_config(overrides={"val_mode": "images"}))
+
+
+def test_default_validation_of_the_bundled_photos(faces_dir):
+    """What the README says a default run on the bundled photos validates on (every photo has a face)."""
+    items = list_images(faces_dir)
+    names = sorted({item.label for item in items})
+    labels = np.array([names.index(item.label) for item in items])
+    split = split_for_validation(_dataset(labels), build_config())
+    eligible = int((np.bincount(labels) >= 2).sum())
+    summary = split.summary
+    assert (eligible, summary["identities"], summary["images"], summary["positive_pairs"]) == (28, 7, 30, 59)
+    assert (len(split.train), len(split.train_names)) == (96, 27)
