@@ -52,7 +52,7 @@ class TrainingConfig:
     # "images" holds out `val_split` of each identity's images instead (people it trains on).
     val_mode: str = "identities"
     val_identities: float = 0.25
-    val_split: float | None = None  # val_mode "images" only; None there means 0.25
+    val_split: float | None = None  # val_mode "images" only (giving it selects it); None there: 0.25
     # Fewer same-person validation pairs than this and the run is refused: the best epoch and
     # the threshold chosen on them would be noise.
     min_val_pairs: int = 20
@@ -194,12 +194,7 @@ def build_config(
     values: dict[str, Any] = {}
     sources: list[tuple[str, dict[str, Any]]] = []
     if base is not None:
-        base = {k: v for k, v in base.items() if k in known}
-        if "val_mode" not in base and base.get("val_split") is not None:
-            # Checkpoints from before identity-disjoint validation split each identity's images:
-            # a resumed run keeps validating the way it started.
-            base["val_mode"] = "images"
-        sources.append(("checkpoint config", base))
+        sources.append(("checkpoint config", {k: v for k, v in base.items() if k in known}))
     if file is not None:
         sources.append((str(file), read_config_file(file)))
     sources.append(("options", {k: v for k, v in (overrides or {}).items() if v is not None}))
@@ -211,6 +206,10 @@ def build_config(
             )
         for key, value in data.items():
             values[key] = _coerce(key, value)
+    if values.get("val_split") is not None and "val_mode" not in values:
+        # A per-image fraction is a request for the per-image split (and checkpoints from before
+        # identity-disjoint validation resume with the split they started with).
+        values["val_mode"] = "images"
     config = TrainingConfig(**values)
     _validate(config)
     return config

@@ -45,6 +45,9 @@ def test_validation_holds_out_identities_unless_images_are_asked_for():
     images = build_config(overrides={"val_mode": "images"})
     assert images.effective_val_split == 0.25
     assert build_config(overrides={"val_mode": "images", "val_split": 0.4}).effective_val_split == 0.4
+    # Giving a per-image fraction asks for the per-image split.
+    asked = build_config(overrides={"val_split": 0.4})
+    assert (asked.val_mode, asked.effective_val_split) == ("images", 0.4)
 
 
 def test_a_checkpoint_from_before_identity_validation_resumes_with_its_per_image_split():
@@ -80,7 +83,7 @@ def test_training_table(tmp_path):
         ('backbone = "vgg"', "backbone must be one of"),
         ('optimizer = "adam"', "optimizer must be one of"),
         ('val_mode = "images"\nval_split = 1.0', "val_split must be between 0 and 1"),
-        ("val_split = 0.3", 'needs val_mode = "images"'),
+        ('val_mode = "identities"\nval_split = 0.3', 'needs val_mode = "images"'),
         ('val_mode = "people"', "val_mode must be one of"),
         ("val_identities = 2.5", "whole number of identities"),
         ("val_identities = 0", "val_identities must be"),

@@ -68,7 +68,9 @@ class Command(BaseCommand):
             "share of each person's photos (people the model trains on: optimistic)",
         )
         parser.add_argument(
-            "--val-split", type=float, help="--val-mode images: fraction of each identity's images"
+            "--val-split",
+            type=float,
+            help="validate on this fraction of each identity's images (implies --val-mode images)",
         )
         parser.add_argument(
             "--min-val-pairs",
