@@ -25,7 +25,7 @@ def list_labelled_images(root: Path, *, suffixes: Collection[str] | None = None)
     holds no such files.
     """
     if not root.is_dir():
-        raise FileNotFoundError(f"{root} does not exist or is not a folder.")
+        raise FileNotFoundError(f"{root} is not a directory.")
     items = [
         LabelledImage(path=path, label=person.name)
         for person in sorted(root.iterdir())

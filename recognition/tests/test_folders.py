@@ -30,7 +30,7 @@ def test_person_folders_sorted_hidden_skipped_and_suffixes_filtered(tmp_path):
 
 
 def test_missing_or_empty_folder_is_file_not_found(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(FileNotFoundError, match="is not a directory"):
         list_labelled_images(tmp_path / "missing")
     (tmp_path / "alice").mkdir()
     with pytest.raises(FileNotFoundError, match="No <person>/<image> files"):
