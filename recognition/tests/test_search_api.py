@@ -516,3 +516,69 @@ def test_odd_query_ids_and_numbers_are_not_found_never_500(user_client, api_clie
     assert b'data-face-index=""' in page.content
     response = api_client.post("/api/search/", {"query_id": unquote(odd)}, format="json")
     assert response.status_code in (400, 404)
+
+
+def test_without_a_model_foreign_faces_are_404_and_bad_files_400_before_the_model_is_needed(
+    api_client, other_api_client, library, monkeypatch
+):
+    from recognition import apis
+    from recognition.runtime import RecognitionUnavailableError
+
+    def unavailable():
+        raise RecognitionUnavailableError("Face recognition is not available: test")
+
+    monkeypatch.setattr(apis, "get_pipeline", unavailable)
+    face = Face.objects.filter(photo__owner=library["owner"]).first()
+    assert face is not None
+    # Another user's face, an unknown query: not found, whether or not the model can load.
+    assert other_api_client.post("/api/search/", {"face_id": face.pk}, format="json").status_code == 404
+    assert api_client.post("/api/search/", {"query_id": "0" * 32}, format="json").status_code == 404
+    broken = _upload("broken.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 200)
+    assert api_client.post("/api/search/", {"image": broken}, format="multipart").status_code == 400
+    # The owner's own face needs the model: the outage is reported as such.
+    mine = api_client.post("/api/search/", {"face_id": face.pk}, format="json")
+    assert mine.status_code == 503
+    # The faces of a photo are read without the model.
+    assert api_client.get(f"/api/photos/{face.photo_id}/faces/").status_code == 200
+
+
+def test_face_crops_are_validated_by_etag_and_cut_from_the_display_rendition(
+    user_client, other_client, library, monkeypatch
+):
+    import io
+
+    from PIL import Image
+
+    from gallery.images import open_rendition
+    from recognition import crops
+
+    face = Face.objects.filter(photo=library["photos"]["obama"][0])[0]
+    url = reverse("recognition:face_crop", args=[face.pk])
+    originals = []
+    real_upright = crops.open_upright
+    monkeypatch.setattr(crops, "open_upright", lambda photo: originals.append(photo) or real_upright(photo))
+    first = user_client.get(url)
+    assert first.status_code == 200
+    assert Image.open(io.BytesIO(first.content)).size == (crops.FACE_CROP_SIZE,) * 2
+    assert first["Cache-Control"] == "private, max-age=3600"
+    etag = first["ETag"]
+    assert etag.startswith('"')
+    assert originals == []  # a face this large is cut from the display rendition
+
+    # A browser that has the crop gets 304 without any image being read.
+    def no_image(*args, **kwargs):
+        raise AssertionError("an image was read for a 304")
+
+    monkeypatch.setattr(crops, "open_rendition", no_image)
+    monkeypatch.setattr(crops, "open_upright", no_image)
+    again = user_client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+    assert again["ETag"] == etag
+    # Another user is not told anything, ETag or not.
+    assert other_client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 404
+    # A moved box is another crop.
+    Face.objects.filter(pk=face.pk).update(x1=face.x1 + 1)
+    monkeypatch.setattr(crops, "open_rendition", open_rendition)
+    changed = user_client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
