@@ -549,14 +549,18 @@ def test_face_crops_are_validated_by_etag_and_cut_from_the_display_rendition(
 
     from PIL import Image
 
-    from gallery.images import open_rendition
+    from gallery.images import open_rendition, open_upright
     from recognition import crops
 
     face = Face.objects.filter(photo=library["photos"]["obama"][0])[0]
     url = reverse("recognition:face_crop", args=[face.pk])
     originals = []
-    real_upright = crops.open_upright
-    monkeypatch.setattr(crops, "open_upright", lambda photo: originals.append(photo) or real_upright(photo))
+
+    def original_of(photo):
+        originals.append(photo)
+        return open_upright(photo)
+
+    monkeypatch.setattr(crops, "open_upright", original_of)
     first = user_client.get(url)
     assert first.status_code == 200
     assert Image.open(io.BytesIO(first.content)).size == (crops.FACE_CROP_SIZE,) * 2
