@@ -21,7 +21,9 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
+
+from recognition.ml.images import to_rgb, upright
 
 if TYPE_CHECKING:
     from gallery.models import Photo
@@ -225,33 +227,6 @@ def decode(data: bytes, *, draft_min_side: int | None = None) -> Image.Image:
     except (OSError, ValueError, SyntaxError, EOFError, MemoryError):
         raise InvalidImage("This image is truncated or damaged and cannot be read.") from None
     return image
-
-
-def to_rgb(image: Image.Image) -> Image.Image:
-    """Convert any mode (grayscale, palette, alpha, CMYK, 16-bit) to 8-bit RGB on white."""
-    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N"):
-        image = image.convert("I")
-    if image.mode == "I":
-        # 16-bit samples stored in 32-bit ints: scale to 8 bits instead of clipping to white.
-        image = image.point(lambda v: v * (1 / 256)).convert("L")
-    elif image.mode == "F":
-        image = image.convert("L")
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        image.mode == "P" and "transparency" in image.info
-    )
-    if has_alpha:
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return image if image.mode == "RGB" else image.convert("RGB")
-
-
-def upright(image: Image.Image) -> Image.Image:
-    """Apply the EXIF orientation; a broken EXIF block leaves the image as it is."""
-    try:
-        return ImageOps.exif_transpose(image)
-    except (OSError, ValueError, SyntaxError, KeyError, TypeError):
-        return image
 
 
 def exif_taken_at(image: Image.Image) -> datetime | None:

@@ -6,6 +6,7 @@ import io
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import numpy as np
 import pytest
 from django.utils import timezone as dj_timezone
 from PIL import Image
@@ -321,3 +322,46 @@ def test_a_query_in_another_format_is_decoded_at_full_size():
     data = make_image_bytes(size=(4032, 3024), fmt="PNG")
     image = images.open_upload_upright(as_upload(data), draft_min_side=1536)
     assert image.size == (4032, 3024)
+
+
+def _float_tiff() -> bytes:
+    data = np.linspace(-2.0, 3.0, 40 * 30, dtype=np.float32).reshape(30, 40)
+    buffer = io.BytesIO()
+    Image.fromarray(data, mode="F").save(buffer, format="TIFF")
+    return buffer.getvalue()
+
+
+def _sixteen_bit_png() -> bytes:
+    data = np.linspace(0, 65535, 40 * 30).astype(np.uint16).reshape(30, 40)
+    buffer = io.BytesIO()
+    Image.fromarray(data).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "builder",
+    [
+        _float_tiff,
+        _sixteen_bit_png,
+        palette_with_transparency,
+        lambda: make_image_bytes(mode="CMYK", fmt="JPEG"),
+        lambda: exif_jpeg(orientation=6),
+    ],
+    ids=["float-tiff", "16-bit-png", "palette-alpha", "cmyk", "exif-rotated"],
+)
+def test_uploads_and_the_engine_decode_to_the_same_pixels(builder):
+    """One decoder: what indexing and search see (gallery.images) is what evaluation, benchmarks
+    and training see (recognition.ml.images.load_rgb)."""
+    from recognition.ml.images import load_rgb
+
+    data = builder()
+    served = images.open_upload_upright(as_upload(data))
+    engine = load_rgb(data)
+    assert served.mode == engine.mode == "RGB"
+    assert served.size == engine.size
+    assert np.array_equal(np.asarray(served), np.asarray(engine))
+    if builder in (_float_tiff, _sixteen_bit_png):
+        # Wide samples are scaled to 8 bits, not clipped: both ends of the range survive.
+        pixels = np.asarray(served)
+        assert pixels.min() < 40
+        assert pixels.max() > 200
