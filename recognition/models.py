@@ -79,10 +79,6 @@ class Face(models.Model):
     def box(self) -> tuple[float, float, float, float]:
         return (self.x1, self.y1, self.x2, self.y2)
 
-    @property
-    def area(self) -> float:
-        return max(0.0, self.x2 - self.x1) * max(0.0, self.y2 - self.y1)
-
     def vector(self) -> npt.NDArray[np.float32]:
         return np.frombuffer(bytes(self.embedding), dtype="<f4").astype(np.float32).reshape(self.dim)
 

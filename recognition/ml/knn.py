@@ -15,6 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from recognition.ml.metrics import l2_normalise
+
+__all__ = ["FaceMatrix", "Match", "l2_normalise"]
+
 FloatMatrix = npt.NDArray[np.float32]
 IdArray = npt.NDArray[np.int64]
 
@@ -29,13 +33,6 @@ class Match:
     def distance(self) -> float:
         """Euclidean distance between the two L2-normalised vectors: sqrt(2 - 2 cos)."""
         return math.sqrt(max(0.0, 2.0 - 2.0 * self.similarity))
-
-
-def l2_normalise(vectors: npt.ArrayLike) -> FloatMatrix:
-    array = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(array, axis=-1, keepdims=True)
-    normalised: FloatMatrix = (array / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
-    return normalised
 
 
 class FaceMatrix:
