@@ -3,8 +3,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.authentication import token_expired
 from accounts.models import User
-from gallery.models import Photo
-from gallery.services import photo_delete
+from gallery.services import photos_delete_for_owner
 
 
 @transaction.atomic
@@ -15,9 +14,8 @@ def user_create(*, username: str, password: str, email: str = "", language: str 
 
 @transaction.atomic
 def user_delete(*, user: User) -> None:
-    """Delete a user with everything they own; stored files go after the commit."""
-    for photo in Photo.objects.filter(owner=user):
-        photo_delete(photo=photo)
+    """Delete a user with everything they own, in bulk; stored files go after the commit."""
+    photos_delete_for_owner(owner=user)
     user.delete()
 
 

@@ -1,12 +1,17 @@
 """Does ArcFace fine-tuning of dlib-resnet help? Before/after on identities held apart from training.
 
-Splits the identities of the face folder (default ../shared/faces): every third identity with
-2+ photos, plus every single-photo identity (distractors), is held apart for evaluation; the
-rest are fine-tuned on with `training.trainer.train`. The held-apart faces are embedded with
-the pretrained model (before), the best checkpoint (after) and the last epoch's weights,
-and scored with `recognition.ml.metrics.evaluate_embeddings` (the code of evaluate_faces).
+Holds identities of the face folder (default ../shared/faces) apart for testing with the
+split training validates with (`training.data.split_identities`: a share of the identities
+with 2+ photos, whole), and fine-tunes on the rest with `training.trainer.train` and its
+default validation (which again holds out whole identities, of the rest, to pick the best
+epoch and the threshold). The held-apart faces are embedded with the pretrained model
+(before), the best checkpoint (after) and the last epoch's weights, and scored with
+`recognition.ml.metrics.evaluate_embeddings` (the code of evaluate_faces): at the best
+threshold for the held-apart set, and at the model's own threshold (dlib's, or the one the
+checkpoint chose on its validation identities), which is what search would use.
 
     python bench/finetune_dlib.py [--faces DIR] [--work DIR] [--epochs N] [--lr X] [--unfreeze]
+        [--held-identities N_OR_FRACTION]
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -27,38 +34,41 @@ from recognition.ml.detection import FaceDetector  # noqa: E402
 from recognition.ml.embedders import DlibResNetEmbedder, Embedder  # noqa: E402
 from recognition.ml.metrics import EvaluationReport, evaluate_embeddings  # noqa: E402
 from training.config import build_config  # noqa: E402
-from training.data import FaceDataset, prepare_dataset  # noqa: E402
+from training.data import FaceDataset, list_images, prepare_dataset, split_identities  # noqa: E402
 from training.trainer import train  # noqa: E402
 
 
-def split_identities(faces: Path, work: Path) -> tuple[Path, Path, list[str], list[str]]:
+def hold_apart(
+    faces: Path, work: Path, *, held_identities: float, seed: int
+) -> tuple[Path, Path, list[str], list[str]]:
+    """Symlink the person folders into `work/train` and `work/heldout` (whole identities)."""
+    items = list_images(faces)
+    names = sorted({item.label for item in items})
+    labels = np.array([names.index(item.label) for item in items], dtype=np.int64)
+    _, test_idx = split_identities(labels, val_identities=held_identities, seed=seed)
+    held = {names[i] for i in labels[test_idx]}
     train_dir, test_dir = work / "train", work / "heldout"
     train_dir.mkdir(parents=True, exist_ok=True)
     test_dir.mkdir(parents=True, exist_ok=True)
-    people = sorted(p for p in faces.iterdir() if p.is_dir() and not p.name.startswith("."))
-    multi = [p for p in people if len(list(p.iterdir())) >= 2]
-    held = {p.name for i, p in enumerate(multi) if i % 3 == 2} | {p.name for p in people if p not in multi}
-    trained: list[str] = []
-    kept: list[str] = []
-    for person in people:
-        target = (test_dir if person.name in held else train_dir) / person.name
+    for name in names:
+        target = (test_dir if name in held else train_dir) / name
         if not target.exists():
-            target.symlink_to(person, target_is_directory=True)
-        (kept if person.name in held else trained).append(person.name)
-    return train_dir, test_dir, trained, kept
+            target.symlink_to(faces / name, target_is_directory=True)
+    return train_dir, test_dir, [n for n in names if n not in held], sorted(held)
 
 
 def evaluate(embedder: Embedder, data: FaceDataset) -> EvaluationReport:
     embedder.load()
     vectors = embedder.predict(data.chips)
     names = [data.names[i] for i in data.labels]
-    return evaluate_embeddings(vectors, names, threshold=None)
+    return evaluate_embeddings(vectors, names, threshold=embedder.threshold)
 
 
 def row(label: str, r: EvaluationReport) -> str:
     return (
         f"{label:<28} AUC {r.auc:.4f}  rank-1 {r.rank1:.3f} ({r.rank1_queries} queries)  "
-        f"acc {r.best_accuracy:.4f} @ {r.best_threshold:.3f}  F1 {r.best_f1:.3f}"
+        f"acc {r.best_accuracy:.4f} @ best {r.best_threshold:.3f}  F1 {r.best_f1:.3f}  |  at its own "
+        f"threshold {r.threshold:.3f}: acc {r.accuracy:.4f} P {r.precision:.3f} R {r.recall:.3f}"
     )
 
 
@@ -76,17 +86,24 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--unfreeze", action="store_true", help="train the whole backbone")
     parser.add_argument("--patience", type=int, default=None)
+    parser.add_argument(
+        "--held-identities",
+        type=float,
+        default=0.25,
+        help="identities held apart for testing: a number or a fraction of those with 2+ photos",
+    )
     args = parser.parse_args()
-    work = args.work or Path(tempfile.mkdtemp(prefix="finetune-dlib-"))
-    train_dir, test_dir, trained, held = split_identities(args.faces.resolve(), work)
-    print(f"work folder {work}")
-    print(f"training identities: {len(trained)}; held-apart identities: {len(held)}")
-
-    overrides: dict[str, object] = {"epochs": args.epochs, "device": "cpu", "lr": args.lr, "val_split": 0.34}
+    overrides: dict[str, object] = {"epochs": args.epochs, "device": "cpu", "lr": args.lr}
     overrides["patience"] = args.patience
     if args.unfreeze:
         overrides["freeze_backbone"] = False
     config = build_config(overrides=overrides)
+    work = args.work or Path(tempfile.mkdtemp(prefix="finetune-dlib-"))
+    train_dir, test_dir, trained, held = hold_apart(
+        args.faces.resolve(), work, held_identities=args.held_identities, seed=config.seed + 1
+    )
+    print(f"work folder {work}")
+    print(f"training identities: {len(trained)}; held-apart identities: {len(held)}: {', '.join(held)}")
     shown = ("backbone", "epochs", "margin", "scale", "freeze_backbone", "head_warmup_epochs", "patience")
     print("config:", {k: v for k, v in config.to_dict().items() if k in shown}, "lr", config.effective_lr)
     began, cpu = time.perf_counter(), time.process_time()
@@ -95,6 +112,7 @@ def main() -> None:
         f"trained {result.epochs_run} epoch(s), best epoch {result.best_epoch}, "
         f"{time.perf_counter() - began:.0f} s wall, {time.process_time() - cpu:.0f} s CPU"
     )
+    print(f"validation inside training: {result.validation}")
 
     detector = FaceDetector(device="cpu")
     held_data = prepare_dataset(

@@ -57,7 +57,7 @@ def _cache_dir(model: str) -> Path:
 
 def embed_folder(root: Path, *, model: str = "dlib-resnet", verbose: bool = True) -> list[EmbeddedPhoto]:
     """Every photo of `root/<person>/<photo>` with all its faces, from the cache where possible."""
-    from recognition.ml.evaluation import list_labelled_images
+    from recognition.ml.folders import list_labelled_images
 
     items = list_labelled_images(root)
     cache = _cache_dir(model)

@@ -3,13 +3,13 @@
     python bench/recognition.py [--faces-dir ../shared/faces] [--batch-sizes 1 16] [--tta]
 
 Prints photos/s end to end (decode + detect + align + embed) and faces/s for embedding
-alone, for each batch size, and where the end-to-end time goes. Django-free.
+alone, for each batch size, and where the end-to-end time goes. Django-free. Writes
+bench/results/recognition.json (commit, CPU, threads, load average, figures).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from bench.people_data import write_result  # noqa: E402
 from recognition.ml.detection import FaceDetector  # noqa: E402
 from recognition.ml.images import load_rgb  # noqa: E402
 from recognition.ml.pipeline import FacePipeline  # noqa: E402
@@ -94,7 +95,7 @@ def main() -> None:
     parser.add_argument("--colour-only", action="store_true", help="skip the small grayscale bbt_* crops")
     parser.add_argument("--limit", type=int, default=0, help="use at most this many photos")
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the fastest is kept")
-    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--name", default="recognition", help="results file: bench/results/<name>.json")
     args = parser.parse_args()
 
     paths = sorted(p for p in args.faces_dir.glob("*/*") if p.is_file() and not p.name.startswith("."))
@@ -156,17 +157,22 @@ def main() -> None:
     for b, rate in rates.items():
         print(f"  batch {b:>3}: {rate:8.1f} faces/s  ({1000 / rate:.1f} ms/face)")
 
-    if args.json:
-        data = {
+    path = write_result(
+        args.name,
+        {
             "model": embedder.key,
             "device": device,
             "device_name": name,
+            "torch_threads": torch.get_num_threads(),
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset (OpenMP default)"),
             "tta_flip": args.tta,
             "photos": len(blobs),
+            "repeat": args.repeat,
             "end_to_end": [asdict(r) | {"photos_per_s": r.photos_per_s} for r in runs],
             "embedding_faces_per_s": rates,
-        }
-        args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        },
+    )
+    print(f"\nwrote {path}")
 
 
 if __name__ == "__main__":

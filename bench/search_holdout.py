@@ -51,9 +51,9 @@ def main() -> None:
 
     from accounts.services import user_create
     from bench.people_data import write_result
+    from bench.search_evaluation import run_holdout, search_holdout, split_holdout
     from recognition.runtime import get_pipeline
     from recognition.search import strictness_thresholds
-    from recognition.search_evaluation import run_holdout, search_holdout, split_holdout
 
     call_command("migrate", verbosity=0)
     user = user_create(username=f"bench{int(time.time())}", password="bench-password-123")

@@ -21,7 +21,9 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
+
+from recognition.ml.images import to_rgb, upright
 
 if TYPE_CHECKING:
     from gallery.models import Photo
@@ -183,8 +185,28 @@ def _open_header(data: bytes) -> Image.Image:
         ) from None
 
 
-def decode(data: bytes) -> Image.Image:
-    """Open and fully decode image bytes, or raise InvalidImage with a readable reason."""
+# JPEG's DCT can decode at 1/2, 1/4 or 1/8 scale for a fraction of the full decode's time.
+_JPEG_DRAFT_SCALES = (8, 4, 2)
+
+
+def _draft(image: Image.Image, min_side: int) -> None:
+    """Ask a JPEG to decode at the smallest DCT scale whose longest side stays >= `min_side`
+    (other formats, and JPEGs already small enough, decode at full size)."""
+    if image.format != "JPEG":
+        return
+    width, height = image.size
+    for scale in _JPEG_DRAFT_SCALES:
+        if max(width, height) // scale >= min_side:
+            # Pillow picks the largest scale that keeps both sides >= the size asked for.
+            image.draft(image.mode, (max(1, width // scale), max(1, height // scale)))
+            return
+
+
+def decode(data: bytes, *, draft_min_side: int | None = None) -> Image.Image:
+    """Open and fully decode image bytes, or raise InvalidImage with a readable reason.
+
+    `draft_min_side`: a JPEG may be decoded at a reduced scale whose longest side is at least
+    this (a search query, which is detected at RECOGNITION_DETECT_MAX_SIDE anyway)."""
     try:
         image = _open_header(data)
     except UnidentifiedImageError:
@@ -201,39 +223,14 @@ def decode(data: bytes) -> Image.Image:
         )
     width, height = image.size
     check_decoding_cost(width=width, height=height, size=len(data))
+    if draft_min_side is not None:
+        _draft(image, draft_min_side)
     try:
         image.seek(0)  # animated GIF/WebP: the first frame
         image.load()
     except (OSError, ValueError, SyntaxError, EOFError, MemoryError):
         raise InvalidImage(_("This image is truncated or damaged and cannot be read.")) from None
     return image
-
-
-def to_rgb(image: Image.Image) -> Image.Image:
-    """Convert any mode (grayscale, palette, alpha, CMYK, 16-bit) to 8-bit RGB on white."""
-    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N"):
-        image = image.convert("I")
-    if image.mode == "I":
-        # 16-bit samples stored in 32-bit ints: scale to 8 bits instead of clipping to white.
-        image = image.point(lambda v: v * (1 / 256)).convert("L")
-    elif image.mode == "F":
-        image = image.convert("L")
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        image.mode == "P" and "transparency" in image.info
-    )
-    if has_alpha:
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return image if image.mode == "RGB" else image.convert("RGB")
-
-
-def upright(image: Image.Image) -> Image.Image:
-    """Apply the EXIF orientation; a broken EXIF block leaves the image as it is."""
-    try:
-        return ImageOps.exif_transpose(image)
-    except (OSError, ValueError, SyntaxError, KeyError, TypeError):
-        return image
 
 
 def exif_taken_at(image: Image.Image) -> datetime | None:
@@ -333,6 +330,7 @@ def open_rendition(photo: Photo, kind: str) -> Image.Image:
     return to_rgb(decode(data))
 
 
-def open_upload_upright(upload: File[bytes] | IO[bytes]) -> Image.Image:
-    """An uploaded image, validated like a photo upload, EXIF-rotated, as 8-bit RGB (not stored)."""
-    return to_rgb(upright(decode(read_upload(upload))))
+def open_upload_upright(upload: File[bytes] | IO[bytes], *, draft_min_side: int | None = None) -> Image.Image:
+    """An uploaded image, validated like a photo upload, EXIF-rotated, as 8-bit RGB (not stored);
+    a JPEG decoded at a reduced scale keeping the longest side >= `draft_min_side` if given."""
+    return to_rgb(upright(decode(read_upload(upload), draft_min_side=draft_min_side)))

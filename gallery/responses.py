@@ -53,9 +53,8 @@ def storage_file_response(
         if uses_signed_urls(storage):
             # Not cacheable like the file: the pre-signed URL expires (AWS_QUERYSTRING_EXPIRE).
             return HttpResponseRedirect(storage.url(name))
-        response = FileResponse(storage.open(name, "rb"), content_type=content_type)
-    if filename:
-        response["Content-Disposition"] = f'inline; filename="{_ascii_filename(filename)}"'
+        # `filename` (inline): Django writes the header, non-ASCII names as RFC 5987 filename*.
+        response = FileResponse(storage.open(name, "rb"), content_type=content_type, filename=filename)
     response["Cache-Control"] = MEDIA_CACHE_CONTROL
     return response
 
@@ -66,7 +65,3 @@ def login_redirect_for_browser(request: HttpRequest) -> HttpResponseBase | None:
     if "text/html" not in accept:
         return None
     return redirect_to_login(request.get_full_path())
-
-
-def _ascii_filename(name: str) -> str:
-    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)

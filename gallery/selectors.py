@@ -36,7 +36,7 @@ def photo_get_for_user(*, user: AnyUser, photo_id: Any) -> Photo:
     """The user's photo with this id; Http404 for missing, malformed or other users' ids."""
     try:
         return photo_list_for_user(user=user).get(pk=int(photo_id))
-    except (Photo.DoesNotExist, TypeError, ValueError, OverflowError):
+    except (Photo.DoesNotExist, TypeError, ValueError):
         raise Http404(_("No such photo.")) from None
 
 
@@ -51,7 +51,7 @@ def album_get_for_user(*, user: AnyUser, album_id: Any) -> Album:
     """The user's album with this id; Http404 for missing, malformed or other users' ids."""
     try:
         return album_list_for_user(user=user).get(pk=int(album_id))
-    except (Album.DoesNotExist, TypeError, ValueError, OverflowError):
+    except (Album.DoesNotExist, TypeError, ValueError):
         raise Http404(_("No such album.")) from None
 
 

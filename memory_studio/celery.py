@@ -13,12 +13,14 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def _preload_recognition() -> None:
+def _start_recognition() -> None:
+    """A worker process: torch's threads for indexing throughput, and the model loaded now."""
     from django.conf import settings
 
-    if settings.RECOGNITION_PRELOAD:
-        from recognition.runtime import preload
+    from recognition.runtime import preload, set_process_role
 
+    set_process_role("worker")
+    if settings.RECOGNITION_PRELOAD:
         preload()
 
 
@@ -26,7 +28,7 @@ def _preload_recognition() -> None:
 def preload_recognition_in_child(**kwargs: Any) -> None:
     """Prefork pool: load the face model in each child process (not before forking: torch's
     thread pools do not survive fork)."""
-    _preload_recognition()
+    _start_recognition()
 
 
 @worker_ready.connect
@@ -36,4 +38,4 @@ def preload_recognition_in_worker(sender: Any = None, **kwargs: Any) -> None:
 
     pool = getattr(sender, "pool", None)
     if pool is not None and not isinstance(pool, TaskPool):
-        _preload_recognition()
+        _start_recognition()

@@ -256,11 +256,28 @@ if env_optional("RECOGNITION_SEARCH_THRESHOLD"):
     if not -1.0 <= RECOGNITION_SEARCH_THRESHOLD <= 1.0:
         raise ImproperlyConfigured("RECOGNITION_SEARCH_THRESHOLD must be a cosine similarity in [-1, 1].")
 RECOGNITION_INDEX_CACHE_OWNERS = env_int("RECOGNITION_INDEX_CACHE_OWNERS", 64, minimum=1)
+# CPU threads of the face model per process role (0: every core the process may use), set when
+# the process first loads the model: web processes (gunicorn, runserver; inline indexing runs
+# there too), Celery workers, and other management commands. OMP_WAIT_POLICY is put in the
+# environment by memory_studio/__init__.py before torch loads (PASSIVE unless set): waiting
+# threads sleep instead of spinning, so a search and an indexer on the same cores do not starve
+# each other. Measured: bench/search_under_load.py, bench/results/search_under_load.json.
+RECOGNITION_THREADS_WEB = env_int("RECOGNITION_THREADS_WEB", 0, minimum=0)
+RECOGNITION_THREADS_WORKER = env_int("RECOGNITION_THREADS_WORKER", 0, minimum=0)
+RECOGNITION_THREADS_COMMAND = env_int("RECOGNITION_THREADS_COMMAND", 0, minimum=0)
+# A Celery worker lowers its CPU priority by this much (nice): a search waits for no indexing job,
+# and a worker alone still uses every core. 0 keeps the priority it was started with.
+RECOGNITION_WORKER_NICE = env_int("RECOGNITION_WORKER_NICE", 10, minimum=0)
+OMP_WAIT_POLICY = env_choice("OMP_WAIT_POLICY", "passive", ("passive", "active"))
 # A query photo (its preview, faces and embeddings, never the original) is kept this long so
 # that results survive Back and reload; each user keeps at most SEARCH_QUERY_MAX_PER_USER.
 SEARCH_QUERY_TTL_HOURS = env_int("SEARCH_QUERY_TTL_HOURS", 24, minimum=1)
 SEARCH_QUERY_MAX_PER_USER = env_int("SEARCH_QUERY_MAX_PER_USER", 50, minimum=1)
 SEARCH_QUERY_PREVIEW_SIZE = env_int("SEARCH_QUERY_PREVIEW_SIZE", 1024, minimum=64)
+# A JPEG query photo is decoded at a reduced DCT scale (1/2, 1/4, 1/8) keeping its longest side
+# at least this: detection runs at RECOGNITION_DETECT_MAX_SIDE, and a face of 5 % of the photo
+# keeps ~75 px for the 150 px chip (a 12 MP phone photo decodes at 2016 x 1512, about 3x faster).
+SEARCH_QUERY_DECODE_SIDE = env_int("SEARCH_QUERY_DECODE_SIDE", 1536, minimum=64)
 
 # People: faces grouped into persons. Unset thresholds use the model's measured defaults
 # (recognition.ml.people.default_params); grouping runs once uploads have been quiet this long.

@@ -6,6 +6,8 @@ from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
 os.environ.setdefault("RECOGNITION_PRELOAD", "0")
+# Tests name the test process a worker now and then: it must not lower its own priority.
+os.environ.setdefault("RECOGNITION_WORKER_NICE", "0")
 
 from memory_studio.settings import *  # noqa: F403
 from memory_studio.settings import DATABASES, STORAGES

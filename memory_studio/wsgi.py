@@ -16,7 +16,11 @@ application = DrainRequestBody(
     max_bytes=settings.MAX_UPLOAD_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
 )
 
-# Load the face model once per web server process, before the first request needs it.
+# A web server process: torch's threads for short inferences that requests wait for. The face
+# model is loaded once per process, before the first request needs it.
+from recognition.runtime import set_process_role  # noqa: E402
+
+set_process_role("web")
 if settings.RECOGNITION_PRELOAD:
     from recognition.runtime import preload
 

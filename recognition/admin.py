@@ -43,7 +43,7 @@ class FaceAdmin(admin.ModelAdmin[Face]):
         face = Face.objects.select_related("photo").filter(pk=face_id).first()
         if face is None:
             raise Http404("No such face.")
-        return face_crop_response(face)
+        return face_crop_response(request, face)
 
     @admin.display(description=_("Face"))
     def preview(self, face: Face) -> SafeString:

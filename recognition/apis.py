@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -118,7 +119,11 @@ SEARCH_QUERY_SCHEMA = {
     "properties": {
         "id": {"type": "string"},
         "preview_url": {"type": "string", "format": "uri"},
-        "width": {"type": "integer", "description": "Upright original width in pixels (boxes use it)."},
+        "width": {
+            "type": "integer",
+            "description": "Width in pixels of the upright query image the face boxes refer to "
+            "(a large JPEG is decoded at a reduced scale, SEARCH_QUERY_DECODE_SIDE).",
+        },
         "height": {"type": "integer"},
         "expires_at": {"type": "string", "format": "date-time"},
     },
@@ -306,38 +311,29 @@ class SearchApi(APIView):
     def post(self, request: Request) -> Response:
         refuse_oversized_body(request)
         kind, data = _search_input(request.data)
-        pipeline = get_pipeline()
         threshold, strictness, limit = data.get("threshold"), data["strictness"], data["limit"]
+        options = {"threshold": threshold, "strictness": strictness, "limit": limit}
+        # What the user asks about is found (404) or read (400) before any model work.
         result: SearchResult
         if kind == "face_id":
             face = face_get_for_user(user=request.user, face_id=data["face_id"])
-            result = search_by_face(
-                user=request.user,
-                face=face,
-                pipeline=pipeline,
-                threshold=threshold,
-                strictness=strictness,
-                limit=limit,
-            )
+            result = search_by_face(user=request.user, face=face, pipeline=get_pipeline(), **options)
         elif kind == "query_id":
             query = search_query_get_for_user(user=request.user, query_id=data["query_id"])
             result = search_by_query(
                 user=request.user,
                 query=query,
-                pipeline=pipeline,
+                pipeline=get_pipeline(),
                 face_index=data.get("face_index"),
-                threshold=threshold,
-                strictness=strictness,
-                limit=limit,
+                **options,
             )
         else:
+            image = open_upload_upright(data["image"], draft_min_side=settings.SEARCH_QUERY_DECODE_SIDE)
             result = search_by_image(
                 user=request.user,
-                image=open_upload_upright(data["image"]),
-                pipeline=pipeline,
+                image=image,
+                pipeline=get_pipeline(),
                 face_index=data.get("face_index"),
-                threshold=threshold,
-                strictness=strictness,
-                limit=limit,
+                **options,
             )
         return Response(SearchOutputSerializer(result, context={"request": request}).data)

@@ -1,8 +1,10 @@
 """Per-process, in-memory face index: one `FaceMatrix` snapshot per (owner, model).
 
 Each query pays one cheap primary-key read of `FaceIndexVersion`; a snapshot whose version is
-stale is refreshed (only the new rows when nothing was deleted, else in full). Several web and
-worker processes therefore stay correct without any shared cache or message bus.
+stale is refreshed with the rows added since and without the faces deleted since (their ids come
+from the `FaceDeletion` log), and loaded in full only when that log no longer reaches back to the
+snapshot. Several web and worker processes therefore stay correct without any shared cache or
+message bus.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 from django.conf import settings
 
 from recognition.ml.knn import FaceMatrix
-from recognition.models import Face, FaceIndexVersion
+from recognition.models import Face, FaceDeletion, FaceIndexVersion
 
 _Key = tuple[int, str]
 
@@ -29,7 +31,9 @@ class _Entry:
 
 _entries: OrderedDict[_Key, _Entry] = OrderedDict()
 _entries_lock = threading.Lock()
-_key_locks: dict[_Key, threading.Lock] = {}
+# Refreshes of one key are serialised by one of a fixed set of locks (keys share a lock now and
+# then; the number of locks never grows with the owners served).
+_KEY_LOCKS = tuple(threading.Lock() for _ in range(64))
 
 
 def _max_cached_owners() -> int:
@@ -37,8 +41,15 @@ def _max_cached_owners() -> int:
 
 
 def _key_lock(key: _Key) -> threading.Lock:
-    with _entries_lock:
-        return _key_locks.setdefault(key, threading.Lock())
+    return _KEY_LOCKS[hash(key) % len(_KEY_LOCKS)]
+
+
+def _deleted_since(owner_id: int, model_key: str, deletions: int) -> list[int]:
+    return list(
+        FaceDeletion.objects.filter(owner_id=owner_id, model_key=model_key, seq__gt=deletions).values_list(
+            "face_id", flat=True
+        )
+    )
 
 
 def _load(owner_id: int, model_key: str, *, after_id: int, base: FaceMatrix | None) -> FaceMatrix | None:
@@ -74,10 +85,10 @@ def face_matrix(*, owner_id: int, model_key: str) -> FaceMatrix | None:
     key = (owner_id, model_key)
     state = (
         FaceIndexVersion.objects.filter(owner_id=owner_id, model_key=model_key)
-        .values_list("version", "deletions")
+        .values_list("version", "deletions", "pruned_deletions")
         .first()
     )
-    version, deletions = state if state is not None else (0, 0)
+    version, deletions, pruned = state if state is not None else (0, 0, 0)
     with _entries_lock:
         entry = _entries.get(key)
         if entry is not None:
@@ -89,8 +100,13 @@ def face_matrix(*, owner_id: int, model_key: str) -> FaceMatrix | None:
             entry = _entries.get(key)
         if entry is not None and entry.version == version:
             return entry.matrix
-        if entry is not None and entry.deletions == deletions and entry.version < version:
-            matrix = _load(owner_id, model_key, after_id=entry.matrix.max_face_id, base=entry.matrix)
+        if entry is not None and entry.version < version and pruned <= entry.deletions <= deletions:
+            base = entry.matrix
+            if entry.deletions < deletions:
+                base = base.without(_deleted_since(owner_id, model_key, entry.deletions))
+            matrix = _load(owner_id, model_key, after_id=entry.matrix.max_face_id, base=base)
+            if matrix is not None and not len(matrix):
+                matrix = None
         else:
             matrix = _load(owner_id, model_key, after_id=0, base=None)
         with _entries_lock:

@@ -81,10 +81,6 @@ class Face(models.Model):
     def box(self) -> tuple[float, float, float, float]:
         return (self.x1, self.y1, self.x2, self.y2)
 
-    @property
-    def area(self) -> float:
-        return max(0.0, self.x2 - self.x1) * max(0.0, self.y2 - self.y1)
-
     def vector(self) -> npt.NDArray[np.float32]:
         return np.frombuffer(bytes(self.embedding), dtype="<f4").astype(np.float32).reshape(self.dim)
 
@@ -93,14 +89,17 @@ class FaceIndexVersion(models.Model):
     """A per-(owner, model) change counter that lets every process keep its in-memory index fresh.
 
     `version` moves on every change of that owner's faces for that model, `deletions` only when
-    faces are removed or replaced. A process whose snapshot has the same `deletions` only needs the
-    rows added since (face ids only grow, and writers hold this row's lock while inserting).
+    faces are removed or replaced. A process's snapshot takes the rows added since it was made
+    (face ids only grow, and writers hold this row's lock while inserting) and drops the faces
+    that the `FaceDeletion` rows of the deletions since name; when those rows have been pruned
+    (`pruned_deletions` is past the snapshot's), it loads the owner's faces again.
     """
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     model_key = models.CharField(max_length=200)
     version = models.BigIntegerField(default=0)
     deletions = models.BigIntegerField(default=0)
+    pruned_deletions = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("face index version")
@@ -111,6 +110,22 @@ class FaceIndexVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner_id}/{self.model_key}: v{self.version} d{self.deletions}"
+
+
+class FaceDeletion(models.Model):
+    """A face removed from an owner's index for a model, at deletion number `seq` of its
+    FaceIndexVersion: the log from which other processes drop it from their snapshots."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    model_key = models.CharField(max_length=200)
+    seq = models.BigIntegerField()
+    face_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "model_key", "seq"], name="face_deletion_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}/{self.model_key}: #{self.seq} face {self.face_id}"
 
 
 def _search_query_cutoff() -> datetime:

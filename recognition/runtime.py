@@ -4,11 +4,17 @@ Web server processes load it at start (memory_studio/wsgi.py) and Celery workers
 their process starts (memory_studio/celery.py), both when RECOGNITION_PRELOAD is on;
 anything else (management commands, tests, shells) loads it on first use. Importing
 this module loads nothing.
+
+Each entry point names its process's role (`set_process_role`); torch's CPU threads are set
+for that role (RECOGNITION_THREADS_WEB/WORKER/COMMAND) just before the model first loads,
+before torch has run anything in the process.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -20,11 +26,16 @@ from django.core.exceptions import ImproperlyConfigured
 from recognition.ml.detection import FaceDetector
 from recognition.ml.pipeline import FacePipeline
 from recognition.ml.registry import available_models, get_embedder, is_checkpoint_path
+from recognition.ml.threads import ThreadPolicy, current_policy, lower_priority, set_torch_threads
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _pipeline: FacePipeline | None = None
+
+PROCESS_ROLES = ("web", "worker", "command")
+_role: str | None = None  # None: guessed from the command line (process_role)
+_threads_applied: str | None = None  # the role whose thread policy this process runs with
 
 
 class RecognitionUnavailableError(RuntimeError):
@@ -78,6 +89,57 @@ def build_pipeline(config: RecognitionConfig | None = None, *, model: str | None
     return FacePipeline(detector, embedder, batch_size=config.batch_size)
 
 
+def set_process_role(role: str) -> None:
+    """What this process is for: "web" (gunicorn, runserver: short inferences for requests,
+    and inline indexing when there is no broker), "worker" (Celery: indexing throughput) or
+    "command" (the default: management commands, shells, tests)."""
+    global _role
+    if role not in PROCESS_ROLES:
+        raise ValueError(f"Unknown process role {role!r}; use one of {', '.join(PROCESS_ROLES)}.")
+    _role = role
+
+
+def process_role() -> str:
+    """The role an entry point set, else "web" for `manage.py runserver` (`make run` serves the
+    site with it) and "command" for anything else."""
+    if _role is not None:
+        return _role
+    return "web" if sys.argv[1:2] == ["runserver"] else "command"
+
+
+def role_threads(role: str) -> int:
+    """torch intra-op threads for `role` from settings (0: every core the process may use)."""
+    setting = {
+        "web": settings.RECOGNITION_THREADS_WEB,
+        "worker": settings.RECOGNITION_THREADS_WORKER,
+        "command": settings.RECOGNITION_THREADS_COMMAND,
+    }[role]
+    return int(setting)
+
+
+def apply_thread_policy() -> ThreadPolicy:
+    """Set torch's threads for this process's role (again only if the role changed)."""
+    global _threads_applied
+    role = process_role()
+    if _threads_applied == role:
+        return current_policy()
+    policy = set_torch_threads(role_threads(role))
+    if role == "worker" and _threads_applied is None:
+        nice = lower_priority(settings.RECOGNITION_WORKER_NICE)
+    else:
+        nice = os.getpriority(os.PRIO_PROCESS, 0)
+    _threads_applied = role
+    logger.info(
+        "Face model threads for a %s process: %d intra-op, %d inter-op, OMP_WAIT_POLICY %s, nice %d",
+        role,
+        policy.intra_op,
+        policy.inter_op,
+        policy.wait_policy,
+        nice,
+    )
+    return policy
+
+
 def get_pipeline() -> FacePipeline:
     """The loaded process-wide pipeline; built and loaded on first call (thread-safe)."""
     global _pipeline
@@ -86,6 +148,7 @@ def get_pipeline() -> FacePipeline:
         return pipeline
     with _lock:
         if _pipeline is None:
+            apply_thread_policy()
             began = time.perf_counter()
             candidate = build_pipeline()
             try:

@@ -18,7 +18,7 @@ from gallery.images import rendition
 from gallery.models import Photo
 from people.services import faces_carry_over, lock_owner_faces, persons_refresh_covers
 from recognition.ml.types import FaceEmbedding
-from recognition.models import Face, FaceIndexVersion, SearchQuery
+from recognition.models import Face, FaceDeletion, FaceIndexVersion, SearchQuery
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +48,30 @@ def _lock_index_version(*, owner_id: int, model_key: str) -> FaceIndexVersion:
     return FaceIndexVersion.objects.select_for_update().get(owner_id=owner_id, model_key=model_key)
 
 
-def _bump(version: FaceIndexVersion, *, deleted: bool) -> None:
+# Deletion events whose face ids stay logged for other processes' snapshots (FaceDeletion); a
+# snapshot older than that reloads in full.
+DELETION_LOG_EVENTS = 1000
+
+
+def _bump(version: FaceIndexVersion, *, deleted_face_ids: Sequence[int] = ()) -> None:
+    """Record a change of the (locked) index: a new version and, for deleted faces, a deletion
+    event whose face ids other processes drop from their snapshots."""
+    if not deleted_face_ids:
+        FaceIndexVersion.objects.filter(pk=version.pk).update(version=F("version") + 1)
+        return
+    seq = version.deletions + 1
+    FaceDeletion.objects.bulk_create(
+        FaceDeletion(owner_id=version.owner_id, model_key=version.model_key, seq=seq, face_id=face_id)
+        for face_id in deleted_face_ids
+    )
+    pruned = version.pruned_deletions
+    if seq - pruned > 2 * DELETION_LOG_EVENTS:  # prune now and then, not on every deletion
+        pruned = seq - DELETION_LOG_EVENTS
+        FaceDeletion.objects.filter(
+            owner_id=version.owner_id, model_key=version.model_key, seq__lte=pruned
+        ).delete()
     FaceIndexVersion.objects.filter(pk=version.pk).update(
-        version=F("version") + 1, deletions=F("deletions") + (1 if deleted else 0)
+        version=F("version") + 1, deletions=seq, pruned_deletions=pruned
     )
 
 
@@ -91,14 +112,15 @@ def photo_faces_replace(
     old = list(Face.objects.filter(photo=photo))  # every model's: People decisions carry over
     created = Face.objects.bulk_create([_face_row(photo=photo, model_key=model_key, face=f) for f in faces])
     faces_carry_over(old=old, new=created)
-    deleted, _ = Face.objects.filter(pk__in=[f.pk for f in old if f.model_key == model_key]).delete()
+    replaced = [f.pk for f in old if f.model_key == model_key]
+    Face.objects.filter(pk__in=replaced).delete()
     photo.index_status = Photo.IndexStatus.INDEXED if faces else Photo.IndexStatus.NO_FACES
     photo.index_model = model_key
     photo.index_error = ""
     photo.indexed_at = timezone.now()
     photo.face_count = len(faces)
     photo.save(update_fields=["index_status", "index_model", "index_error", "indexed_at", "face_count"])
-    _bump(version, deleted=deleted > 0)
+    _bump(version, deleted_face_ids=replaced)
     return IndexOutcome(photo_id=photo_id, status=photo.index_status, faces=len(faces))
 
 
@@ -133,9 +155,27 @@ def faces_forget_photo(*, photo: Photo) -> None:
     persons = set(Face.objects.filter(photo=photo, person__isnull=False).values_list("person_id", flat=True))
     for model_key in sorted(model_keys):
         version = _lock_index_version(owner_id=photo.owner_id, model_key=model_key)
-        Face.objects.filter(photo=photo, model_key=model_key).delete()
-        _bump(version, deleted=True)
+        faces = Face.objects.filter(photo=photo, model_key=model_key)
+        face_ids = list(faces.values_list("pk", flat=True))
+        faces.delete()
+        _bump(version, deleted_face_ids=face_ids)
     persons_refresh_covers(person_ids=persons)
+
+
+@transaction.atomic
+def faces_forget_owner(*, owner_id: int) -> int:
+    """Before all of an owner's photos are deleted: drop their faces, one deletion event per
+    model. The caller holds `lock_owner_faces`."""
+    model_keys = sorted(set(Face.objects.filter(owner_id=owner_id).values_list("model_key", flat=True)))
+    removed = 0
+    for model_key in model_keys:
+        version = _lock_index_version(owner_id=owner_id, model_key=model_key)
+        faces = Face.objects.filter(owner_id=owner_id, model_key=model_key)
+        face_ids = list(faces.values_list("pk", flat=True))
+        faces.delete()
+        removed += len(face_ids)
+        _bump(version, deleted_face_ids=face_ids)
+    return removed
 
 
 def search_query_create(

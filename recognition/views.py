@@ -65,4 +65,4 @@ def search_query_preview(request: HttpRequest, query_id: str) -> HttpResponse:
 def face_crop(request: HttpRequest, face_id: int) -> HttpResponse:
     """A square JPEG crop of one of your faces (others' → 404; staff use the admin's preview)."""
     face: Face = face_get_for_user(user=request.user, face_id=face_id)
-    return face_crop_response(face)
+    return face_crop_response(request, face)

@@ -47,7 +47,15 @@ class TrainingConfig:
     margin: float = 0.3
     scale: float = 32.0
     easy_margin: bool = False
-    val_split: float = 0.25
+    # Validation holds out whole identities (people the model never trains on, as search meets
+    # them): `val_identities` of the identities with 2+ photos, a fraction (< 1) or a count.
+    # "images" holds out `val_split` of each identity's images instead (people it trains on).
+    val_mode: str = "identities"
+    val_identities: float = 0.25
+    val_split: float | None = None  # val_mode "images" only (giving it selects it); None there: 0.25
+    # Fewer same-person validation pairs than this and the run is refused: the best epoch and
+    # the threshold chosen on them would be noise.
+    min_val_pairs: int = 20
     seed: int = 0
     device: str = "auto"
     amp: bool = True  # mixed precision, on CUDA only
@@ -65,6 +73,10 @@ class TrainingConfig:
         return self.lr if self.lr is not None else DEFAULT_LR[self.backbone]
 
     @property
+    def effective_val_split(self) -> float:
+        return self.val_split if self.val_split is not None else 0.25
+
+    @property
     def effective_embedding_size(self) -> int:
         return resolve_embedding_size(self.backbone, self.embedding_size)
 
@@ -75,6 +87,7 @@ class TrainingConfig:
 _CHOICES: dict[str, tuple[str, ...]] = {
     "backbone": tuple(BACKBONES),
     "optimizer": ("adamw", "sgd"),
+    "val_mode": ("identities", "images"),
 }
 
 
@@ -125,8 +138,21 @@ def _validate(config: TrainingConfig) -> None:
             raise ConfigError(f"{key} must not be negative, got {getattr(config, key)}.")
     if not 0.0 <= config.margin < math.pi / 2:
         raise ConfigError(f"margin must be in [0, {math.pi / 2:.4f}) radians, got {config.margin}.")
-    if not 0.0 < config.val_split < 1.0:
-        raise ConfigError(f"val_split must be between 0 and 1 (exclusive), got {config.val_split}.")
+    if config.val_split is not None:
+        if config.val_mode != "images":
+            raise ConfigError(
+                'val_split is the per-image split\'s fraction: it needs val_mode = "images" '
+                "(--val-mode images). The default validation holds out whole identities (val_identities)."
+            )
+        if not 0.0 < config.val_split < 1.0:
+            raise ConfigError(f"val_split must be between 0 and 1 (exclusive), got {config.val_split}.")
+    if config.val_identities <= 0 or (config.val_identities >= 1 and not config.val_identities.is_integer()):
+        raise ConfigError(
+            "val_identities must be a fraction between 0 and 1 or a whole number of identities, "
+            f"got {config.val_identities}."
+        )
+    if config.min_val_pairs < 1:
+        raise ConfigError(f"min_val_pairs must be at least 1, got {config.min_val_pairs}.")
     if config.head_warmup_epochs < 0:
         raise ConfigError(f"head_warmup_epochs must not be negative, got {config.head_warmup_epochs}.")
     if config.patience < 0:
@@ -180,6 +206,10 @@ def build_config(
             )
         for key, value in data.items():
             values[key] = _coerce(key, value)
+    if values.get("val_split") is not None and "val_mode" not in values:
+        # A per-image fraction is a request for the per-image split (and checkpoints from before
+        # identity-disjoint validation resume with the split they started with).
+        values["val_mode"] = "images"
     config = TrainingConfig(**values)
     _validate(config)
     return config

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +20,9 @@ from PIL import Image
 
 from recognition.ml.alignment import AlignmentTemplate, align_face
 from recognition.ml.detection import FaceDetector
+from recognition.ml.folders import LabelledImage, list_labelled_images
 from recognition.ml.images import ImageDecodeError, load_rgb
+from training.files import write_atomically
 
 Chips = npt.NDArray[np.uint8]
 # Bump when the cached chip contents would change for the same inputs.
@@ -30,12 +31,6 @@ CACHE_VERSION = 1
 
 class DatasetError(ValueError):
     """The dataset cannot be used for training; the message says why and which files."""
-
-
-@dataclass(frozen=True)
-class ImageItem:
-    path: Path
-    label: str
 
 
 @dataclass
@@ -56,22 +51,17 @@ class FaceDataset:
         return len(self.names)
 
 
-def list_images(root: Path) -> list[ImageItem]:
+def list_images(root: Path) -> list[LabelledImage]:
     """Every non-hidden file in the person folders of `root`, sorted; raises DatasetError."""
     if not root.is_dir():
         raise DatasetError(f"Dataset folder {root} does not exist or is not a folder.")
-    people = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    items = [
-        ImageItem(path=path, label=person.name)
-        for person in people
-        for path in sorted(person.iterdir())
-        if path.is_file() and not path.name.startswith(".")
-    ]
-    if not items:
+    try:
+        items = list_labelled_images(root)
+    except FileNotFoundError:
         raise DatasetError(
             f"Dataset folder {root} is empty: expected one folder per person with their photos "
             "(<dataset>/<person>/<photo>.jpg)."
-        )
+        ) from None
     identities = {item.label for item in items}
     if len(identities) < 2:
         raise DatasetError(
@@ -112,18 +102,11 @@ class ChipCache:
         return np.asarray(chip, dtype=np.uint8)
 
     def put(self, key: str, chip: Chips | None) -> None:
-        target = self._path(key, ".none" if chip is None else ".npy")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so an interrupted run never leaves a truncated entry.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                if chip is not None:
-                    np.save(handle, chip, allow_pickle=False)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        def write(handle: IO[bytes]) -> None:
+            if chip is not None:
+                np.save(handle, chip, allow_pickle=False)
+
+        write_atomically(self._path(key, ".none" if chip is None else ".npy"), write)
 
 
 def detector_key(detector: FaceDetector) -> str:
@@ -223,12 +206,13 @@ def prepare_dataset(
     )
 
 
-def split_by_identity(
+def split_images(
     labels: Sequence[int] | npt.NDArray[np.int64], *, val_split: float, seed: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Identity-stratified image split: about `val_split` of each identity's images for validation.
+    """Per-image split: about `val_split` of each identity's images for validation.
 
     Every identity keeps at least one training image; identities with one image are training-only.
+    Validation then measures people the model trains on: only on request (val_mode "images").
     """
     labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
@@ -241,3 +225,51 @@ def split_by_identity(
         val += indices[:n_val].tolist()
         train += indices[n_val:].tolist()
     return np.array(sorted(train), dtype=np.int64), np.array(sorted(val), dtype=np.int64)
+
+
+def split_identities(
+    labels: Sequence[int] | npt.NDArray[np.int64], *, val_identities: float, seed: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Identity-disjoint split: whole identities held out for validation, as search meets them.
+
+    `val_identities` is a fraction (< 1, rounded half up) or a number (>= 1) of the identities
+    with 2+ images (only they give same-person pairs); identities with one image always train.
+    At least 2 identities are left to train on (ArcFace needs 2 classes).
+    """
+    labels = np.asarray(labels)
+    identities, counts = np.unique(labels, return_counts=True)
+    eligible = identities[counts >= 2]
+    wanted = (
+        int(val_identities) if val_identities >= 1 else int(np.floor(len(eligible) * val_identities + 0.5))
+    )
+    held = np.random.default_rng(seed).permutation(eligible)[: max(0, min(wanted, len(identities) - 2))]
+    in_val = np.isin(labels, held)
+    return np.flatnonzero(~in_val).astype(np.int64), np.flatnonzero(in_val).astype(np.int64)
+
+
+def same_person_pairs(labels: Sequence[int] | npt.NDArray[np.int64]) -> int:
+    """How many pairs of images show the same identity (the positives of pair verification)."""
+    counts = np.unique(np.asarray(labels), return_counts=True)[1]
+    return int((counts * (counts - 1) // 2).sum())
+
+
+def check_validation_size(labels: Sequence[int] | npt.NDArray[np.int64], *, min_pairs: int, how: str) -> None:
+    """Refuse a validation set too small for its verdict to mean anything; `how` says how it was made.
+
+    Under 2 identities or without a same-person pair the metrics are undefined; under
+    `min_pairs` same-person pairs the best epoch and the threshold would be chosen on noise.
+    """
+    pairs = same_person_pairs(labels)
+    people = len(np.unique(np.asarray(labels)))
+    size = f"{len(labels)} image(s) of {people} identity(ies), {pairs} same-person pair(s)"
+    if people < 2 or pairs < 1:
+        raise DatasetError(
+            f"Validation ({how}) has {size}: it needs at least 2 identities and 1 same-person pair. "
+            "Add photos (people with 2 or more each) or hold out more identities (--val-identities)."
+        )
+    if pairs < min_pairs:
+        raise DatasetError(
+            f"Validation ({how}) has {size}, fewer than min_val_pairs={min_pairs}: the best epoch and "
+            "the threshold chosen on it would be meaningless. Add photos, hold out more identities "
+            "(--val-identities), or accept a validation this small knowingly with --min-val-pairs."
+        )

@@ -1,18 +1,20 @@
-"""The ArcFace training loop: backbone + margin head, validation every epoch, checkpoints, resume.
+"""The ArcFace training loop: backbone + margin head, validated every epoch.
 
-Django-free. `train()` prepares the dataset (detection once, cached chips), evaluates the
-starting model (epoch 0), trains, validates with `recognition.ml.metrics.evaluate_embeddings`
-(the code behind `evaluate_faces`), and writes two checkpoints: `output` (the best epoch by
-validation, epoch 0 included, so it is never worse on validation than the starting model)
-and `<output stem>.last.pt` (every epoch, resumable).
+Django-free. `train()` prepares the dataset (detection once, cached chips) and splits it for
+validation: by default whole identities are held out, so the best epoch and the threshold are
+chosen on people the model never trained on, as search meets them (`val_mode="images"` splits
+each person's images instead, on request). It evaluates the starting model (epoch 0), trains,
+validates every epoch with `recognition.ml.metrics.evaluate_embeddings` (the code behind
+`evaluate_faces`) and writes two checkpoints (`training.checkpoints`): `output`, the best epoch
+by validation (epoch 0 included, so it is never worse on validation than the starting model; a
+later epoch that ties replaces an earlier one), whose threshold is the one that maximises pair
+accuracy on the validation identities; and `<output stem>.last.pt` (every epoch, resumable).
 """
 
 from __future__ import annotations
 
 import math
-import os
 import random
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,20 +27,28 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from tqdm import tqdm
 
-from recognition.ml.backbones import (
-    BackboneSpec,
-    backbone_spec,
-    build_backbone,
-    freeze_except_last_stages,
-    set_frozen_batchnorm_eval,
-)
-from recognition.ml.checkpoint import checkpoint_metadata, read_checkpoint
+from recognition.ml.backbones import BackboneSpec, backbone_spec, build_backbone
 from recognition.ml.detection import FaceDetector
 from recognition.ml.device import resolve_device
 from recognition.ml.metrics import evaluate_embeddings
 from training.arcface import ArcFaceHead
+from training.augment import augment
+from training.checkpoints import (
+    Optimisation,
+    TrainingState,
+    default_cache_dir,
+    last_path_for,
+    read_resumable,
+    refresh_metrics,
+    restore,
+    save_checkpoint,
+    training_checkpoint,
+)
 from training.config import TrainingConfig
-from training.data import DatasetError, FaceDataset, prepare_dataset, split_by_identity
+from training.data import FaceDataset, prepare_dataset
+from training.freezing import freeze_except_last_stages, set_frozen_batchnorm_eval
+from training.schedule import lr_factors
+from training.validation import replaces_best, separation, split_for_validation, validation_score
 
 Log = Callable[[str], object]
 
@@ -58,61 +68,17 @@ class TrainingResult:
     without_face: list[str] = field(default_factory=list)
     cached: int = 0
     seconds: float = 0.0
+    validation: dict[str, Any] = field(default_factory=dict)
 
     @property
     def best_metrics(self) -> dict[str, Any]:
         return next(m for m in self.metrics if m["epoch"] == self.best_epoch)
 
 
-def last_path_for(output: Path) -> Path:
-    return output.with_name(f"{output.stem}.last{output.suffix or '.pt'}")
-
-
-def default_cache_dir(output: Path) -> Path:
-    return output.parent / ".chip-cache"
-
-
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)  # third-party code may use the global generator
     torch.manual_seed(seed)
-
-
-def _atomic_save(data: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(data, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def augment(batch: torch.Tensor, config: TrainingConfig, generator: torch.Generator) -> torch.Tensor:
-    """Random flip, shift (crop jitter) and brightness/contrast/saturation on (N, 3, h, w) 0..255 floats."""
-    n, _, height, width = batch.shape
-    if config.flip:
-        flip = torch.rand(n, generator=generator) < 0.5
-        batch = torch.where(flip.view(n, 1, 1, 1), batch.flip(3), batch)
-    pad = round(config.crop_jitter * max(height, width))
-    if pad > 0:
-        padded = F.pad(batch, (pad, pad, pad, pad), mode="replicate")
-        offsets = torch.randint(0, 2 * pad + 1, (n, 2), generator=generator).tolist()
-        batch = torch.stack(
-            [padded[i, :, dy : dy + height, dx : dx + width] for i, (dy, dx) in enumerate(offsets)]
-        )
-    jitter = config.color_jitter
-    if jitter > 0:
-        factors = 1.0 + (torch.rand(n, 3, generator=generator) * 2.0 - 1.0) * jitter
-        brightness, contrast, saturation = (factors[:, k].view(n, 1, 1, 1) for k in range(3))
-        batch = batch * brightness
-        gray = (batch * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
-        batch = (batch - gray.mean(dim=(2, 3), keepdim=True)) * contrast + gray.mean(dim=(2, 3), keepdim=True)
-        gray = (batch * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
-        batch = (batch - gray) * saturation + gray
-    return batch.clamp(0.0, 255.0)
 
 
 def _chips_to_nchw(chips: npt.NDArray[np.uint8]) -> torch.Tensor:
@@ -145,17 +111,14 @@ class Trainer:
         self.spec: BackboneSpec = backbone_spec(config.backbone)
         self.embedding_size = config.effective_embedding_size
         # A head-only warm-up protects pretrained features; from scratch there are none to protect.
+        # The last epoch always trains the backbone, so that `--epochs 1` fine-tunes it.
         pretrained = config.pretrained and self.spec.pretrained_available
-        self.head_warmup = config.head_warmup_epochs if pretrained else 0
+        self.head_warmup = min(config.head_warmup_epochs, config.epochs - 1) if pretrained else 0
 
-        self.train_idx, self.val_idx = split_by_identity(
-            dataset.labels, val_split=config.val_split, seed=config.seed
-        )
-        if len(self.val_idx) < 2:
-            raise DatasetError(
-                f"Validation needs at least 2 images, got {len(self.val_idx)} with val_split="
-                f"{config.val_split}: add photos (identities with 2+ images) or raise val_split."
-            )
+        self.split = split_for_validation(dataset, config)
+        self.train_idx, self.val_idx = self.split.train, self.split.val
+        self.train_names, self.head_label = self.split.train_names, self.split.head_label
+        self.validation = self.split.summary
         seed_everything(config.seed)
         self.backbone = build_backbone(
             config.backbone,
@@ -164,7 +127,7 @@ class Trainer:
         ).to(self.device)
         self.head = ArcFaceHead(
             self.embedding_size,
-            dataset.identities,
+            len(self.train_names),
             margin=config.margin,
             scale=config.scale,
             easy_margin=config.easy_margin,
@@ -179,9 +142,9 @@ class Trainer:
             {"params": backbone_params, "lr": config.effective_lr},
             {"params": list(self.head.parameters()), "lr": config.effective_lr * config.head_lr_scale},
         ]
-        self.optimizer: torch.optim.Optimizer
+        optimizer: torch.optim.Optimizer
         if config.optimizer == "sgd":
-            self.optimizer = torch.optim.SGD(
+            optimizer = torch.optim.SGD(
                 groups,
                 lr=config.effective_lr,
                 momentum=config.momentum,
@@ -189,86 +152,49 @@ class Trainer:
                 nesterov=True,
             )
         else:
-            self.optimizer = torch.optim.AdamW(
-                groups, lr=config.effective_lr, weight_decay=config.weight_decay
-            )
+            optimizer = torch.optim.AdamW(groups, lr=config.effective_lr, weight_decay=config.weight_decay)
         n_train = len(self.train_idx)
         self.steps_per_epoch = max(1, math.ceil(n_train / config.batch_size))
         if n_train % config.batch_size == 1 and n_train > 1:
             self.steps_per_epoch -= 1  # a last batch of one sample is dropped (batch norm)
-        total = config.epochs * self.steps_per_epoch
-        warmup = min(total - 1, round(config.warmup_epochs * self.steps_per_epoch))
-
-        def schedule(step: int) -> float:
-            if step < warmup:
-                return (step + 1) / (warmup + 1)
-            progress = (step - warmup) / max(1, total - warmup)
-            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
-
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, schedule)
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
-        self.metrics: list[dict[str, Any]] = []
-        self.start_epoch = 1
-        self.best_epoch = 0
-        self.best_score: tuple[float, ...] | None = None
-        self.best_threshold: float | None = None
+        backbone_factor, head_factor = lr_factors(
+            epochs=config.epochs,
+            steps_per_epoch=self.steps_per_epoch,
+            head_only_epochs=self.head_warmup,
+            warmup_epochs=config.warmup_epochs,
+        )
+        self.parts = Optimisation(
+            backbone=self.backbone,
+            head=self.head,
+            optimizer=optimizer,
+            scheduler=torch.optim.lr_scheduler.LambdaLR(optimizer, [backbone_factor, head_factor]),
+            scaler=torch.amp.GradScaler("cuda", enabled=self.use_amp),
+        )
+        self.state = TrainingState()
         if resume is not None:
-            self._restore(resume)
+            self.state = restore(resume, dataset=dataset, train_names=self.train_names, parts=self.parts)
 
     def imprint_head(self) -> None:
         """Set each class centre to the normalised mean embedding of its training images."""
         embeddings = F.normalize(self._embed(self.dataset.chips[self.train_idx]), dim=1)
-        labels = torch.as_tensor(self.dataset.labels[self.train_idx], device=self.device)
+        labels = torch.as_tensor(self.head_label[self.dataset.labels[self.train_idx]], device=self.device)
         centres = torch.zeros_like(self.head.weight)
         centres.index_add_(0, labels, embeddings.to(centres.dtype))
         with torch.no_grad():
             self.head.weight.copy_(F.normalize(centres, dim=1))
 
-    # -- state --------------------------------------------------------------------------------
-
-    def _restore(self, data: dict[str, Any]) -> None:
-        if data.get("dataset_fingerprint") != self.dataset.fingerprint:
-            raise DatasetError(
-                "The dataset differs from the one the checkpoint was trained on (fingerprint mismatch); "
-                "resume only with the same folder and files."
-            )
-        if data.get("identity_names") != self.dataset.names:
-            raise DatasetError("The checkpoint's identities differ from this dataset's.")
-        self.backbone.load_state_dict(data["state_dict"])
-        self.head.load_state_dict(data["head_state_dict"])
-        if "optimizer" in data:
-            self.optimizer.load_state_dict(data["optimizer"])
-            self.scheduler.load_state_dict(data["scheduler"])
-            self.scaler.load_state_dict(data["scaler"])
-        # A best checkpoint carries the whole run's history: keep the epochs up to its own.
-        self.metrics = [m for m in data.get("metrics", []) if int(m["epoch"]) <= int(data["epoch"])]
-        self.start_epoch = int(data["epoch"]) + 1
-        self.best_epoch = int(data.get("best_epoch", data["epoch"]))
-        best = data.get("best_score")
-        self.best_score = tuple(float(v) for v in best) if best is not None else None
-        self.best_threshold = data.get("best_threshold")
-
-    def _checkpoint(self, epoch: int, *, threshold: float | None) -> dict[str, Any]:
-        data = checkpoint_metadata(self.spec, embedding_size=self.embedding_size, threshold=threshold)
-        data.update(
-            {
-                "identities": self.dataset.identities,
-                "identity_names": list(self.dataset.names),
-                "config": self.config.to_dict(),
-                "metrics": [dict(m) for m in self.metrics],
-                "dataset_fingerprint": self.dataset.fingerprint,
-                "epoch": epoch,
-                "best_epoch": self.best_epoch,
-                "best_score": list(self.best_score) if self.best_score is not None else None,
-                "best_threshold": self.best_threshold,
-                "state_dict": {k: v.detach().cpu() for k, v in self.backbone.state_dict().items()},
-                "head_state_dict": {k: v.detach().cpu() for k, v in self.head.state_dict().items()},
-                "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(),
-                "scaler": self.scaler.state_dict(),
-            }
+    def _checkpoint(self, epoch: int) -> dict[str, Any]:
+        return training_checkpoint(
+            epoch=epoch,
+            spec=self.spec,
+            embedding_size=self.embedding_size,
+            config=self.config,
+            dataset=self.dataset,
+            train_names=self.train_names,
+            validation=self.validation,
+            state=self.state,
+            parts=self.parts,
         )
-        return data
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -285,37 +211,35 @@ class Trainer:
         return torch.cat(outputs)
 
     def validate(self, epoch: int) -> dict[str, Any]:
-        chips = self.dataset.chips[self.val_idx]
-        labels = torch.as_tensor(self.dataset.labels[self.val_idx], device=self.device)
-        embeddings = self._embed(chips)
-        with torch.inference_mode():
-            logits = self.head(embeddings, labels)
-            loss = float(F.cross_entropy(logits, labels))
-            acc = float((self.head.cosine(embeddings).argmax(1) == labels).float().mean())
-        names = [self.dataset.names[i] for i in self.dataset.labels[self.val_idx]]
-        report = evaluate_embeddings(embeddings.cpu().numpy(), names, threshold=None)
+        dataset_labels = self.dataset.labels[self.val_idx]
+        embeddings = self._embed(self.dataset.chips[self.val_idx])
+        val_loss = val_acc = None
+        if self.config.val_mode == "images":
+            # Classification loss and accuracy exist only for identities the head was trained on.
+            labels = torch.as_tensor(self.head_label[dataset_labels], device=self.device)
+            with torch.inference_mode():
+                val_loss = float(F.cross_entropy(self.head(embeddings, labels), labels))
+                val_acc = float((self.head.cosine(embeddings).argmax(1) == labels).float().mean())
+        vectors = embeddings.cpu().numpy()
+        names = [self.dataset.names[i] for i in dataset_labels]
+        report = evaluate_embeddings(vectors, names, threshold=None)
         return {
             "epoch": epoch,
-            "val_loss": loss,
-            "val_acc": acc,
+            "val_loss": val_loss,
+            "val_acc": val_acc,
             "auc": report.auc,
             "rank1": report.rank1,
             "accuracy": report.accuracy,
             "precision": report.precision,
             "recall": report.recall,
             "f1": report.f1,
+            "separation": separation(vectors, dataset_labels),
             "best_threshold": report.best_threshold,
             "positive_pairs": report.positive_pairs,
         }
 
-    @staticmethod
-    def score(metrics: dict[str, Any]) -> tuple[float, ...]:
-        """Validation ranking: ROC-AUC, then rank-1, then pair accuracy (NaN ranks lowest)."""
-        values = (metrics["auc"], metrics["rank1"], metrics["accuracy"])
-        return tuple(-1.0 if v is None or math.isnan(v) else round(float(v), 6) for v in values)
-
     def train_epoch(self, epoch: int) -> tuple[float, float]:
-        config = self.config
+        config, parts = self.config, self.parts
         head_only = epoch <= self.head_warmup
         if head_only:
             self.backbone.eval()  # fixed features (and batch-norm statistics) while the head learns
@@ -339,19 +263,19 @@ class Trainer:
                 index = order[step * config.batch_size : (step + 1) * config.batch_size]
                 images = augment(_chips_to_nchw(self.dataset.chips[index]), config, generator)
                 inputs = self.spec.normalisation.apply_nchw(images.to(self.device))
-                labels = torch.as_tensor(self.dataset.labels[index], device=self.device)
+                labels = torch.as_tensor(self.head_label[self.dataset.labels[index]], device=self.device)
                 with torch.autocast("cuda", enabled=self.use_amp), torch.set_grad_enabled(not head_only):
                     embeddings = self.backbone(inputs)
                 logits = self.head(embeddings.float(), labels)
                 loss = F.cross_entropy(logits, labels)
                 if not torch.isfinite(loss):
                     raise FloatingPointError(f"Loss became {float(loss)} at epoch {epoch}; lower the lr.")
-                self.optimizer.zero_grad(set_to_none=True)
-                scaled: torch.Tensor = self.scaler.scale(loss)
+                parts.optimizer.zero_grad(set_to_none=True)
+                scaled: torch.Tensor = parts.scaler.scale(loss)
                 scaled.backward()  # type: ignore[no-untyped-call]
-                self.scaler.step(self.optimizer)
-                self.scaler.update()
-                self.scheduler.step()
+                parts.scaler.step(parts.optimizer)
+                parts.scaler.update()
+                parts.scheduler.step()
                 with torch.no_grad():
                     correct += float((self.head.cosine(embeddings).argmax(1) == labels).sum())
                 total_loss += float(loss.detach()) * len(index)
@@ -360,37 +284,57 @@ class Trainer:
                 bar.update()
         return total_loss / max(seen, 1), correct / max(seen, 1)
 
+    def _keep_if_best(self, metrics: dict[str, Any]) -> bool:
+        score = validation_score(metrics)
+        if not replaces_best(score, self.state.best_score):
+            return False
+        self.state.best_score, self.state.best_epoch = score, int(metrics["epoch"])
+        self.state.best_threshold = metrics["best_threshold"]
+        return True
+
     def run(self) -> TrainingResult:
         began = time.perf_counter()
-        config = self.config
+        config, state = self.config, self.state
+        v = self.validation
         self.log(
-            f"{self.dataset.identities} identities, {len(self.train_idx)} training / {len(self.val_idx)} "
-            f"validation images; backbone {config.backbone} ({self.embedding_size}-d) on {self.device}"
+            f"{self.dataset.identities} identities; training on {len(self.train_names)} "
+            f"({len(self.train_idx)} images), validating on {v['identities']} "
+            f"({v['images']} images, {v['positive_pairs']} same-person pairs, "
+            f"{'held out of training' if v['held_out_identities'] else 'also trained on'}); "
+            f"backbone {config.backbone} ({self.embedding_size}-d) on {self.device}"
             f"{' with AMP' if self.use_amp else ''}."
         )
-        if self.start_epoch == 1 and not self.metrics:
+        if config.val_mode == "images":
+            self.log(
+                "Per-image validation: the best epoch and the threshold are chosen on people the "
+                "model trains on, so the threshold is optimistic for search (which meets new people)."
+            )
+        if state.next_epoch == 1 and not state.metrics:
             # Epoch 0: the starting model, so the best checkpoint is never worse than it on validation.
-            metrics = self.validate(0) | {"train_loss": None, "train_acc": None, "lr": 0.0, "seconds": 0.0}
-            self.metrics.append(metrics)
-            self.best_score = self.score(metrics)
-            self.best_epoch = 0
-            self.best_threshold = metrics["best_threshold"]
+            metrics = self.validate(0) | {
+                "train_loss": None,
+                "train_acc": None,
+                "lr": 0.0,
+                "seconds": 0.0,
+            }
+            state.metrics.append(metrics)
+            self._keep_if_best(metrics)
             self._report(metrics, best=True)
-            _atomic_save(self._checkpoint(0, threshold=self.best_threshold), self.output)
+            save_checkpoint(self._checkpoint(0), self.output)
         elif not self.output.exists():
             # Resumed into a new output: the best weights so far live elsewhere, so the resumed
             # state becomes the baseline the rest of this run must beat.
-            resumed = self.metrics[-1]
-            self.best_epoch, self.best_score = int(resumed["epoch"]), self.score(resumed)
-            self.best_threshold = resumed["best_threshold"]
-            self.log(f"Resumed at epoch {self.best_epoch}; it is the baseline for {self.output}.")
-            _atomic_save(self._checkpoint(self.best_epoch, threshold=self.best_threshold), self.output)
+            resumed = state.metrics[-1]
+            state.best_epoch, state.best_score = int(resumed["epoch"]), validation_score(resumed)
+            state.best_threshold = resumed["best_threshold"]
+            self.log(f"Resumed at epoch {state.best_epoch}; it is the baseline for {self.output}.")
+            save_checkpoint(self._checkpoint(state.best_epoch), self.output)
         stopped_early = False
-        epoch = self.start_epoch - 1
-        for epoch in range(self.start_epoch, config.epochs + 1):
+        epoch = state.next_epoch - 1
+        for epoch in range(state.next_epoch, config.epochs + 1):
             started = time.perf_counter()
             seed_everything(config.seed + epoch)
-            lr = self.optimizer.param_groups[0]["lr"]
+            lr = self.parts.optimizer.param_groups[0]["lr"]
             train_loss, train_acc = self.train_epoch(epoch)
             metrics = self.validate(epoch) | {
                 "train_loss": train_loss,
@@ -398,37 +342,32 @@ class Trainer:
                 "lr": lr,
                 "seconds": time.perf_counter() - started,
             }
-            self.metrics.append(metrics)
-            score = self.score(metrics)
-            improved = self.best_score is None or score > self.best_score
-            if improved:
-                self.best_score, self.best_epoch = score, epoch
-                self.best_threshold = metrics["best_threshold"]
+            state.metrics.append(metrics)
+            state.next_epoch = epoch + 1
+            improved = self._keep_if_best(metrics)
             self._report(metrics, best=improved)
-            checkpoint = self._checkpoint(epoch, threshold=self.best_threshold)
-            _atomic_save(checkpoint, self.last_path)
+            checkpoint = self._checkpoint(epoch)
+            save_checkpoint(checkpoint, self.last_path)
             if improved:
-                _atomic_save(checkpoint, self.output)
+                save_checkpoint(checkpoint, self.output)
             # Head-only epochs leave the embeddings unchanged: patience counts after them.
-            since = epoch - max(self.best_epoch, self.head_warmup)
+            since = epoch - max(state.best_epoch, self.head_warmup)
             if config.patience and since >= config.patience:
                 stopped_early = epoch < config.epochs
                 if stopped_early:
                     self.log(f"No validation improvement for {config.patience} epoch(s): stopping early.")
                 break
         if not self.last_path.exists():
-            _atomic_save(self._checkpoint(epoch, threshold=self.best_threshold), self.last_path)
+            save_checkpoint(self._checkpoint(epoch), self.last_path)
         # The best file was written at its epoch; refresh its metric history to the whole run.
-        best = read_checkpoint(self.output)
-        best["metrics"] = [dict(m) for m in self.metrics]
-        _atomic_save(best, self.output)
+        refresh_metrics(self.output, state.metrics)
         return TrainingResult(
             best_path=self.output,
             last_path=self.last_path,
-            best_epoch=self.best_epoch,
+            best_epoch=state.best_epoch,
             epochs_run=epoch,
             stopped_early=stopped_early,
-            metrics=self.metrics,
+            metrics=state.metrics,
             identities=self.dataset.identities,
             train_images=len(self.train_idx),
             val_images=len(self.val_idx),
@@ -436,6 +375,7 @@ class Trainer:
             without_face=self.dataset.without_face,
             cached=self.dataset.cached,
             seconds=time.perf_counter() - began,
+            validation=dict(self.validation),
         )
 
     def _report(self, m: dict[str, Any], *, best: bool) -> None:
@@ -444,10 +384,12 @@ class Trainer:
             if m.get("train_loss") is not None
             else ""
         )
+        val = f"val loss {m['val_loss']:.4f} acc {m['val_acc']:.3f} " if m.get("val_loss") is not None else ""
         self.log(
-            f"epoch {m['epoch']}: {train}val loss {m['val_loss']:.4f} acc {m['val_acc']:.3f} "
-            f"AUC {m['auc']:.4f} rank-1 {m['rank1']:.3f} F1 {m['f1']:.3f} "
-            f"P {m['precision']:.3f} R {m['recall']:.3f}{'  *best' if best else ''}"
+            f"epoch {m['epoch']}: {train}{val}AUC {m['auc']:.4f} rank-1 {m['rank1']:.3f} "
+            f"F1 {m['f1']:.3f} P {m['precision']:.3f} R {m['recall']:.3f} "
+            f"separation {m['separation']:.4f} threshold {m['best_threshold']:.3f}"
+            f"{'  *best' if best else ''}"
         )
 
 
@@ -465,12 +407,8 @@ def train(
     """Prepare `dataset_dir` (cached detection) and train; see the module docstring."""
     if output.suffix != ".pt":
         raise ValueError(f"--output must name a .pt file, got {output}.")
-    resume_data = read_checkpoint(resume) if resume is not None else None
-    if resume_data is not None and "head_state_dict" not in resume_data:
-        raise ValueError(f"{resume} holds no training state (head, optimizer); it cannot be resumed.")
+    resume_data = read_resumable(resume, backbone=config.backbone) if resume is not None else None
     spec = backbone_spec(config.backbone)
-    if resume_data is not None and resume_data["backbone"] != config.backbone:
-        raise ValueError(f"{resume} is a {resume_data['backbone']} checkpoint, not {config.backbone}.")
     device = resolve_device(config.device)
     detector = FaceDetector(
         device=device,

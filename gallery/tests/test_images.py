@@ -6,6 +6,7 @@ import io
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import numpy as np
 import pytest
 from django.utils import timezone as dj_timezone
 from PIL import Image
@@ -287,3 +288,80 @@ def test_invalid_image_is_raised_by_the_service_and_nothing_is_saved(user):
 )
 def test_the_size_message_is_exact(size, limit, message):
     assert images.size_over_limit_message(size, limit) == message
+
+
+@pytest.mark.parametrize(
+    ("size", "orientation", "min_side", "decoded"),
+    [
+        # 1/2 keeps 2016 >= 1536; 1/4 (1008) would not.
+        ((4032, 3024), None, 1536, (2016, 1512)),
+        # EXIF orientation 6 turns the reduced image upright: the sides swap after the draft.
+        ((4032, 3024), 6, 1536, (1512, 2016)),
+        # 1/8 of 8000 x 6000 is 1000 >= 900.
+        ((8000, 6000), None, 900, (1000, 750)),
+        # Already small enough: the full image.
+        ((2000, 1500), None, 1536, (2000, 1500)),
+    ],
+)
+def test_a_query_jpeg_is_decoded_at_the_smallest_scale_that_keeps_min_side(
+    size, orientation, min_side, decoded
+):
+    data = exif_jpeg(size=size, orientation=orientation)
+    image = images.open_upload_upright(as_upload(data), draft_min_side=min_side)
+    assert image.size == decoded
+    assert image.mode == "RGB"
+    full = images.open_upload_upright(as_upload(data))
+    assert full.size == (size if orientation is None else size[::-1])
+    # The same picture, turned the same way: each corner has the full decode's colour.
+    for x, y in ((3, 3), (image.width - 4, image.height - 4)):
+        fx, fy = x * full.width // image.width, y * full.height // image.height
+        assert close(pixel(image, (x, y)), pixel(full, (fx, fy)))
+
+
+def test_a_query_in_another_format_is_decoded_at_full_size():
+    data = make_image_bytes(size=(4032, 3024), fmt="PNG")
+    image = images.open_upload_upright(as_upload(data), draft_min_side=1536)
+    assert image.size == (4032, 3024)
+
+
+def _float_tiff() -> bytes:
+    data = np.linspace(-2.0, 3.0, 40 * 30, dtype=np.float32).reshape(30, 40)
+    buffer = io.BytesIO()
+    Image.fromarray(data, mode="F").save(buffer, format="TIFF")
+    return buffer.getvalue()
+
+
+def _sixteen_bit_png() -> bytes:
+    data = np.linspace(0, 65535, 40 * 30).astype(np.uint16).reshape(30, 40)
+    buffer = io.BytesIO()
+    Image.fromarray(data).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "builder",
+    [
+        _float_tiff,
+        _sixteen_bit_png,
+        palette_with_transparency,
+        lambda: make_image_bytes(mode="CMYK", fmt="JPEG"),
+        lambda: exif_jpeg(orientation=6),
+    ],
+    ids=["float-tiff", "16-bit-png", "palette-alpha", "cmyk", "exif-rotated"],
+)
+def test_uploads_and_the_engine_decode_to_the_same_pixels(builder):
+    """One decoder: what indexing and search see (gallery.images) is what evaluation, benchmarks
+    and training see (recognition.ml.images.load_rgb)."""
+    from recognition.ml.images import load_rgb
+
+    data = builder()
+    served = images.open_upload_upright(as_upload(data))
+    engine = load_rgb(data)
+    assert served.mode == engine.mode == "RGB"
+    assert served.size == engine.size
+    assert np.array_equal(np.asarray(served), np.asarray(engine))
+    if builder in (_float_tiff, _sixteen_bit_png):
+        # Wide samples are scaled to 8 bits, not clipped: both ends of the range survive.
+        pixels = np.asarray(served)
+        assert pixels.min() < 40
+        assert pixels.max() > 200

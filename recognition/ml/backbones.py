@@ -66,8 +66,6 @@ class BackboneSpec:
     template: AlignmentTemplate
     normalisation: Normalisation
     pretrained_available: bool  # whether `pretrained=True` can mean real pretrained weights
-    # Parameter-name prefixes that stay trainable when the backbone is frozen "except its last stages".
-    last_stages: tuple[str, ...]
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -88,8 +86,6 @@ BACKBONES: dict[str, BackboneSpec] = {
             template=DLIB_TEMPLATE,
             normalisation=Normalisation(DLIB_INPUT_MEAN, (DLIB_INPUT_SCALE,) * 3),
             pretrained_available=True,
-            # The 256-channel stage (blocks 10-13) and the final projection.
-            last_stages=("blocks.10.", "blocks.11.", "blocks.12.", "blocks.13.", "fc."),
         ),
         BackboneSpec(
             name="facenet",
@@ -98,7 +94,6 @@ BACKBONES: dict[str, BackboneSpec] = {
             template=FACENET_TEMPLATE,
             normalisation=Normalisation((127.5,) * 3, (128.0,) * 3),
             pretrained_available=True,
-            last_stages=("repeat_3.", "block8.", "last_linear.", "last_bn."),
         ),
         BackboneSpec(
             name="resnet18",
@@ -107,7 +102,6 @@ BACKBONES: dict[str, BackboneSpec] = {
             template=ARCFACE_TEMPLATE,
             normalisation=Normalisation(_IMAGENET_MEAN, _IMAGENET_STD),
             pretrained_available=False,
-            last_stages=("layer4.", "fc."),
         ),
         BackboneSpec(
             name="mobilenet_v3_small",
@@ -116,7 +110,6 @@ BACKBONES: dict[str, BackboneSpec] = {
             template=ARCFACE_TEMPLATE,
             normalisation=Normalisation(_IMAGENET_MEAN, _IMAGENET_STD),
             pretrained_available=False,
-            last_stages=("features.10.", "features.11.", "features.12.", "classifier."),
         ),
     )
 }
@@ -220,30 +213,3 @@ def build_backbone(
     }
     net = builders[name]()
     return net.train()
-
-
-def freeze_except_last_stages(net: nn.Module, name: str) -> tuple[int, int]:
-    """Freeze every parameter outside the backbone's last stages; returns (trainable, frozen) counts."""
-    prefixes = backbone_spec(name).last_stages
-    if name == "facenet":
-        prefixes = tuple(f"net.{p}" for p in prefixes)
-    trainable = frozen = 0
-    for param_name, param in net.named_parameters():
-        keep = param_name.startswith(prefixes)
-        param.requires_grad_(keep)
-        if keep:
-            trainable += param.numel()
-        else:
-            frozen += param.numel()
-    if trainable == 0:
-        raise ValueError(f"No parameters of {name} match its last stages {prefixes}.")
-    return trainable, frozen
-
-
-def set_frozen_batchnorm_eval(net: nn.Module) -> None:
-    """Keep the running statistics of fully frozen batch-norm layers fixed while training."""
-    for module in net.modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            params = list(module.parameters())
-            if params and not any(p.requires_grad for p in params):
-                module.eval()

@@ -11,15 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from recognition.ml.folders import list_labelled_images
 from recognition.ml.images import ImageDecodeError, load_rgb
 from recognition.ml.metrics import EvaluationReport, evaluate_embeddings
 from recognition.ml.pipeline import FacePipeline
-
-
-@dataclass(frozen=True)
-class LabelledImage:
-    path: Path
-    label: str
 
 
 @dataclass
@@ -50,22 +45,6 @@ class FolderEvaluation:
             "embed_s_per_face": self.embed_seconds / max(self.faces, 1),
         }
         return data
-
-
-def list_labelled_images(root: Path) -> list[LabelledImage]:
-    """Every non-hidden file one level down: `<root>/<person>/<file>`, sorted."""
-    if not root.is_dir():
-        raise FileNotFoundError(f"{root} is not a directory.")
-    items = [
-        LabelledImage(path=path, label=person.name)
-        for person in sorted(root.iterdir())
-        if person.is_dir() and not person.name.startswith(".")
-        for path in sorted(person.iterdir())
-        if path.is_file() and not path.name.startswith(".")
-    ]
-    if not items:
-        raise FileNotFoundError(f"No <person>/<image> files under {root}.")
-    return items
 
 
 def evaluate_folder(

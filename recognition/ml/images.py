@@ -1,8 +1,12 @@
-"""Image loading: EXIF orientation and any Pillow mode to 8-bit RGB."""
+"""Image loading: EXIF orientation and any Pillow mode to 8-bit RGB.
+
+The one place where pixels become what the face engine sees: uploads and search queries
+(through gallery.images, which validates them first), evaluation, benchmarks and training
+all use `upright` and `to_rgb` from here.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import io
 from typing import BinaryIO
 
@@ -40,13 +44,20 @@ def load_rgb(source: bytes | BinaryIO | Image.Image) -> Image.Image:
             image.load()
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
             raise ImageDecodeError(f"Not a readable image: {exc}") from exc
-    # A corrupt EXIF block must not make the pixels unusable.
-    with contextlib.suppress(OSError, ValueError, SyntaxError):
-        image = ImageOps.exif_transpose(image)
-    return _to_rgb(image)
+    return to_rgb(upright(image))
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
+def upright(image: Image.Image) -> Image.Image:
+    """The image turned by its EXIF orientation; a broken EXIF block leaves it as it is."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except (OSError, ValueError, SyntaxError, KeyError, TypeError):
+        return image
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB from any mode: palette and alpha composited on white, CMYK converted, 16-bit
+    and float samples scaled to 8 bits (Pillow's own conversion would clip them)."""
     mode = image.mode
     if mode == "RGB":
         return image

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from recognition.ml.metrics import l2_normalise
+
+__all__ = ["FaceMatrix", "Match", "l2_normalise"]
+
 FloatMatrix = npt.NDArray[np.float32]
 IdArray = npt.NDArray[np.int64]
 
@@ -29,13 +33,6 @@ class Match:
     def distance(self) -> float:
         """Euclidean distance between the two L2-normalised vectors: sqrt(2 - 2 cos)."""
         return math.sqrt(max(0.0, 2.0 - 2.0 * self.similarity))
-
-
-def l2_normalise(vectors: npt.ArrayLike) -> FloatMatrix:
-    array = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(array, axis=-1, keepdims=True)
-    normalised: FloatMatrix = (array / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
-    return normalised
 
 
 class FaceMatrix:
@@ -76,6 +73,16 @@ class FaceMatrix:
             np.concatenate([self.vectors, extra.vectors]),
             self.dim,
         )
+
+    def without(self, face_ids: Iterable[int]) -> FaceMatrix:
+        """A new snapshot without the rows of `face_ids` (ids it does not hold are ignored)."""
+        drop = np.fromiter(face_ids, dtype=np.int64)
+        if not len(drop):
+            return self
+        keep = ~np.isin(self.face_ids, drop)
+        if keep.all():
+            return self
+        return FaceMatrix(self.face_ids[keep], self.photo_ids[keep], self.vectors[keep], self.dim)
 
     def search(
         self,

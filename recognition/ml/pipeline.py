@@ -55,12 +55,6 @@ class FacePipeline:
             return np.zeros((0, height, width, 3), dtype=np.uint8)
         return np.stack([align_face(image, face.landmarks, self.embedder.template) for face in faces])
 
-    def embed_faces(self, image: Image.Image, faces: Sequence[DetectedFace]) -> list[FaceEmbedding]:
-        """Embeddings for faces already found in `image` (e.g. a user-chosen face)."""
-        self.load()
-        vectors = self.embedder.predict(self.align(image, faces))
-        return [FaceEmbedding(face=face, vector=vector) for face, vector in zip(faces, vectors, strict=True)]
-
     def predict(self, images: Sequence[Image.Image]) -> list[list[FaceEmbedding]]:
         """Every face of every image with its embedding, largest face first."""
         self.load()

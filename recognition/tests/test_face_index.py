@@ -65,6 +65,11 @@ def test_replace_stores_faces_and_is_idempotent(user):
     assert Face.objects.filter(photo=photo).count() == 1
     version = FaceIndexVersion.objects.get(owner=user, model_key=MODEL)
     assert (version.version, version.deletions) == (2, 1)
+    # The replaced face is logged for other processes' snapshots.
+    from recognition.models import FaceDeletion
+
+    logged = FaceDeletion.objects.filter(owner=user, model_key=MODEL)
+    assert sorted(logged.values_list("seq", "face_id")) == sorted((1, f.pk) for f in stored)
 
 
 def test_no_faces_and_failed_statuses(user):
@@ -80,13 +85,28 @@ def test_no_faces_and_failed_statuses(user):
     assert photo_faces_replace(photo_id=10**9, model_key=MODEL, faces=[]) is None
 
 
-def test_snapshot_refreshes_incrementally_then_fully_after_deletions(user):
+def _loads(monkeypatch):
+    """The `after_id` of every database read of face rows the index makes (0: a full load)."""
+    calls = []
+    real = index._load
+
+    def spy(owner_id, model_key, *, after_id, base):
+        calls.append(after_id)
+        return real(owner_id, model_key, after_id=after_id, base=base)
+
+    monkeypatch.setattr(index, "_load", spy)
+    return calls
+
+
+def test_snapshot_refreshes_with_new_rows_and_without_deleted_ones_never_in_full(user, monkeypatch):
+    loads = _loads(monkeypatch)
     a, b, c = _photo(user, "a.jpg"), _photo(user, "b.jpg"), _photo(user, "c.jpg")
     photo_faces_replace(photo_id=a.pk, model_key=MODEL, faces=_faces([1, 0, 0]))
     first = index.face_matrix(owner_id=user.pk, model_key=MODEL)
     assert first is not None
     assert len(first) == 1
     assert index.face_matrix(owner_id=user.pk, model_key=MODEL) is first  # unchanged: same snapshot
+    assert loads == [0]
 
     photo_faces_replace(photo_id=b.pk, model_key=MODEL, faces=_faces([0.9, 0.1, 0]))
     second = index.face_matrix(owner_id=user.pk, model_key=MODEL)
@@ -101,8 +121,52 @@ def test_snapshot_refreshes_incrementally_then_fully_after_deletions(user):
     third = index.face_matrix(owner_id=user.pk, model_key=MODEL)
     assert third is not None
     assert sorted(third.photo_ids.tolist()) == sorted([a.pk, b.pk, c.pk])
+    assert sorted(third.face_ids.tolist()) == sorted(
+        Face.objects.filter(owner=user).values_list("pk", flat=True)
+    )
     hits = face_search(user=user, vector=[1, 0, 0], model_key=MODEL, min_similarity=0.8, limit=10)
     assert [h.photo.pk for h in hits] == [c.pk, b.pk]
+
+    photo_delete(photo=b)
+    fourth = index.face_matrix(owner_id=user.pk, model_key=MODEL)
+    assert fourth is not None
+    assert sorted(fourth.photo_ids.tolist()) == sorted([a.pk, c.pk])
+    # Every refresh read only the rows after the snapshot's last face.
+    assert loads[0] == 0
+    assert all(after > 0 for after in loads[1:])
+    assert len(loads) == 4
+
+
+def test_a_snapshot_older_than_the_deletion_log_loads_in_full(user, monkeypatch):
+    from recognition import services
+    from recognition.models import FaceDeletion
+
+    monkeypatch.setattr(services, "DELETION_LOG_EVENTS", 1)
+    loads = _loads(monkeypatch)
+    photos = [_photo(user, f"{i}.jpg") for i in range(5)]
+    for photo in photos:
+        photo_faces_replace(photo_id=photo.pk, model_key=MODEL, faces=_faces([1, 0, 0]))
+    stale = index.face_matrix(owner_id=user.pk, model_key=MODEL)
+    assert stale is not None
+    assert len(stale) == 5
+    for photo in photos[:3]:  # three deletion events: the log keeps the last one
+        photo_delete(photo=photo)
+    version = FaceIndexVersion.objects.get(owner=user, model_key=MODEL)
+    assert (version.deletions, version.pruned_deletions) == (3, 2)
+    assert sorted(FaceDeletion.objects.filter(owner=user).values_list("seq", flat=True)) == [3]
+    fresh = index.face_matrix(owner_id=user.pk, model_key=MODEL)
+    assert fresh is not None
+    assert sorted(fresh.photo_ids.tolist()) == sorted(p.pk for p in photos[3:])
+    assert loads == [0, 0]  # the log no longer reached back to the snapshot
+
+
+def test_deleting_every_face_empties_the_index(user):
+    photo = _photo(user)
+    photo_faces_replace(photo_id=photo.pk, model_key=MODEL, faces=_faces([1, 0, 0]))
+    assert index.face_matrix(owner_id=user.pk, model_key=MODEL) is not None
+    photo_delete(photo=photo)
+    assert index.face_matrix(owner_id=user.pk, model_key=MODEL) is None
+    assert face_search(user=user, vector=[1, 0, 0], model_key=MODEL, min_similarity=0.0, limit=10) == []
 
 
 def test_deleting_a_photo_removes_it_from_search(user):
@@ -146,3 +210,37 @@ def test_indexing_status_is_shown_on_pages_and_api(user, user_client, api_client
     body = api_client.get(f"/api/photos/{pending.pk}/").json()
     assert body["index_status"] == "pending"
     assert api_client.get(f"/api/photos/{failed.pk}/").json()["index_error"].startswith("The original file")
+
+
+def _queries_to_delete(owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.services import user_delete
+
+    with CaptureQueriesContext(connection) as queries:
+        user_delete(user=owner)
+    return len(queries)
+
+
+def test_deleting_a_user_deletes_photos_faces_and_files_in_bulk(
+    django_user_model, django_capture_on_commit_callbacks
+):
+    from django.core.files.storage import default_storage
+
+    counts = {}
+    for n in (1, 6):
+        owner = django_user_model.objects.create_user(username=f"owner{n}", password="x-password-123")
+        photos = [_photo(owner, f"{n}-{i}.jpg") for i in range(n)]
+        for photo in photos:
+            photo_faces_replace(photo_id=photo.pk, model_key=MODEL, faces=_faces([1, 0, 0], [0, 1, 0]))
+        names = [name for photo in photos for name in photo.file_names]
+        assert index.face_matrix(owner_id=owner.pk, model_key=MODEL) is not None  # cached
+        with django_capture_on_commit_callbacks(execute=True):
+            counts[n] = _queries_to_delete(owner)
+        assert not Photo.objects.filter(owner_id=owner.pk).exists()
+        assert not Face.objects.filter(owner_id=owner.pk).exists()
+        assert not any(default_storage.exists(name) for name in names)
+        assert index.face_matrix(owner_id=owner.pk, model_key=MODEL) is None  # the cached snapshot went
+    # Six photos cost no more statements than one: nothing is done photo by photo.
+    assert counts[6] == counts[1]

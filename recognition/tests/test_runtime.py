@@ -21,10 +21,17 @@ pytestmark = pytest.mark.nodb
 
 
 @pytest.fixture(autouse=True)
-def fresh_runtime() -> Iterator[None]:
+def fresh_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    import torch
+
+    # The wsgi and Celery tests below name this process a web or worker process.
+    monkeypatch.setattr(runtime, "_role", None)
+    monkeypatch.setattr(runtime, "_threads_applied", None)
+    threads = torch.get_num_threads()
     runtime.reset_pipeline()
     yield
     runtime.reset_pipeline()
+    torch.set_num_threads(threads)
 
 
 def test_nothing_is_loaded_by_commands_or_checks() -> None:

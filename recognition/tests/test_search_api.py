@@ -357,6 +357,35 @@ def test_heic_and_tiff_queries_find_the_person_and_get_a_jpeg_preview(api_client
     assert Image.open(BytesIO(preview.content)).format == "JPEG"
 
 
+def test_a_large_jpeg_query_is_decoded_reduced_and_finds_the_person_with_boxes_on_its_preview(
+    api_client, library, settings
+):
+    from PIL import Image
+
+    from recognition.tests.conftest import encode
+
+    # A 12 MP phone-sized photo of the query person: the face is large, as in a query photo.
+    photo = Image.open(library["query_obama"]).convert("RGB")
+    scale = 4032 / photo.width
+    big = photo.resize((4032, round(photo.height * scale)), Image.Resampling.BICUBIC)
+    response = api_client.post(
+        "/api/search/", {"image": _upload("big.jpg", encode(big, "JPEG", quality=90))}, format="multipart"
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert {r["photo"]["id"] for r in body["results"]} == _ids(library["photos"]["obama"])
+    # Decoded at 1/2 scale (2016 >= SEARCH_QUERY_DECODE_SIDE, 1008 is not): the query's size and
+    # its face boxes are in the reduced image, where the preview shows them.
+    query = body["query"]
+    assert query["width"] == 2016
+    assert query["height"] == pytest.approx(big.height / 2, abs=1)
+    (used,) = [face for face in body["query_faces"] if face["used"]]
+    x1, y1, x2, y2 = used["box"]
+    assert 0 <= x1 < x2 <= query["width"]
+    assert 0 <= y1 < y2 <= query["height"]
+    assert x2 - x1 > 0.2 * query["width"]
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
@@ -487,3 +516,73 @@ def test_odd_query_ids_and_numbers_are_not_found_never_500(user_client, api_clie
     assert b'data-face-index=""' in page.content
     response = api_client.post("/api/search/", {"query_id": unquote(odd)}, format="json")
     assert response.status_code in (400, 404)
+
+
+def test_without_a_model_foreign_faces_are_404_and_bad_files_400_before_the_model_is_needed(
+    api_client, other_api_client, library, monkeypatch
+):
+    from recognition import apis
+    from recognition.runtime import RecognitionUnavailableError
+
+    def unavailable():
+        raise RecognitionUnavailableError("Face recognition is not available: test")
+
+    monkeypatch.setattr(apis, "get_pipeline", unavailable)
+    face = Face.objects.filter(photo__owner=library["owner"]).first()
+    assert face is not None
+    # Another user's face, an unknown query: not found, whether or not the model can load.
+    assert other_api_client.post("/api/search/", {"face_id": face.pk}, format="json").status_code == 404
+    assert api_client.post("/api/search/", {"query_id": "0" * 32}, format="json").status_code == 404
+    broken = _upload("broken.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 200)
+    assert api_client.post("/api/search/", {"image": broken}, format="multipart").status_code == 400
+    # The owner's own face needs the model: the outage is reported as such.
+    mine = api_client.post("/api/search/", {"face_id": face.pk}, format="json")
+    assert mine.status_code == 503
+    # The faces of a photo are read without the model.
+    assert api_client.get(f"/api/photos/{face.photo_id}/faces/").status_code == 200
+
+
+def test_face_crops_are_validated_by_etag_and_cut_from_the_display_rendition(
+    user_client, other_client, library, monkeypatch
+):
+    import io
+
+    from PIL import Image
+
+    from gallery.images import open_rendition, open_upright
+    from recognition import crops
+
+    face = Face.objects.filter(photo=library["photos"]["obama"][0])[0]
+    url = reverse("recognition:face_crop", args=[face.pk])
+    originals = []
+
+    def original_of(photo):
+        originals.append(photo)
+        return open_upright(photo)
+
+    monkeypatch.setattr(crops, "open_upright", original_of)
+    first = user_client.get(url)
+    assert first.status_code == 200
+    assert Image.open(io.BytesIO(first.content)).size == (crops.FACE_CROP_SIZE,) * 2
+    assert first["Cache-Control"] == "private, max-age=3600"
+    etag = first["ETag"]
+    assert etag.startswith('"')
+    assert originals == []  # a face this large is cut from the display rendition
+
+    # A browser that has the crop gets 304 without any image being read.
+    def no_image(*args, **kwargs):
+        raise AssertionError("an image was read for a 304")
+
+    monkeypatch.setattr(crops, "open_rendition", no_image)
+    monkeypatch.setattr(crops, "open_upright", no_image)
+    again = user_client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+    assert again["ETag"] == etag
+    # Another user is not told anything, ETag or not.
+    assert other_client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 404
+    # A moved box is another crop.
+    Face.objects.filter(pk=face.pk).update(x1=face.x1 + 1)
+    monkeypatch.setattr(crops, "open_rendition", open_rendition)
+    changed = user_client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag

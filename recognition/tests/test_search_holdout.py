@@ -6,9 +6,9 @@ import time
 
 import pytest
 
+from bench.search_evaluation import search_holdout, split_holdout, upload_library
 from recognition.ml.images import load_rgb
 from recognition.search import search_by_image
-from recognition.search_evaluation import search_holdout, split_holdout, upload_library
 
 pytestmark = pytest.mark.django_db
 

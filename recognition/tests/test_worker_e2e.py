@@ -56,6 +56,8 @@ def worker(tmp_path):
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "MEMORY_STUDIO_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "RECOGNITION_PRELOAD": "1",
+        "RECOGNITION_THREADS_WORKER": "1",
+        "RECOGNITION_WORKER_NICE": "5",
     }
     log = (tmp_path / "worker.log").open("w+")
     process = subprocess.Popen(
@@ -127,6 +129,11 @@ def test_uploads_are_indexed_by_a_worker_process(worker, api_client, user, faces
     # Both jobs ran in the worker process (eager mode would leave no trace in its log).
     assert output.count("recognition.tasks.index_photo") >= 2
     assert output.count("succeeded") >= 2
+    # The worker process ran the model with the worker role's threads, at a lower priority.
+    nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 5)
+    policy = "1 intra-op, 1 inter-op, OMP_WAIT_POLICY PASSIVE"
+    log.seek(0)
+    assert f"Face model threads for a worker process: {policy}, nice {nice}" in log.read()
 
 
 def _read(log) -> str:

@@ -5,15 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from recognition.ml.backbones import (
-    BACKBONES,
-    backbone_spec,
-    build_backbone,
-    freeze_except_last_stages,
-)
+from recognition.ml.backbones import BACKBONES, backbone_spec, build_backbone
 from recognition.ml.checkpoint import CheckpointError, checkpoint_metadata, file_sha256
 from recognition.ml.dlib_resnet import DlibResNet, ResidualBlock, load_dlib_resnet
 from recognition.ml.registry import get_embedder
+from training.freezing import LAST_STAGES, freeze_except_last_stages
 
 pytestmark = pytest.mark.nodb
 
@@ -30,6 +26,10 @@ def test_from_scratch_backbones_embed_their_input_size(name):
     trainable, frozen = freeze_except_last_stages(net, name)
     assert trainable > 0
     assert frozen > 0
+
+
+def test_every_backbone_has_last_stages():
+    assert set(LAST_STAGES) == set(BACKBONES)
 
 
 def test_resnet18_embedding_size_is_configurable_and_dlib_is_fixed():

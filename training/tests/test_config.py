@@ -38,6 +38,26 @@ def test_resumed_config_is_the_base_under_file_and_options(tmp_path):
     assert (config.epochs, config.lr, config.seed) == (6, 0.002, 9)
 
 
+def test_validation_holds_out_identities_unless_images_are_asked_for():
+    config = build_config()
+    assert (config.val_mode, config.val_identities, config.val_split) == ("identities", 0.25, None)
+    assert build_config(overrides={"val_identities": 5}).val_identities == 5
+    images = build_config(overrides={"val_mode": "images"})
+    assert images.effective_val_split == 0.25
+    assert build_config(overrides={"val_mode": "images", "val_split": 0.4}).effective_val_split == 0.4
+    # Giving a per-image fraction asks for the per-image split.
+    asked = build_config(overrides={"val_split": 0.4})
+    assert (asked.val_mode, asked.effective_val_split) == ("images", 0.4)
+
+
+def test_a_checkpoint_from_before_identity_validation_resumes_with_its_per_image_split():
+    old = TrainingConfig(epochs=3).to_dict()
+    del old["val_mode"], old["val_identities"], old["min_val_pairs"]
+    old["val_split"] = 0.4
+    config = build_config(base=old)
+    assert (config.val_mode, config.val_split) == ("images", 0.4)
+
+
 def test_training_table_and_example_config_are_valid():
     from pathlib import Path
 
@@ -62,7 +82,12 @@ def test_training_table(tmp_path):
         ("freeze_backbone = 1", "freeze_backbone must be true or false"),
         ('backbone = "vgg"', "backbone must be one of"),
         ('optimizer = "adam"', "optimizer must be one of"),
-        ("val_split = 1.0", "val_split must be between 0 and 1"),
+        ('val_mode = "images"\nval_split = 1.0', "val_split must be between 0 and 1"),
+        ('val_mode = "identities"\nval_split = 0.3', 'needs val_mode = "images"'),
+        ('val_mode = "people"', "val_mode must be one of"),
+        ("val_identities = 2.5", "whole number of identities"),
+        ("val_identities = 0", "val_identities must be"),
+        ("min_val_pairs = 0", "min_val_pairs must be at least 1"),
         ("margin = 3.0", "margin must be in"),
         ("epoch = 3", "Unknown option"),
         ("embedding_size = 64", "dlib-resnet produces 128-d"),

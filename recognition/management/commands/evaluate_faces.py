@@ -10,7 +10,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from recognition.ml.evaluation import FolderEvaluation, evaluate_folder, list_labelled_images
+from recognition.ml.evaluation import FolderEvaluation, evaluate_folder
+from recognition.ml.folders import list_labelled_images
 from recognition.runtime import RecognitionUnavailableError, build_pipeline
 
 

@@ -23,7 +23,10 @@ _OVERRIDES = {
     "lr": "lr",
     "margin": "margin",
     "scale": "scale",
+    "val_mode": "val_mode",
+    "val_identities": "val_identities",
     "val_split": "val_split",
+    "min_val_pairs": "min_val_pairs",
     "seed": "seed",
     "device": "device",
     "optimizer": "optimizer",
@@ -35,8 +38,9 @@ _OVERRIDES = {
 
 class Command(BaseCommand):
     help = (
-        "Fine-tune a face embedding model with an ArcFace loss on DATASET_DIR (<person>/<photo> files). "
-        "Writes the best checkpoint (by validation, the starting model included) to --output and a "
+        "Fine-tune a face embedding model with an ArcFace loss on DATASET_DIR (<person>/<photo> files), "
+        "validating on people held out of training. Writes the best checkpoint (by validation, the "
+        "starting model included; its threshold chosen on those people) to --output and a "
         "resumable <output>.last.pt; serve it with RECOGNITION_MODEL=<path>."
     )
 
@@ -51,7 +55,27 @@ class Command(BaseCommand):
         parser.add_argument("--margin", type=float, help="ArcFace additive angular margin (radians)")
         parser.add_argument("--scale", type=float, help="ArcFace logit scale")
         parser.add_argument(
-            "--val-split", type=float, help="fraction of each identity's images to validate on"
+            "--val-identities",
+            type=float,
+            metavar="N_OR_FRACTION",
+            help="people held out of training to validate on: a number, or a fraction (< 1) of those "
+            "with 2+ photos (default 0.25)",
+        )
+        parser.add_argument(
+            "--val-mode",
+            choices=["identities", "images"],
+            help="identities (default): validate on whole people never trained on; images: on a "
+            "share of each person's photos (people the model trains on: optimistic)",
+        )
+        parser.add_argument(
+            "--val-split",
+            type=float,
+            help="validate on this fraction of each identity's images (implies --val-mode images)",
+        )
+        parser.add_argument(
+            "--min-val-pairs",
+            type=int,
+            help="refuse a validation set with fewer same-person pairs (default 20)",
         )
         parser.add_argument("--seed", type=int)
         parser.add_argument("--device", help="auto | cpu | cuda | cuda:N")
@@ -108,6 +132,12 @@ class Command(BaseCommand):
                 f"rank-1 {fmt(best['rank1'])}, accuracy {fmt(best['accuracy'])}, precision "
                 f"{fmt(best['precision'])}, recall {fmt(best['recall'])}, F1 {fmt(best['f1'])}."
             )
+        )
+        validation = result.validation
+        self.stdout.write(
+            f"Validated on {validation['identities']} identities ({validation['images']} images, "
+            f"{validation['positive_pairs']} same-person pairs); threshold {fmt(best['best_threshold'])} "
+            f"chosen on {validation['threshold_from']}."
         )
         self.stdout.write(
             f"Best checkpoint: {result.best_path}  (serve: RECOGNITION_MODEL={result.best_path})"

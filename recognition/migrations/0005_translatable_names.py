@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("recognition", "0003_searchquery"),
+        ("recognition", "0004_face_deletion_log"),
     ]
 
     operations = [

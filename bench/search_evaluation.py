@@ -17,6 +17,7 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gallery.services import photo_create
+from recognition.ml.folders import list_labelled_images
 from recognition.ml.images import load_rgb
 from recognition.ml.pipeline import FacePipeline
 from recognition.runtime import search_threshold
@@ -62,12 +63,14 @@ def split_holdout(root: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, P
     """(library, queries): the first photo (by name) of each identity with >= 3 photos is held apart."""
     library: list[tuple[str, Path]] = []
     queries: list[tuple[str, Path]] = []
-    for person in sorted(p for p in root.iterdir() if p.is_dir()):
-        files = sorted(f for f in person.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+    by_person: dict[str, list[Path]] = {}
+    for item in list_labelled_images(root, suffixes=IMAGE_SUFFIXES):
+        by_person.setdefault(item.label, []).append(item.path)
+    for person, files in by_person.items():
         if len(files) >= 3:
-            queries.append((person.name, files[0]))
+            queries.append((person, files[0]))
             files = files[1:]
-        library.extend((person.name, f) for f in files)
+        library.extend((person, f) for f in files)
     return library, queries
 
 
