@@ -29,10 +29,37 @@ ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("ko",)
 DOMAINS = ("django", "djangojs")
 # Not the product's own strings: the virtualenv, data, benchmarks, tests, scripts.
-IGNORE = (".venv", "venv", "var", "bench", "docs", "scripts", "node_modules", "*/tests", "conftest.py")
+IGNORE = (
+    ".venv",
+    "venv",
+    "var",
+    "bench",
+    "docs",
+    "scripts",
+    "node_modules",
+    ".whl",
+    ".gl",
+    "*/tests",
+    "conftest.py",
+)
 # What a copy of the project for `check` leaves out (large, or not source).
 _COPY_IGNORE = shutil.ignore_patterns(
-    ".git", ".venv", "venv", "var", "bench", "docs", "node_modules", "__pycache__", "*.pyc", ".mypy_cache"
+    ".git",
+    ".venv",
+    "venv",
+    "var",
+    "bench",
+    "docs",
+    "node_modules",
+    ".whl",
+    ".gl",
+    "__pycache__",
+    "*.pyc",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".hypothesis",
+    "*.pt",
 )
 
 
