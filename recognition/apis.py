@@ -22,6 +22,7 @@ from gallery.images import open_upload_upright
 from gallery.models import Photo
 from gallery.serializers import PhotoOutputSerializer
 from memory_studio.api import ErrorSerializer
+from memory_studio.ids import MAX_DB_ID
 from memory_studio.parsers import BoundedJSONParser
 from memory_studio.throttling import throttle_rate
 from people.serializers import FaceOutputSerializer, PersonRefField
@@ -36,8 +37,6 @@ from recognition.search import (
     search_by_query,
 )
 from recognition.selectors import face_get_for_user, photo_faces_for_user, search_query_get_for_user
-
-_MAX_ID = 2**63 - 1  # beyond any database id
 
 
 class BoxField(serializers.ListField):
@@ -217,7 +216,7 @@ def _face_index_field() -> serializers.IntegerField:
 
 def _face_id_field(*, required: bool = True) -> serializers.IntegerField:
     return serializers.IntegerField(
-        required=required, min_value=1, max_value=_MAX_ID, help_text="One of your indexed faces."
+        required=required, min_value=1, max_value=MAX_DB_ID, help_text="One of your indexed faces."
     )
 
 
