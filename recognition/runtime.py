@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 from recognition.ml.detection import FaceDetector
 from recognition.ml.pipeline import FacePipeline
@@ -214,17 +213,9 @@ def preload() -> FacePipeline | None:
 def search_threshold(pipeline: FacePipeline | None = None) -> float:
     """Minimum cosine similarity of a search match: RECOGNITION_SEARCH_THRESHOLD, else the
     model's own (`pipeline`'s, else this process's, built without loading if need be)."""
-    raw = settings.RECOGNITION_SEARCH_THRESHOLD
-    if raw is not None:
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ImproperlyConfigured(f"RECOGNITION_SEARCH_THRESHOLD={raw!r} is not a number.") from None
-        if not -1.0 <= value <= 1.0:
-            raise ImproperlyConfigured(
-                f"RECOGNITION_SEARCH_THRESHOLD={value} is not a cosine similarity in [-1, 1]."
-            )
-        return value
+    configured = settings.RECOGNITION_SEARCH_THRESHOLD  # validated when settings load
+    if configured is not None:
+        return float(configured)
     pipeline = pipeline or _pipeline
     if pipeline is not None:
         return pipeline.embedder.search_threshold

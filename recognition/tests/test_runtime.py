@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import override_settings
 
@@ -132,10 +132,28 @@ def test_check_reports_a_missing_checkpoint(tmp_path: Path) -> None:
 def test_search_threshold_defaults_to_the_model_and_obeys_the_setting() -> None:
     assert runtime.search_threshold() == pytest.approx(0.925)
     assert runtime.current_pipeline() is None  # reading it loads nothing
-    with override_settings(RECOGNITION_SEARCH_THRESHOLD="0.95"):
+    with override_settings(RECOGNITION_SEARCH_THRESHOLD=0.95):
         assert runtime.search_threshold() == pytest.approx(0.95)
-    with (
-        override_settings(RECOGNITION_SEARCH_THRESHOLD="high"),
-        pytest.raises(ImproperlyConfigured, match="high"),
-    ):
-        runtime.search_threshold()
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"), [("high", "'high' is not a number"), ("1.5", "between -1.0 and 1.0")]
+)
+def test_a_wrong_search_threshold_stops_the_process_at_start(raw: str, message: str) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "memory_studio.settings_test",
+            "RECOGNITION_SEARCH_THRESHOLD": raw,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "RECOGNITION_SEARCH_THRESHOLD" in done.stderr
+    assert message in done.stderr
