@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import torch
 from torch import nn
 
 from recognition.ml.alignment import AlignmentTemplate
-from recognition.ml.backbones import BackboneSpec, Normalisation, backbone_spec, build_backbone
+from recognition.ml.backbones import BackboneSpec, backbone_spec, build_backbone
 from recognition.ml.embedders import Embedder
+from recognition.ml.normalisation import Normalisation
 
 CHECKPOINT_FORMAT = "memory-studio-arcface"
 CHECKPOINT_VERSION = 1
@@ -140,9 +140,6 @@ class CheckpointEmbedder(Embedder):
         net = build_network(self._state, source=str(self.path))
         self._state = None  # the weights now live in the network
         return net
-
-    def to_input(self, chips: npt.NDArray[np.uint8] | torch.Tensor) -> torch.Tensor:
-        return self.normalisation.apply(chips)
 
 
 def load_checkpoint_embedder(path: str | Path, *, device: str = "cpu", tta_flip: bool = False) -> Embedder:

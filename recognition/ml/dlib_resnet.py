@@ -38,8 +38,6 @@ DLIB_MODEL_PATH = (
     / "models"
     / "dlib_face_recognition_resnet_model_v1.dat"
 )
-DLIB_INPUT_MEAN = (122.782, 117.001, 104.298)
-DLIB_INPUT_SCALE = 256.0
 
 _FLOAT_SPECIALS = {32000: math.inf, 32001: -math.inf, 32002: math.nan}
 
@@ -291,13 +289,6 @@ class DlibResNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.features(x))  # type: ignore[no-any-return]
-
-    @staticmethod
-    def normalise(chips: npt.NDArray[np.uint8] | torch.Tensor) -> torch.Tensor:
-        """(N, 150, 150, 3) uint8 RGB chips -> the (N, 3, 150, 150) float input dlib expects."""
-        tensor = torch.as_tensor(chips).permute(0, 3, 1, 2).float()
-        mean = torch.tensor(DLIB_INPUT_MEAN, dtype=torch.float32, device=tensor.device).view(1, 3, 1, 1)
-        return (tensor - mean) / DLIB_INPUT_SCALE
 
 
 def _expected_layers() -> list[tuple[str, dict[str, int]]]:
