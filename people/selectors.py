@@ -8,25 +8,16 @@ library is re-indexed, but are not shown twice.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from gallery.models import Photo
-from gallery.selectors import photo_list_for_user
+from gallery.selectors import AnyUser, photo_list_for_user
 from memory_studio.ids import db_id
 from people.models import Person, PersonMerge
 from recognition.models import Face
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
-
-    from accounts.models import User
-
-    AnyUser = User | AnonymousUser
-else:
-    AnyUser = Any
 
 
 def person_kept_after_merge(*, user: AnyUser, person_id: Any) -> int | None:

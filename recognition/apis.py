@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from accounts.requests import signed_in_user
 from gallery.apis import refuse_oversized_body
 from gallery.images import open_upload_upright
 from gallery.models import Photo
@@ -310,17 +311,18 @@ class SearchApi(APIView):
     def post(self, request: Request) -> Response:
         refuse_oversized_body(request)
         kind, data = _search_input(request.data)
+        user = signed_in_user(request)
         threshold, strictness, limit = data.get("threshold"), data["strictness"], data["limit"]
         options = {"threshold": threshold, "strictness": strictness, "limit": limit}
         # What the user asks about is found (404) or read (400) before any model work.
         result: SearchResult
         if kind == "face_id":
-            face = face_get_for_user(user=request.user, face_id=data["face_id"])
-            result = search_by_face(user=request.user, face=face, pipeline=get_pipeline(), **options)
+            face = face_get_for_user(user=user, face_id=data["face_id"])
+            result = search_by_face(user=user, face=face, pipeline=get_pipeline(), **options)
         elif kind == "query_id":
-            query = search_query_get_for_user(user=request.user, query_id=data["query_id"])
+            query = search_query_get_for_user(user=user, query_id=data["query_id"])
             result = search_by_query(
-                user=request.user,
+                user=user,
                 query=query,
                 pipeline=get_pipeline(),
                 face_index=data.get("face_index"),
@@ -329,7 +331,7 @@ class SearchApi(APIView):
         else:
             image = open_upload_upright(data["image"], draft_min_side=settings.SEARCH_QUERY_DECODE_SIDE)
             result = search_by_image(
-                user=request.user,
+                user=user,
                 image=image,
                 pipeline=get_pipeline(),
                 face_index=data.get("face_index"),
