@@ -19,13 +19,15 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from recognition.ml.detection import FaceDetector
-from recognition.ml.pipeline import FacePipeline
-from recognition.ml.registry import available_models, get_embedder, is_checkpoint_path
-from recognition.ml.threads import ThreadPolicy, current_policy, lower_priority, set_torch_threads
+from recognition.ml.catalog import MODEL_KEYS, is_checkpoint_path
+
+if TYPE_CHECKING:  # torch is imported when a pipeline is built, not with this module (URLs, checks)
+    from recognition.ml.pipeline import FacePipeline
+    from recognition.ml.threads import ThreadPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,10 @@ class RecognitionConfig:
 
 def build_pipeline(config: RecognitionConfig | None = None, *, model: str | None = None) -> FacePipeline:
     """A new, unloaded pipeline from settings (or `config`); `model` overrides the embedder."""
+    from recognition.ml.detection import FaceDetector
+    from recognition.ml.pipeline import FacePipeline
+    from recognition.ml.registry import get_embedder
+
     config = config or RecognitionConfig.from_settings()
     try:
         detector = FaceDetector(
@@ -119,6 +125,8 @@ def role_threads(role: str) -> int:
 def apply_thread_policy() -> ThreadPolicy:
     """Set torch's threads for this process's role (again only if the role changed)."""
     global _threads_applied
+    from recognition.ml.threads import current_policy, lower_priority, set_torch_threads
+
     role = process_role()
     if _threads_applied == role:
         return current_policy()
@@ -184,7 +192,7 @@ def active_model_key() -> str:
     if pipeline is not None:
         return pipeline.model_key
     model = settings.RECOGNITION_MODEL
-    if model in available_models() or not is_checkpoint_path(model):
+    if model in MODEL_KEYS or not is_checkpoint_path(model):
         return model
     path = Path(model)
     try:

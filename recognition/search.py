@@ -11,15 +11,15 @@ import numpy.typing as npt
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from recognition.ml.pipeline import FacePipeline
 from recognition.ml.types import DetectedFace
 from recognition.models import Face, SearchQuery
 from recognition.runtime import search_threshold
 from recognition.selectors import SearchHit, face_search
 from recognition.services import search_query_create
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # torch is imported where the pipeline is built (recognition.runtime)
     from accounts.models import User
+    from recognition.ml.pipeline import FacePipeline
 
 # How strict a search is, in plain words. The page asks for "loose" once and filters in the
 # browser; the API answers the similarity each word stands for with every result.

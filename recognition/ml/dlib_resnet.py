@@ -26,18 +26,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import face_recognition_models
 import numpy as np
 import numpy.typing as npt
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-DLIB_MODEL_PATH = (
-    Path(face_recognition_models.__file__).resolve().parent
-    / "models"
-    / "dlib_face_recognition_resnet_model_v1.dat"
-)
+from recognition.ml.catalog import DLIB_MODEL_PATH
+
+__all__ = [
+    "DLIB_MODEL_PATH",
+    "DlibFormatError",
+    "DlibModel",
+    "DlibResNet",
+    "load_dlib_resnet",
+    "read_dlib_model",
+]
+
 
 _FLOAT_SPECIALS = {32000: math.inf, 32001: -math.inf, 32002: math.nan}
 

@@ -39,6 +39,33 @@ def test_nothing_is_loaded_by_commands_or_checks() -> None:
     assert runtime.current_pipeline() is None
 
 
+def test_checks_and_urls_never_import_torch_in_a_fresh_process() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, django; django.setup(); from django.core import checks; "
+        "messages = checks.run_checks(); import django.urls; django.urls.resolve('/api/search/'); "
+        "print(len(messages), 'torch' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "memory_studio.settings_test"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == ["0", "False"]
+
+
+def test_the_catalogue_names_exactly_the_registered_embedders() -> None:
+    from recognition.ml.catalog import MODEL_KEYS
+    from recognition.ml.registry import available_models
+
+    assert sorted(MODEL_KEYS) == sorted(available_models())
+
+
 @override_settings(RECOGNITION_DETECT_MAX_SIDE=640, RECOGNITION_MIN_FACE_SIZE=30, RECOGNITION_BATCH_SIZE=3)
 def test_pipeline_is_built_from_settings_once_across_threads() -> None:
     results: list[object] = []
