@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.requests import signed_in_user
 from accounts.services import token_obtain, user_tokens_revoke
 from accounts.throttling import LoginAttemptThrottle, login_succeeded, posted_username
 
@@ -50,5 +51,5 @@ class TokenRevokeApi(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
-        user_tokens_revoke(user=request.user)  # type: ignore[arg-type]
+        user_tokens_revoke(user=signed_in_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -156,3 +156,74 @@ def search_holdout(
     if not report.queries:
         raise ValueError("No identity has 3 or more photos to hold one apart.")
     return report
+
+
+@dataclass(frozen=True)
+class QuerySimilarities:
+    """One held-apart query: its identity's photos and every photo found above a low floor."""
+
+    identity: str
+    truth: frozenset[int]
+    hits: tuple[tuple[int, float], ...]  # (photo id, similarity), best first
+
+
+def query_similarities(
+    *,
+    owner: Any,
+    identities: dict[int, str],
+    queries: list[tuple[str, Path]],
+    pipeline: FacePipeline,
+    floor: float,
+) -> list[QuerySimilarities]:
+    """Search once per query at `floor`: any threshold above it can then be scored offline."""
+    items = []
+    for identity, path in queries:
+        try:
+            hits = search_by_image(
+                user=owner, image=load_rgb(path.read_bytes()), pipeline=pipeline, threshold=floor, limit=1000
+            ).hits
+        except NoFaceInQueryError:
+            hits = []
+        items.append(
+            QuerySimilarities(
+                identity=identity,
+                truth=frozenset(pid for pid, who in identities.items() if who == identity),
+                hits=tuple((hit.photo.pk, hit.similarity) for hit in hits),
+            )
+        )
+    return items
+
+
+def scores_at(items: list[QuerySimilarities], threshold: float) -> tuple[float, float]:
+    """Mean precision and mean recall at `threshold` (a query returning nothing has precision 0)."""
+    precisions, recalls = [], []
+    for item in items:
+        returned = [pid for pid, similarity in item.hits if similarity >= threshold]
+        correct = sum(pid in item.truth for pid in returned)
+        precisions.append(correct / len(returned) if returned else 0.0)
+        recalls.append(correct / len(item.truth) if item.truth else 1.0)
+    return statistics.fmean(precisions), statistics.fmean(recalls)
+
+
+def cross_validate(
+    items: list[QuerySimilarities], *, folds: int, thresholds: list[float]
+) -> list[dict[str, float]]:
+    """For each fold of the queries (identities dealt round-robin by name), the threshold that
+    maximises mean precision + mean recall on the other folds, and both measured on this fold."""
+    ordered = sorted(items, key=lambda item: item.identity)
+    results = []
+    for fold in range(folds):
+        held = [item for i, item in enumerate(ordered) if i % folds == fold]
+        rest = [item for i, item in enumerate(ordered) if i % folds != fold]
+        chosen = max(thresholds, key=lambda t: (sum(scores_at(rest, t)), t))  # a tie: the stricter
+        precision, recall = scores_at(held, chosen)
+        results.append(
+            {
+                "fold": fold,
+                "queries": len(held),
+                "threshold": chosen,
+                "precision": precision,
+                "recall": recall,
+            }
+        )
+    return results

@@ -1,14 +1,16 @@
 """Search-by-face quality and latency, end to end, on real photos.
 
-    python bench/search_holdout.py [FACES_DIR] [--threshold T] [--database-url URL]
+    python bench/search_holdout.py [FACES_DIR] [--threshold T] [--database-url URL] [--folds 2]
 
 Creates a throw-away SQLite database and media folder (or uses --database-url), uploads every photo
 of FACES_DIR (default: MEMORY_STUDIO_FACES_DIR or ../shared/faces) except one held-apart photo per
 identity with 3 or more photos, searches with each held-apart photo and prints precision, recall
 and the rank of the first wrong result per identity, then the means and timings, including the
 latency of POST /api/search/ through the full Django stack. Then searches again at each strictness
-the search page offers (Loose / Default / Strict) and writes bench/results/search_holdout.json
-(environment: commit, CPU, threads, load).
+the search page offers (Loose / Default / Strict). With --folds K the queries are also split into
+K folds by identity: the threshold maximising mean precision + mean recall is chosen on the other
+folds and measured on each fold (the threshold is then never chosen on the queries it is scored
+on). Writes bench/results/search_holdout.json (environment: commit, CPU, threads, load).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def main() -> None:
     parser.add_argument("faces_dir", nargs="?", default=default_dir)
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--folds", type=int, default=2, help="cross-validation folds by identity (0: none)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="memory-studio-bench-"))
@@ -51,7 +54,13 @@ def main() -> None:
 
     from accounts.services import user_create
     from bench.people_data import write_result
-    from bench.search_evaluation import run_holdout, search_holdout, split_holdout
+    from bench.search_evaluation import (
+        cross_validate,
+        query_similarities,
+        run_holdout,
+        search_holdout,
+        split_holdout,
+    )
     from recognition.runtime import get_pipeline
     from recognition.search import strictness_thresholds
 
@@ -96,6 +105,20 @@ def main() -> None:
             f"{by_strictness[word]['queries_with_no_result']} queries without a result"
         )
 
+    cross_validated = []
+    if args.folds:
+        floor = min(strictness_thresholds(report.threshold).values()) - 0.05
+        items = query_similarities(
+            owner=user, identities=identities, queries=queries, pipeline=pipeline, floor=floor
+        )
+        grid = [round(floor + 0.0025 * i, 4) for i in range(int((1.0 - floor) / 0.0025))]
+        cross_validated = cross_validate(items, folds=args.folds, thresholds=grid)
+        for fold in cross_validated:
+            print(
+                f"fold {fold['fold']} ({fold['queries']} queries): threshold {fold['threshold']:.4f} "
+                f"chosen on the other folds, precision {fold['precision']:.3f}, recall {fold['recall']:.3f}"
+            )
+
     # The part of a photo search that keeps the query (preview, faces, embeddings: one INSERT).
     from recognition.ml.images import load_rgb
     from recognition.services import search_query_create
@@ -129,6 +152,7 @@ def main() -> None:
             "mean_precision": round(report.mean_precision, 4),
             "mean_recall": round(report.mean_recall, 4),
             "by_strictness": by_strictness,
+            "cross_validated": cross_validated,
             "search_service_median_ms": round(report.median_search_ms, 1),
             "keep_query_median_ms": round(statistics.median(keep_ms), 1),
             "api_search_median_ms": round(statistics.median(latencies), 1),

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.requests import signed_in_user
 from gallery import selectors, services
 from gallery.images import size_over_limit_message
 from gallery.responses import login_redirect_for_browser, storage_file_response
@@ -86,7 +87,7 @@ class PhotoListApi(PaginatedListMixin, APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         photo = services.photo_create(
-            owner=request.user,  # type: ignore[arg-type]
+            owner=signed_in_user(request),
             upload=data["image"],
             title=data.get("title", ""),
             caption=data.get("caption", ""),
@@ -173,7 +174,7 @@ class AlbumListApi(PaginatedListMixin, APIView):
     def post(self, request: Request) -> Response:
         serializer = AlbumInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        album = services.album_create(owner=request.user, name=serializer.validated_data["name"])  # type: ignore[arg-type]
+        album = services.album_create(owner=signed_in_user(request), name=serializer.validated_data["name"])
         album = selectors.album_get_for_user(user=request.user, album_id=album.pk)
         return Response(AlbumOutputSerializer(album).data, status=status.HTTP_201_CREATED)
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import IO, TYPE_CHECKING
 
 import pillow_heif
@@ -258,17 +257,16 @@ def exif_taken_at(image: Image.Image) -> datetime | None:
         return timezone.make_aware(naive, UTC)
 
 
-def _parse_offset(value: str) -> dt_timezone | None:
-    if len(value) != 6 or value[0] not in "+-" or value[3] != ":":
-        return None
+def _parse_offset(value: str) -> tzinfo | None:
+    """EXIF's OffsetTimeOriginal ("+09:00") as a time zone; None when malformed or beyond 14 h."""
     try:
-        hours, minutes = int(value[1:3]), int(value[4:6])
+        zone = datetime.strptime(value, "%z").tzinfo
     except ValueError:
         return None
-    if hours > 14 or minutes > 59:
+    offset = zone.utcoffset(None) if zone is not None else None
+    if offset is None or abs(offset) > timedelta(hours=14):
         return None
-    delta = timedelta(hours=hours, minutes=minutes)
-    return dt_timezone(-delta if value[0] == "-" else delta)
+    return zone
 
 
 def rendition(image: Image.Image, max_side: int, *, quality: int, fast: bool = False) -> bytes:

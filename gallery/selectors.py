@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from gallery.models import Album, Photo
+from memory_studio.ids import db_id
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -63,7 +64,7 @@ def album_photo_list(*, album: Album) -> QuerySet[Photo]:
 def photos_for_user_by_ids(*, user: AnyUser, photo_ids: list[int]) -> list[Photo]:
     """All the given photos, or Http404 if any is missing or someone else's."""
     wanted = set(photo_ids)
-    if any(not 0 < pk < 2**63 for pk in wanted):  # beyond any database id (and SQLite's integers)
+    if any(db_id(pk) is None for pk in wanted):
         raise Http404(_("No such photo."))
     photos = list(photo_list_for_user(user=user).filter(pk__in=wanted))
     if len(photos) != len(wanted):

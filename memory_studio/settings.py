@@ -13,7 +13,6 @@ from typing import Any
 import dj_database_url
 import django_stubs_ext
 from botocore.config import Config as BotoConfig
-from django.core.exceptions import ImproperlyConfigured
 
 from memory_studio.env import (
     env_bool,
@@ -250,11 +249,8 @@ RECOGNITION_MIN_FACE_SIZE = env_int("RECOGNITION_MIN_FACE_SIZE", 20, minimum=4)
 RECOGNITION_MIN_FACE_PROB = env_float("RECOGNITION_MIN_FACE_PROB", 0.95)
 RECOGNITION_TTA_FLIP = env_bool("RECOGNITION_TTA_FLIP", False)
 RECOGNITION_BATCH_SIZE = env_int("RECOGNITION_BATCH_SIZE", 16, minimum=1)
-RECOGNITION_SEARCH_THRESHOLD: float | None = None
-if env_optional("RECOGNITION_SEARCH_THRESHOLD"):
-    RECOGNITION_SEARCH_THRESHOLD = env_float("RECOGNITION_SEARCH_THRESHOLD", 0.0)
-    if not -1.0 <= RECOGNITION_SEARCH_THRESHOLD <= 1.0:
-        raise ImproperlyConfigured("RECOGNITION_SEARCH_THRESHOLD must be a cosine similarity in [-1, 1].")
+# A cosine similarity; unset: the model's own search threshold.
+RECOGNITION_SEARCH_THRESHOLD = env_optional_float("RECOGNITION_SEARCH_THRESHOLD", minimum=-1.0, maximum=1.0)
 RECOGNITION_INDEX_CACHE_OWNERS = env_int("RECOGNITION_INDEX_CACHE_OWNERS", 64, minimum=1)
 # CPU threads of the face model per process role (0: every core the process may use), set when
 # the process first loads the model: web processes (gunicorn, runserver; inline indexing runs

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.requests import signed_in_user
 from gallery.serializers import PhotoOutputSerializer
 from memory_studio.api import ErrorSerializer, PaginatedListMixin
 from people import selectors, services
@@ -21,12 +22,7 @@ from people.services import UNSET
 from recognition.runtime import active_model_key
 
 if TYPE_CHECKING:
-    from accounts.models import User
     from recognition.models import Face
-
-
-def _user(request: Request) -> User:
-    return cast("User", request.user)
 
 
 def _person(request: Request, person_id: Any) -> Any:
@@ -105,7 +101,7 @@ class PersonListApi(PaginatedListMixin, APIView):
     )
     def post(self, request: Request) -> Response:
         data, faces = _posted_faces(request, self.PersonCreateInputSerializer)
-        person = services.person_create(owner=_user(request), faces=faces, name=data["name"])
+        person = services.person_create(owner=signed_in_user(request), faces=faces, name=data["name"])
         return Response(_person_output(request, person.pk), status=status.HTTP_201_CREATED)
 
 
@@ -187,7 +183,7 @@ class PersonMergeUndoApi(APIView):
 
     @extend_schema(request=None, responses={200: PersonOutputSerializer})
     def post(self, request: Request) -> Response:
-        merge = services.person_merge_undo(owner=_user(request))
+        merge = services.person_merge_undo(owner=signed_in_user(request))
         return Response(_person_output(request, merge.source_id))
 
 
@@ -260,6 +256,6 @@ class FaceDetailApi(APIView):
         serializer.is_valid(raise_exception=True)
         raw = serializer.validated_data["person"]
         person = None if raw is None else _person(request, raw)
-        services.faces_move(owner=_user(request), faces=[face], person=person)
+        services.faces_move(owner=signed_in_user(request), faces=[face], person=person)
         (face,) = selectors.faces_for_user_by_ids(user=request.user, face_ids=[face_id])
         return Response(FaceOutputSerializer(face, context={"request": request}).data)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from memory_studio.ids import db_id
 from people.models import NAME_MAX
 
 MAX_IDS = 1000
@@ -32,7 +33,7 @@ class IdListField(forms.Field):
             ids = [int(v) for v in values]
         except (TypeError, ValueError):
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if len(ids) > MAX_IDS or any(not 0 < i < 2**63 for i in ids):
+        if len(ids) > MAX_IDS or any(db_id(i) is None for i in ids):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return ids
 

@@ -8,42 +8,23 @@ library is re-indexed, but are not shown twice.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from gallery.models import Photo
-from gallery.selectors import photo_list_for_user
+from gallery.selectors import AnyUser, photo_list_for_user
+from memory_studio.ids import db_id
 from people.models import Person, PersonMerge
 from recognition.models import Face
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
-
-    from accounts.models import User
-
-    AnyUser = User | AnonymousUser
-else:
-    AnyUser = Any
-
-MAX_DB_ID = 2**63
-
-
-def _id(value: Any) -> int | None:
-    """A database id from untrusted input, or None (malformed, negative or beyond any id)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < MAX_DB_ID else None
 
 
 def person_kept_after_merge(*, user: AnyUser, person_id: Any) -> int | None:
     """The id of the live person a merged person of the user's went into (following later merges),
     or None (not merged, not theirs, malformed)."""
-    pk = _id(person_id)
+    pk = db_id(person_id)
     seen: set[int] = set()
     while pk is not None and pk not in seen:
         seen.add(pk)
@@ -108,7 +89,7 @@ def person_list_for_user(
 def person_get_for_user(*, user: AnyUser, person_id: Any, model_key: str) -> Person:
     """The user's live person with this id (counts annotated); Http404 for missing, merged,
     malformed or other users' ids."""
-    pk = _id(person_id)
+    pk = db_id(person_id)
     person = (
         person_list_for_user(user=user, model_key=model_key, hidden=None).filter(pk=pk).first()
         if pk is not None
@@ -121,7 +102,7 @@ def person_get_for_user(*, user: AnyUser, person_id: Any, model_key: str) -> Per
 
 def persons_by_ids_for_user(*, user: AnyUser, person_ids: list[Any]) -> list[Person]:
     """All the given live persons of the user, in the given order, or Http404 if any is missing."""
-    parsed = [_id(value) for value in person_ids]
+    parsed = [db_id(value) for value in person_ids]
     ids = [pk for pk in parsed if pk is not None]
     if not user.is_authenticated or len(ids) != len(parsed):
         raise Http404(_("No such person."))
@@ -194,7 +175,7 @@ def face_list_for_user(
 
 def faces_for_user_by_ids(*, user: AnyUser, face_ids: list[Any]) -> list[Face]:
     """All the given faces of the user (any model), or Http404 if any is missing or someone else's."""
-    parsed = {_id(value) for value in face_ids}
+    parsed = {db_id(value) for value in face_ids}
     ids = {pk for pk in parsed if pk is not None}
     if not user.is_authenticated or not ids or len(ids) != len(parsed):
         raise Http404(_("No such face."))

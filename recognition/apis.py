@@ -17,11 +17,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from accounts.requests import signed_in_user
 from gallery.apis import refuse_oversized_body
 from gallery.images import open_upload_upright
 from gallery.models import Photo
 from gallery.serializers import PhotoOutputSerializer
 from memory_studio.api import ErrorSerializer
+from memory_studio.ids import MAX_DB_ID
 from memory_studio.parsers import BoundedJSONParser
 from memory_studio.throttling import throttle_rate
 from people.serializers import FaceOutputSerializer, PersonRefField
@@ -36,8 +38,6 @@ from recognition.search import (
     search_by_query,
 )
 from recognition.selectors import face_get_for_user, photo_faces_for_user, search_query_get_for_user
-
-_MAX_ID = 2**63 - 1  # beyond any database id
 
 
 class BoxField(serializers.ListField):
@@ -217,7 +217,7 @@ def _face_index_field() -> serializers.IntegerField:
 
 def _face_id_field(*, required: bool = True) -> serializers.IntegerField:
     return serializers.IntegerField(
-        required=required, min_value=1, max_value=_MAX_ID, help_text="One of your indexed faces."
+        required=required, min_value=1, max_value=MAX_DB_ID, help_text="One of your indexed faces."
     )
 
 
@@ -311,17 +311,18 @@ class SearchApi(APIView):
     def post(self, request: Request) -> Response:
         refuse_oversized_body(request)
         kind, data = _search_input(request.data)
+        user = signed_in_user(request)
         threshold, strictness, limit = data.get("threshold"), data["strictness"], data["limit"]
         options = {"threshold": threshold, "strictness": strictness, "limit": limit}
         # What the user asks about is found (404) or read (400) before any model work.
         result: SearchResult
         if kind == "face_id":
-            face = face_get_for_user(user=request.user, face_id=data["face_id"])
-            result = search_by_face(user=request.user, face=face, pipeline=get_pipeline(), **options)
+            face = face_get_for_user(user=user, face_id=data["face_id"])
+            result = search_by_face(user=user, face=face, pipeline=get_pipeline(), **options)
         elif kind == "query_id":
-            query = search_query_get_for_user(user=request.user, query_id=data["query_id"])
+            query = search_query_get_for_user(user=user, query_id=data["query_id"])
             result = search_by_query(
-                user=request.user,
+                user=user,
                 query=query,
                 pipeline=get_pipeline(),
                 face_index=data.get("face_index"),
@@ -330,7 +331,7 @@ class SearchApi(APIView):
         else:
             image = open_upload_upright(data["image"], draft_min_side=settings.SEARCH_QUERY_DECODE_SIDE)
             result = search_by_image(
-                user=request.user,
+                user=user,
                 image=image,
                 pipeline=get_pipeline(),
                 face_index=data.get("face_index"),

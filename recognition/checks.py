@@ -19,20 +19,21 @@ from django.core.checks import CheckMessage, Error, register
 def check_recognition_model(
     *, app_configs: Sequence[AppConfig] | None = None, databases: Sequence[str] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    # Imported here, not at module level: registering the check must not import torch.
-    from recognition.ml.device import resolve_device
-    from recognition.ml.dlib_resnet import DLIB_MODEL_PATH
-    from recognition.ml.embedders import DlibResNetEmbedder, FacenetEmbedder
-    from recognition.ml.registry import (
-        UnknownModelError,
-        available_models,
-        embedder_class,
+    # Only torch-free modules: checks run for every management command. torch is imported
+    # only when the settings ask for CUDA or a FaceNet model.
+    from recognition.ml.catalog import (
+        DLIB_MODEL_PATH,
+        DLIB_RESNET,
+        MODEL_KEYS,
         is_checkpoint_path,
+        unknown_model_message,
     )
+    from recognition.ml.device import device_kind, resolve_device
 
     errors: list[CheckMessage] = []
     try:
-        resolve_device(settings.RECOGNITION_DEVICE)
+        if device_kind(settings.RECOGNITION_DEVICE) == "cuda":
+            resolve_device(settings.RECOGNITION_DEVICE)
     except ValueError as exc:
         errors.append(
             Error(
@@ -40,23 +41,23 @@ def check_recognition_model(
             )
         )
     model = settings.RECOGNITION_MODEL
-    if model not in available_models() and is_checkpoint_path(model):
+    if model not in MODEL_KEYS and is_checkpoint_path(model):
         if not Path(model).is_file():
             errors.append(
                 Error(
                     f"RECOGNITION_MODEL names the checkpoint {model}, which does not exist.",
                     hint="Point RECOGNITION_MODEL at a checkpoint written by the fine-tuning command, "
-                    f"or use one of: {', '.join(available_models())}.",
+                    f"or use one of: {', '.join(MODEL_KEYS)}.",
                     id="recognition.E004",
                 )
             )
         return errors
-    try:
-        cls = embedder_class(model)
-    except UnknownModelError as exc:
-        errors.append(Error(str(exc), hint="Set RECOGNITION_MODEL.", id="recognition.E001"))
+    if model not in MODEL_KEYS:
+        errors.append(
+            Error(unknown_model_message(model), hint="Set RECOGNITION_MODEL.", id="recognition.E001")
+        )
         return errors
-    if issubclass(cls, DlibResNetEmbedder) and not DLIB_MODEL_PATH.is_file():
+    if model == DLIB_RESNET and not DLIB_MODEL_PATH.is_file():
         errors.append(
             Error(
                 f"The dlib face recognition model is missing ({DLIB_MODEL_PATH}).",
@@ -64,15 +65,21 @@ def check_recognition_model(
                 id="recognition.E003",
             )
         )
-    if issubclass(cls, FacenetEmbedder):
-        candidates = cls(device="cpu", weights_dir=settings.RECOGNITION_WEIGHTS_DIR).candidate_paths()
-        if not any(path.is_file() for path in candidates):
-            errors.append(
-                Error(
-                    f"Weights for {model} not found: looked for {' and '.join(str(p) for p in candidates)}.",
-                    hint=f"Run `python manage.py download_weights {model}` where the internet is reachable "
-                    f"(or download {cls.weights_url()} into RECOGNITION_WEIGHTS_DIR).",
-                    id="recognition.E003",
+    if model != DLIB_RESNET:
+        from recognition.ml.embedders import FacenetEmbedder
+        from recognition.ml.registry import embedder_class
+
+        cls = embedder_class(model)
+        if issubclass(cls, FacenetEmbedder):
+            candidates = cls(device="cpu", weights_dir=settings.RECOGNITION_WEIGHTS_DIR).candidate_paths()
+            if not any(path.is_file() for path in candidates):
+                looked = " and ".join(str(p) for p in candidates)
+                errors.append(
+                    Error(
+                        f"Weights for {model} not found: looked for {looked}.",
+                        hint=f"Run `python manage.py download_weights {model}` where the internet is "
+                        f"reachable (or download {cls.weights_url()} into RECOGNITION_WEIGHTS_DIR).",
+                        id="recognition.E003",
+                    )
                 )
-            )
     return errors

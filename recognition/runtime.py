@@ -19,14 +19,15 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
-from recognition.ml.detection import FaceDetector
-from recognition.ml.pipeline import FacePipeline
-from recognition.ml.registry import available_models, get_embedder, is_checkpoint_path
-from recognition.ml.threads import ThreadPolicy, current_policy, lower_priority, set_torch_threads
+from recognition.ml.catalog import MODEL_KEYS, is_checkpoint_path
+
+if TYPE_CHECKING:  # torch is imported when a pipeline is built, not with this module (URLs, checks)
+    from recognition.ml.pipeline import FacePipeline
+    from recognition.ml.threads import ThreadPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,10 @@ class RecognitionConfig:
 
 def build_pipeline(config: RecognitionConfig | None = None, *, model: str | None = None) -> FacePipeline:
     """A new, unloaded pipeline from settings (or `config`); `model` overrides the embedder."""
+    from recognition.ml.detection import FaceDetector
+    from recognition.ml.pipeline import FacePipeline
+    from recognition.ml.registry import get_embedder
+
     config = config or RecognitionConfig.from_settings()
     try:
         detector = FaceDetector(
@@ -120,6 +125,8 @@ def role_threads(role: str) -> int:
 def apply_thread_policy() -> ThreadPolicy:
     """Set torch's threads for this process's role (again only if the role changed)."""
     global _threads_applied
+    from recognition.ml.threads import current_policy, lower_priority, set_torch_threads
+
     role = process_role()
     if _threads_applied == role:
         return current_policy()
@@ -185,7 +192,7 @@ def active_model_key() -> str:
     if pipeline is not None:
         return pipeline.model_key
     model = settings.RECOGNITION_MODEL
-    if model in available_models() or not is_checkpoint_path(model):
+    if model in MODEL_KEYS or not is_checkpoint_path(model):
         return model
     path = Path(model)
     try:
@@ -214,17 +221,9 @@ def preload() -> FacePipeline | None:
 def search_threshold(pipeline: FacePipeline | None = None) -> float:
     """Minimum cosine similarity of a search match: RECOGNITION_SEARCH_THRESHOLD, else the
     model's own (`pipeline`'s, else this process's, built without loading if need be)."""
-    raw = settings.RECOGNITION_SEARCH_THRESHOLD
-    if raw is not None:
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ImproperlyConfigured(f"RECOGNITION_SEARCH_THRESHOLD={raw!r} is not a number.") from None
-        if not -1.0 <= value <= 1.0:
-            raise ImproperlyConfigured(
-                f"RECOGNITION_SEARCH_THRESHOLD={value} is not a cosine similarity in [-1, 1]."
-            )
-        return value
+    configured = settings.RECOGNITION_SEARCH_THRESHOLD  # validated when settings load
+    if configured is not None:
+        return float(configured)
     pipeline = pipeline or _pipeline
     if pipeline is not None:
         return pipeline.embedder.search_threshold

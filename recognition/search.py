@@ -4,19 +4,22 @@ ranked photos."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from recognition.ml.pipeline import FacePipeline
 from recognition.ml.types import DetectedFace
 from recognition.models import Face, SearchQuery
 from recognition.runtime import search_threshold
 from recognition.selectors import SearchHit, face_search
 from recognition.services import search_query_create
+
+if TYPE_CHECKING:  # torch is imported where the pipeline is built (recognition.runtime)
+    from accounts.models import User
+    from recognition.ml.pipeline import FacePipeline
 
 # How strict a search is, in plain words. The page asks for "loose" once and filters in the
 # browser; the API answers the similarity each word stands for with every result.
@@ -65,7 +68,7 @@ class SearchResult:
 
 def search_by_image(
     *,
-    user: Any,
+    user: User,
     image: Image.Image,
     pipeline: FacePipeline,
     face_index: int | None = None,
@@ -95,7 +98,7 @@ def search_by_image(
 
 def search_by_query(
     *,
-    user: Any,
+    user: User,
     query: SearchQuery,
     pipeline: FacePipeline,
     face_index: int | None = None,
@@ -129,7 +132,7 @@ def search_by_query(
 
 def search_by_face(
     *,
-    user: Any,
+    user: User,
     face: Face,
     pipeline: FacePipeline,
     threshold: float | None = None,
@@ -167,7 +170,7 @@ def _check_face_index(face_index: int | None, count: int) -> None:
 
 def _rank(
     *,
-    user: Any,
+    user: User,
     vector: npt.ArrayLike,
     pipeline: FacePipeline,
     threshold: float | None,

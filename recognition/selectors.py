@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -11,7 +10,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from gallery.models import Photo
-from gallery.selectors import photo_get_for_user
+from gallery.selectors import AnyUser, photo_get_for_user
 from recognition.index import face_matrix
 from recognition.models import Face, SearchQuery
 
@@ -24,7 +23,7 @@ class SearchHit:
     distance: float
 
 
-def face_get_for_user(*, user: Any, face_id: int) -> Face:
+def face_get_for_user(*, user: AnyUser, face_id: int) -> Face:
     """The user's face with this id; 404 for a face of another user or none at all."""
     face = Face.objects.select_related("photo").filter(owner_id=user.pk, pk=face_id).first()
     if face is None:
@@ -32,7 +31,7 @@ def face_get_for_user(*, user: Any, face_id: int) -> Face:
     return face
 
 
-def search_query_get_for_user(*, user: Any, query_id: str) -> SearchQuery:
+def search_query_get_for_user(*, user: AnyUser, query_id: str) -> SearchQuery:
     """The user's kept query photo with this id; 404 for another user's, an expired one or none."""
     # A malformed id (say a NUL byte, which PostgreSQL refuses) is never looked up.
     query = (
@@ -45,7 +44,7 @@ def search_query_get_for_user(*, user: Any, query_id: str) -> SearchQuery:
     return query
 
 
-def photo_faces_for_user(*, user: Any, photo_id: int, model_key: str) -> tuple[Photo, list[Face]]:
+def photo_faces_for_user(*, user: AnyUser, photo_id: int, model_key: str) -> tuple[Photo, list[Face]]:
     photo = photo_get_for_user(user=user, photo_id=photo_id)
     faces = list(
         Face.objects.filter(photo=photo, owner_id=user.pk, model_key=model_key)
@@ -56,9 +55,11 @@ def photo_faces_for_user(*, user: Any, photo_id: int, model_key: str) -> tuple[P
 
 
 def face_search(
-    *, user: Any, vector: npt.ArrayLike, model_key: str, min_similarity: float, limit: int
+    *, user: AnyUser, vector: npt.ArrayLike, model_key: str, min_similarity: float, limit: int
 ) -> list[SearchHit]:
     """The user's photos showing the face `vector`, best first, one entry per photo."""
+    if user.pk is None:  # not signed in: no photos
+        return []
     matrix = face_matrix(owner_id=user.pk, model_key=model_key)
     if matrix is None:
         return []

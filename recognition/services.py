@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.conf import settings
@@ -19,6 +19,9 @@ from gallery.models import Photo
 from people.services import faces_carry_over, lock_owner_faces, persons_refresh_covers
 from recognition.ml.types import FaceEmbedding
 from recognition.models import Face, FaceDeletion, FaceIndexVersion, SearchQuery
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +182,7 @@ def faces_forget_owner(*, owner_id: int) -> int:
 
 
 def search_query_create(
-    *, owner: Any, image: Image.Image, faces: Sequence[FaceEmbedding], model_key: str
+    *, owner: User, image: Image.Image, faces: Sequence[FaceEmbedding], model_key: str
 ) -> SearchQuery:
     """Keep a query photo's preview, faces and embeddings for SEARCH_QUERY_TTL_HOURS.
 
@@ -206,7 +209,7 @@ def search_query_create(
         )
 
 
-def search_queries_purge(*, owner: Any, keep: int) -> int:
+def search_queries_purge(*, owner: User, keep: int) -> int:
     """Delete expired queries (everyone's), and the owner's beyond the newest `keep`."""
     deleted, _ = SearchQuery.objects.expired().delete()
     old = SearchQuery.objects.filter(owner_id=owner.pk).order_by("-created_at", "-pk")[keep:]

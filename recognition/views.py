@@ -8,6 +8,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from gallery.selectors import photo_list_for_user
+from memory_studio.ids import db_id
 from recognition.models import Face
 from recognition.selectors import face_get_for_user, search_query_get_for_user
 from recognition.services_http import face_crop_response
@@ -26,7 +27,7 @@ def search(request: HttpRequest) -> HttpResponse:
     face_id = request.GET.get("face_id", "")
     if not _is_number(face_id):
         face_id = ""
-    elif int(face_id) >= 2**63:
+    elif db_id(face_id) is None:
         raise Http404(_("No such face."))
     else:
         face_get_for_user(user=request.user, face_id=int(face_id))  # someone else's → 404

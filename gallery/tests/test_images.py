@@ -190,6 +190,20 @@ def test_exif_offset_time_original_is_honoured(user):
     assert photo.taken_at == datetime(2019, 12, 31, 23, 15, tzinfo=timezone(timedelta(hours=-5)))
 
 
+@pytest.mark.parametrize(
+    ("offset", "hours"),
+    [("+09:00", 9.0), ("-03:30", -3.5), ("+14:00", 14.0), ("+15:00", None), ("09:00", None), ("+9", None)],
+)
+def test_exif_offsets_are_read_when_valid_and_otherwise_the_site_zone_applies(user, settings, offset, hours):
+    settings.TIME_ZONE = "UTC"
+    data = exif_jpeg(taken="2024:05:05 12:00:00", offset=offset)
+    photo = services.photo_create(owner=user, upload=as_upload(data))
+    expected = datetime(
+        2024, 5, 5, 12, 0, tzinfo=timezone(timedelta(hours=hours)) if hours is not None else UTC
+    )
+    assert photo.taken_at == expected
+
+
 def test_without_exif_date_taken_at_is_the_upload_time(user):
     before = dj_timezone.now()
     photo = services.photo_create(owner=user, upload=as_upload(exif_jpeg(taken="not a date")))

@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import torch
 from torch import nn
 
 from recognition.ml.alignment import DLIB_TEMPLATE, AlignmentTemplate
-from recognition.ml.dlib_resnet import DLIB_INPUT_MEAN, DLIB_INPUT_SCALE, DlibResNet, load_dlib_resnet
+from recognition.ml.dlib_resnet import DlibResNet, load_dlib_resnet
 from recognition.ml.embedders import FACENET_TEMPLATE, FacenetEmbedder, FacenetVggface2Embedder
+from recognition.ml.normalisation import DLIB_NORMALISATION, FACENET_NORMALISATION, Normalisation
 
 logger = logging.getLogger(__name__)
 
@@ -37,25 +36,6 @@ ARCFACE_TEMPLATE = AlignmentTemplate(
 )
 _IMAGENET_MEAN = (123.675, 116.28, 103.53)
 _IMAGENET_STD = (58.395, 57.12, 57.375)
-
-
-@dataclass(frozen=True)
-class Normalisation:
-    """x = (pixel - mean) / std per RGB channel, pixels in 0..255."""
-
-    mean: tuple[float, float, float]
-    std: tuple[float, float, float]
-
-    def apply(self, chips: npt.NDArray[np.uint8] | torch.Tensor) -> torch.Tensor:
-        """(N, h, w, 3) uint8 chips -> normalised (N, 3, h, w) float32."""
-        tensor = torch.as_tensor(chips).permute(0, 3, 1, 2).float()
-        return self.apply_nchw(tensor)
-
-    def apply_nchw(self, tensor: torch.Tensor) -> torch.Tensor:
-        """Normalise an (N, 3, h, w) float tensor of 0..255 pixels."""
-        mean = torch.tensor(self.mean, dtype=torch.float32, device=tensor.device).view(1, 3, 1, 1)
-        std = torch.tensor(self.std, dtype=torch.float32, device=tensor.device).view(1, 3, 1, 1)
-        return (tensor - mean) / std
 
 
 @dataclass(frozen=True)
@@ -84,7 +64,7 @@ BACKBONES: dict[str, BackboneSpec] = {
             embedding_size=128,
             fixed_size=True,
             template=DLIB_TEMPLATE,
-            normalisation=Normalisation(DLIB_INPUT_MEAN, (DLIB_INPUT_SCALE,) * 3),
+            normalisation=DLIB_NORMALISATION,
             pretrained_available=True,
         ),
         BackboneSpec(
@@ -92,7 +72,7 @@ BACKBONES: dict[str, BackboneSpec] = {
             embedding_size=512,
             fixed_size=True,
             template=FACENET_TEMPLATE,
-            normalisation=Normalisation((127.5,) * 3, (128.0,) * 3),
+            normalisation=FACENET_NORMALISATION,
             pretrained_available=True,
         ),
         BackboneSpec(

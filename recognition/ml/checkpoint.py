@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import torch
 from torch import nn
 
 from recognition.ml.alignment import AlignmentTemplate
-from recognition.ml.backbones import BackboneSpec, Normalisation, backbone_spec, build_backbone
+from recognition.ml.backbones import BackboneSpec, backbone_spec, build_backbone
 from recognition.ml.embedders import Embedder
+from recognition.ml.normalisation import Normalisation
 
 CHECKPOINT_FORMAT = "memory-studio-arcface"
 CHECKPOINT_VERSION = 1
@@ -41,11 +41,8 @@ class CheckpointError(ValueError):
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def checkpoint_metadata(
@@ -140,9 +137,6 @@ class CheckpointEmbedder(Embedder):
         net = build_network(self._state, source=str(self.path))
         self._state = None  # the weights now live in the network
         return net
-
-    def to_input(self, chips: npt.NDArray[np.uint8] | torch.Tensor) -> torch.Tensor:
-        return self.normalisation.apply(chips)
 
 
 def load_checkpoint_embedder(path: str | Path, *, device: str = "cpu", tta_flip: bool = False) -> Embedder:

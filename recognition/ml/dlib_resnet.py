@@ -26,20 +26,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import face_recognition_models
 import numpy as np
 import numpy.typing as npt
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-DLIB_MODEL_PATH = (
-    Path(face_recognition_models.__file__).resolve().parent
-    / "models"
-    / "dlib_face_recognition_resnet_model_v1.dat"
-)
-DLIB_INPUT_MEAN = (122.782, 117.001, 104.298)
-DLIB_INPUT_SCALE = 256.0
+from recognition.ml.catalog import DLIB_MODEL_PATH
+
+__all__ = [
+    "DLIB_MODEL_PATH",
+    "DlibFormatError",
+    "DlibModel",
+    "DlibResNet",
+    "load_dlib_resnet",
+    "read_dlib_model",
+]
+
 
 _FLOAT_SPECIALS = {32000: math.inf, 32001: -math.inf, 32002: math.nan}
 
@@ -291,13 +294,6 @@ class DlibResNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.features(x))  # type: ignore[no-any-return]
-
-    @staticmethod
-    def normalise(chips: npt.NDArray[np.uint8] | torch.Tensor) -> torch.Tensor:
-        """(N, 150, 150, 3) uint8 RGB chips -> the (N, 3, 150, 150) float input dlib expects."""
-        tensor = torch.as_tensor(chips).permute(0, 3, 1, 2).float()
-        mean = torch.tensor(DLIB_INPUT_MEAN, dtype=torch.float32, device=tensor.device).view(1, 3, 1, 1)
-        return (tensor - mean) / DLIB_INPUT_SCALE
 
 
 def _expected_layers() -> list[tuple[str, dict[str, int]]]:

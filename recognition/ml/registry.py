@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from recognition.ml.catalog import DLIB_RESNET, is_checkpoint_path, unknown_model_message
 from recognition.ml.embedders import (
     DlibResNetEmbedder,
     Embedder,
@@ -12,11 +13,21 @@ from recognition.ml.embedders import (
     FacenetVggface2Embedder,
 )
 
-DEFAULT_MODEL = "dlib-resnet"
+DEFAULT_MODEL = DLIB_RESNET
 
 _EMBEDDERS: dict[str, type[Embedder]] = {
     cls.key: cls for cls in (DlibResNetEmbedder, FacenetVggface2Embedder, FacenetCasiaEmbedder)
 }
+
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "UnknownModelError",
+    "available_models",
+    "embedder_class",
+    "get_embedder",
+    "is_checkpoint_path",
+]
 
 
 class UnknownModelError(ValueError):
@@ -31,13 +42,7 @@ def embedder_class(key: str) -> type[Embedder]:
     try:
         return _EMBEDDERS[key]
     except KeyError:
-        raise UnknownModelError(
-            f"Unknown face model {key!r}; use one of {', '.join(_EMBEDDERS)} or the path of a .pt checkpoint."
-        ) from None
-
-
-def is_checkpoint_path(key_or_path: str) -> bool:
-    return key_or_path.endswith(".pt") or Path(key_or_path).is_file()
+        raise UnknownModelError(unknown_model_message(key)) from None
 
 
 def get_embedder(

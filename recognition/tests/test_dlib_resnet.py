@@ -19,6 +19,7 @@ from recognition.ml.dlib_resnet import (
     read_dlib_model,
 )
 from recognition.ml.embedders import DlibResNetEmbedder
+from recognition.ml.normalisation import DLIB_NORMALISATION
 
 pytestmark = pytest.mark.nodb
 
@@ -114,7 +115,7 @@ def test_add_prev_zero_pads_channels_rows_and_columns() -> None:
 def test_normalisation_matches_dlib() -> None:
     chips = np.full((1, 150, 150, 3), (122, 117, 104), dtype=np.uint8)
     chips[0, 0, 0] = (255, 0, 0)
-    x = DlibResNet.normalise(chips)
+    x = DLIB_NORMALISATION.apply(chips)
     assert x.shape == (1, 3, 150, 150)
     assert x[0, 0, 0, 0].item() == pytest.approx((255 - 122.782) / 256)
     assert x[0, 2, 0, 0].item() == pytest.approx((0 - 104.298) / 256)

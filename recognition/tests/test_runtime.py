@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import override_settings
 
@@ -37,6 +37,33 @@ def fresh_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_nothing_is_loaded_by_commands_or_checks() -> None:
     call_command("check")
     assert runtime.current_pipeline() is None
+
+
+def test_checks_and_urls_never_import_torch_in_a_fresh_process() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, django; django.setup(); from django.core import checks; "
+        "messages = checks.run_checks(); import django.urls; django.urls.resolve('/api/search/'); "
+        "print(len(messages), 'torch' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "memory_studio.settings_test"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == ["0", "False"]
+
+
+def test_the_catalogue_names_exactly_the_registered_embedders() -> None:
+    from recognition.ml.catalog import MODEL_KEYS
+    from recognition.ml.registry import available_models
+
+    assert sorted(MODEL_KEYS) == sorted(available_models())
 
 
 @override_settings(RECOGNITION_DETECT_MAX_SIDE=640, RECOGNITION_MIN_FACE_SIZE=30, RECOGNITION_BATCH_SIZE=3)
@@ -132,10 +159,28 @@ def test_check_reports_a_missing_checkpoint(tmp_path: Path) -> None:
 def test_search_threshold_defaults_to_the_model_and_obeys_the_setting() -> None:
     assert runtime.search_threshold() == pytest.approx(0.925)
     assert runtime.current_pipeline() is None  # reading it loads nothing
-    with override_settings(RECOGNITION_SEARCH_THRESHOLD="0.95"):
+    with override_settings(RECOGNITION_SEARCH_THRESHOLD=0.95):
         assert runtime.search_threshold() == pytest.approx(0.95)
-    with (
-        override_settings(RECOGNITION_SEARCH_THRESHOLD="high"),
-        pytest.raises(ImproperlyConfigured, match="high"),
-    ):
-        runtime.search_threshold()
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"), [("high", "'high' is not a number"), ("1.5", "between -1.0 and 1.0")]
+)
+def test_a_wrong_search_threshold_stops_the_process_at_start(raw: str, message: str) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "memory_studio.settings_test",
+            "RECOGNITION_SEARCH_THRESHOLD": raw,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "RECOGNITION_SEARCH_THRESHOLD" in done.stderr
+    assert message in done.stderr

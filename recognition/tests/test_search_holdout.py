@@ -51,3 +51,26 @@ def test_holdout_search_precision_recall_and_isolation(
         assert {h.photo.owner_id for h in other} == {other_user.pk}
         assert {h.photo.pk for h in other} <= set(theirs)
         assert identity in {theirs[h.photo.pk] for h in other}
+
+
+def test_cross_validation_chooses_each_folds_threshold_on_the_other_folds():
+    from bench.search_evaluation import QuerySimilarities, cross_validate, scores_at
+
+    def item(name, truth, hits):
+        return QuerySimilarities(identity=name, truth=frozenset(truth), hits=tuple(hits))
+
+    # Fold 0 (a, c): true photos at 0.95, a stranger at 0.91. Fold 1 (b, d): true photos at 0.90.
+    items = [
+        item("a", {1}, [(1, 0.95), (9, 0.91)]),
+        item("b", {2}, [(2, 0.90)]),
+        item("c", {3}, [(3, 0.95), (8, 0.91)]),
+        item("d", {4}, [(4, 0.90)]),
+    ]
+    assert scores_at(items, 0.92) == (0.5, 0.5)  # b and d return nothing: precision 0 there
+    assert scores_at(items, 0.90) == (0.75, 1.0)
+    folds = cross_validate(items, folds=2, thresholds=[0.88, 0.90, 0.92, 0.96])
+    # Fold 0 is scored at what suits fold 1 (0.90: keeps its true photos; of the tied 0.88 and 0.90
+    # the stricter), fold 1 at what suits fold 0 (0.92: drops the strangers).
+    assert [f["threshold"] for f in folds] == [0.90, 0.92]
+    assert (folds[0]["precision"], folds[0]["recall"]) == (0.5, 1.0)
+    assert (folds[1]["precision"], folds[1]["recall"]) == (0.0, 0.0)
