@@ -10,7 +10,8 @@ import time
 import pytest
 from django.db import connection
 
-from recognition import index, services
+from people.services import faces_carry_over as real_carry_over
+from recognition import index
 from recognition.models import Face
 from recognition.services import photo_faces_replace
 from recognition.tests.test_face_index import MODEL, _faces, _photo
@@ -36,7 +37,6 @@ def test_writers_of_one_owner_make_face_ids_visible_in_order(user, monkeypatch):
 
     # Writer A stops inside its transaction, after inserting its faces (ids taken, not committed).
     a_inside, release_a = threading.Event(), threading.Event()
-    real_carry_over = services.faces_carry_over
 
     def carry_over(**kwargs):
         if threading.current_thread().name == "writer-a":
@@ -44,7 +44,7 @@ def test_writers_of_one_owner_make_face_ids_visible_in_order(user, monkeypatch):
             assert release_a.wait(60)
         return real_carry_over(**kwargs)
 
-    monkeypatch.setattr(services, "faces_carry_over", carry_over)
+    monkeypatch.setattr("recognition.services.faces_carry_over", carry_over)
     b_pid: list[int] = []
     errors: list[BaseException] = []
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError
+from PIL import Image
 
 from conftest import make_image_bytes
 from gallery.models import Photo
@@ -20,6 +22,8 @@ from gallery.storage import StorageUnavailable
 from gallery.tests.conftest import s3_client, s3_options, storages_for
 from memory_studio.tests.servers import free_port
 from recognition.indexing import photos_index
+from recognition.ml.pipeline import FacePipeline
+from recognition.ml.types import FaceEmbedding
 from recognition.models import Face
 from recognition.tests.conftest import person_photos
 
@@ -136,22 +140,22 @@ def test_s3_unreachable_is_transient_and_the_photo_is_indexed_once_it_is_back(
     assert (outcome.status, outcome.faces) == ("indexed", 1)
 
 
-class BatchesFail:
+class BatchesFail(FacePipeline):
     """The real pipeline, except that a batch of several images fails (as a batch that runs out of
     memory does) and so does any image of the `refused` sizes on its own."""
 
-    def __init__(self, real: Any, refused: set[tuple[int, int]], error: Exception) -> None:
-        self.real, self.refused, self.error = real, refused, error
-        self.embedder = real.embedder
+    def __init__(self, real: FacePipeline, refused: set[tuple[int, int]], error: Exception) -> None:
+        super().__init__(real.detector, real.embedder, batch_size=real.batch_size)
+        self.refused, self.error = refused, error
         self.calls: list[int] = []
 
-    def predict(self, images):
+    def predict(self, images: Sequence[Image.Image]) -> list[list[FaceEmbedding]]:
         self.calls.append(len(images))
         if len(images) > 1:
             raise self.error
         if images[0].size in self.refused:
             raise RuntimeError("this image breaks the model")
-        return self.real.predict(images)
+        return super().predict(images)
 
 
 def test_a_failed_batch_is_retried_photo_by_photo(user, faces_dir, runtime_pipeline):
