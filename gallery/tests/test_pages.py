@@ -303,14 +303,3 @@ def test_newer_and_older_step_through_a_burst_with_the_same_taken_at(user_client
     while (following := step(walked[-1], "newer")) is not None:
         walked.append(following)
     assert walked == grid[::-1]
-
-
-def test_admin_media_of_a_file_missing_from_storage_is_a_404(client, django_user_model, photo):
-    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-admin-1")
-    client.force_login(admin)
-    photo.thumbnail.storage.delete(photo.thumbnail.name)
-    url = reverse("admin:gallery_photo_media", kwargs={"photo_id": photo.pk, "kind": "thumbnail"})
-    assert client.get(url).status_code == 404
-    # The other files of the photo are still served.
-    original = reverse("admin:gallery_photo_media", kwargs={"photo_id": photo.pk, "kind": "original"})
-    assert client.get(original).status_code == 200
