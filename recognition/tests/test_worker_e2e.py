@@ -209,6 +209,8 @@ def test_a_worker_retries_indexing_while_the_storage_is_down_then_indexes(
     s3_behind_proxy, tmp_path, user, faces_dir
 ):
     proxy, worker_env = s3_behind_proxy
+    # Retries after 2 s, then 4 s: time enough to bring the storage back after the first one.
+    worker_env = {**worker_env, "RECOGNITION_RETRY_MAX_DELAY": "4"}
     with celery_worker(tmp_path / "worker.log", **worker_env) as (process, log):
         photo = _upload_while_storage_goes_down(user, proxy, person_photos(faces_dir, "fr_obama")[0])
 
@@ -230,7 +232,7 @@ def test_a_worker_retries_indexing_while_the_storage_is_down_then_indexes(
         output = _read_all(log)
     assert (photo.index_status, photo.index_error) == ("indexed", ""), output[-5000:]
     assert Face.objects.filter(photo=photo).count() == photo.face_count == 1
-    assert "Retry in 1s: StorageUnavailable" in _retries(output)[0]
+    assert "Retry in 2s: StorageUnavailable" in _retries(output)[0]
     assert "failed after its retries" not in output
 
 
