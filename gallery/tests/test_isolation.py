@@ -267,3 +267,21 @@ def test_a_merged_persons_old_address_leads_nowhere_for_another_user(
     response = other_client.get(f"/people/{source.pk}/")
     assert response.status_code == 404
     assert "Private" not in response.content.decode()
+
+
+def test_the_album_service_refuses_another_users_photo_as_a_permission_error_not_an_outage(
+    user, photo_factory, other_photo
+):
+    from django.core.exceptions import PermissionDenied
+
+    from gallery.storage import STORAGE_ERRORS
+
+    album = services.album_create(owner=user, name="Mine")
+    mine = photo_factory()
+    services.album_add_photos(album=album, photos=[mine])
+    for change in (services.album_add_photos, services.album_remove_photos):
+        with pytest.raises(PermissionDenied) as refused:
+            change(album=album, photos=[mine, other_photo])
+        # An OSError (PermissionError) would be caught as a storage outage by `except STORAGE_ERRORS`.
+        assert not isinstance(refused.value, STORAGE_ERRORS)
+    assert list(album.photos.all()) == [mine]
