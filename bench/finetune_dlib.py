@@ -108,9 +108,10 @@ def main() -> None:
     print("config:", {k: v for k, v in config.to_dict().items() if k in shown}, "lr", config.effective_lr)
     began, cpu = time.perf_counter(), time.process_time()
     result = train(train_dir, output=work / "dlib-arcface.pt", config=config, show_progress=False)
+    train_seconds = time.perf_counter() - began
     print(
         f"trained {result.epochs_run} epoch(s), best epoch {result.best_epoch}, "
-        f"{time.perf_counter() - began:.0f} s wall, {time.process_time() - cpu:.0f} s CPU"
+        f"{train_seconds:.0f} s wall, {time.process_time() - cpu:.0f} s CPU"
     )
     print(f"validation inside training: {result.validation}")
 
@@ -125,19 +126,34 @@ def main() -> None:
         f"held-apart faces: {len(held_data.chips)} of {held_data.images} images, "
         f"{held_data.identities} identities"
     )
-    print(row("before (pretrained)", evaluate(DlibResNetEmbedder(device="cpu"), held_data)))
-    print(
-        row(
-            f"after (best, epoch {result.best_epoch})",
-            evaluate(load_checkpoint_embedder(result.best_path), held_data),
-        )
+    reports = {
+        "before (pretrained)": evaluate(DlibResNetEmbedder(device="cpu"), held_data),
+        f"after (best, epoch {result.best_epoch})": evaluate(
+            load_checkpoint_embedder(result.best_path), held_data
+        ),
+        f"after (last, epoch {result.epochs_run})": evaluate(
+            load_checkpoint_embedder(result.last_path), held_data
+        ),
+    }
+    for label, report in reports.items():
+        print(row(label, report))
+    from bench.people_data import write_result
+
+    path = write_result(
+        "finetune_dlib",
+        {
+            "config": config.to_dict(),
+            "training_identities": len(trained),
+            "held_apart_identities": held,
+            "held_apart_faces": len(held_data.chips),
+            "epochs_run": result.epochs_run,
+            "best_epoch": result.best_epoch,
+            "validation_inside_training": result.validation,
+            "train_wall_s": round(train_seconds, 1),
+            "held_apart": {label: report.to_dict() for label, report in reports.items()},
+        },
     )
-    print(
-        row(
-            f"after (last, epoch {result.epochs_run})",
-            evaluate(load_checkpoint_embedder(result.last_path), held_data),
-        )
-    )
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    pass
 
 
 def _random_name(folder: str, filename: str) -> str:
@@ -32,14 +32,6 @@ def thumbnail_upload_to(instance: Photo, filename: str) -> str:
 
 def display_upload_to(instance: Photo, filename: str) -> str:
     return _random_name("display", filename)
-
-
-class PhotoQuerySet(models.QuerySet["Photo"]):
-    def owned_by(self, user: User) -> PhotoQuerySet:
-        return self.filter(owner=user)
-
-    def newest_taken_first(self) -> PhotoQuerySet:
-        return self.order_by("-taken_at", "-id")
 
 
 class Photo(models.Model):
@@ -86,8 +78,6 @@ class Photo(models.Model):
         help_text="A byte-identical copy stored before the (owner, content hash) uniqueness rule; kept.",
     )
 
-    objects = PhotoQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
@@ -119,9 +109,6 @@ class Photo(models.Model):
 
 
 class AlbumQuerySet(models.QuerySet["Album"]):
-    def owned_by(self, user: User) -> AlbumQuerySet:
-        return self.filter(owner=user)
-
     def with_photo_count(self) -> AlbumQuerySet:
         return self.annotate(photo_count=models.Count("photos", distinct=True))
 
@@ -144,10 +131,6 @@ class Album(models.Model):
         indexes = (models.Index(fields=("owner", "name"), name="album_owner_name"),)
 
     def __str__(self) -> str:
-        return self.name
-
-    @property
-    def title(self) -> str:
         return self.name
 
 

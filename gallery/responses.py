@@ -10,26 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from botocore.exceptions import ClientError
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import Storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.utils.translation import gettext as _
 
-from gallery.storage import STORAGE_ERRORS, StorageUnavailable, uses_signed_urls
+from gallery.storage import STORAGE_ERRORS, StorageUnavailable, is_missing_file, uses_signed_urls
 
 # Media never changes under a name (new uploads get new random names): the owner's browser may
 # keep it for an hour, no shared cache may.
 MEDIA_CACHE_CONTROL = "private, max-age=3600"
-
-
-def _is_missing(exc: BaseException) -> bool:
-    if isinstance(exc, FileNotFoundError):
-        return True
-    if isinstance(exc, ClientError):
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        return code in {"404", "NoSuchKey", "NotFound"}
-    return False
 
 
 @contextmanager
@@ -38,7 +28,7 @@ def storage_errors_as_http() -> Iterator[None]:
     try:
         yield
     except STORAGE_ERRORS as exc:
-        if _is_missing(exc):
+        if is_missing_file(exc):
             raise Http404(_("The file is missing from storage.")) from exc
         raise StorageUnavailable(_("Photo storage is unavailable right now.")) from exc
 

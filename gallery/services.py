@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import PurePath
 from typing import IO, TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -197,7 +198,9 @@ def _check_owner(album: Album, photos: Iterable[Photo]) -> list[Photo]:
     photos = list(photos)
     if any(p.owner_id != album.owner_id for p in photos):
         # Callers resolve photos through owner-scoped selectors; this is the last line of defence.
-        raise PermissionError("Photos and album must have the same owner.")
+        # PermissionDenied, not PermissionError: an OSError would pass for a storage outage
+        # (STORAGE_ERRORS); pages and the API answer it with a 403.
+        raise PermissionDenied("Photos and album must have the same owner.")
     return photos
 
 

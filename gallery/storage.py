@@ -29,6 +29,17 @@ MEDIA_KINDS: tuple[MediaKind, ...] = ("original", "display", "thumbnail")
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (BotoCoreError, ClientError, OSError)
 
 
+def is_missing_file(exc: BaseException) -> bool:
+    """Whether a storage error says the file is not there (a local FileNotFoundError, an S3 404):
+    permanent, unlike an unreachable storage."""
+    if isinstance(exc, FileNotFoundError):
+        return True
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        return code in {"404", "NoSuchKey", "NotFound"}
+    return False
+
+
 class StorageUnavailable(Exception):  # noqa: N818 (reads as a state, like Http404)
     """The photo storage cannot be reached or refused the operation (maps to HTTP 503)."""
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -118,9 +118,20 @@ def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
     named = people_selectors.person_list_for_user(
         user=request.user, model_key=model_key, hidden=None, named=True
     )
+    # The grid's order is (taken_at, id), newest first: a burst of photos with the same taken_at
+    # is stepped through by id, none skipped.
     neighbours = selectors.photo_list_for_user(user=request.user)
-    newer = neighbours.filter(taken_at__gt=photo.taken_at).order_by("taken_at", "id").first()
-    older = neighbours.filter(taken_at__lt=photo.taken_at).first()
+    same_time = Q(taken_at=photo.taken_at)
+    newer = (
+        neighbours.filter(Q(taken_at__gt=photo.taken_at) | (same_time & Q(id__gt=photo.pk)))
+        .order_by("taken_at", "id")
+        .first()
+    )
+    older = (
+        neighbours.filter(Q(taken_at__lt=photo.taken_at) | (same_time & Q(id__lt=photo.pk)))
+        .order_by("-taken_at", "-id")
+        .first()
+    )
     return render(
         request,
         "gallery/photo_detail.html",

@@ -7,6 +7,7 @@ instead of surfacing later as a confusing error.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -59,9 +60,12 @@ def env_float(name: str, default: float) -> float:
     if raw is None or raw.strip() == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+    if not math.isfinite(value):  # NaN passes every range check: a threshold would be disabled
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a finite number.")
+    return value
 
 
 def env_optional_float(

@@ -252,6 +252,9 @@ RECOGNITION_BATCH_SIZE = env_int("RECOGNITION_BATCH_SIZE", 16, minimum=1)
 # A cosine similarity; unset: the model's own search threshold.
 RECOGNITION_SEARCH_THRESHOLD = env_optional_float("RECOGNITION_SEARCH_THRESHOLD", minimum=-1.0, maximum=1.0)
 RECOGNITION_INDEX_CACHE_OWNERS = env_int("RECOGNITION_INDEX_CACHE_OWNERS", 64, minimum=1)
+# A worker retries an indexing job that met a transient error (database or storage down) after
+# 2, 4, 8, ... seconds, at most this many (5 retries, then the photo is marked failed).
+RECOGNITION_RETRY_MAX_DELAY = env_int("RECOGNITION_RETRY_MAX_DELAY", 60, minimum=1)
 # CPU threads of the face model per process role (0: every core the process may use), set when
 # the process first loads the model: web processes (gunicorn, runserver; inline indexing runs
 # there too), Celery workers, and other management commands. OMP_WAIT_POLICY is put in the

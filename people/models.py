@@ -17,15 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    pass
 
 NAME_MAX = 100
 
 
 class PersonQuerySet(models.QuerySet["Person"]):
-    def owned_by(self, user: User) -> PersonQuerySet:
-        return self.filter(owner_id=user.pk)
-
     def live(self) -> PersonQuerySet:
         """Persons not absorbed by a merge (merged ones are kept so that the merge can be undone)."""
         return self.filter(merged_into__isnull=True)

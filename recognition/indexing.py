@@ -6,14 +6,13 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
 from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext
 from PIL import Image
 
 from gallery.images import InvalidImage, open_upright
 from gallery.models import Photo
-from gallery.storage import STORAGE_ERRORS, StorageUnavailable
+from gallery.storage import STORAGE_ERRORS, StorageUnavailable, is_missing_file
 from recognition.services import IndexOutcome, photo_faces_replace, photo_mark_index_failed
 
 if TYPE_CHECKING:  # the pipeline (torch) is imported only where it runs
@@ -26,20 +25,23 @@ logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, StorageUnavailable)
 
 
-def _open(photo: Photo) -> Image.Image | str:
-    """The upright RGB image, or a message saying why it cannot be read."""
+class PhotoUnreadable(Exception):  # noqa: N818 (a reason, shown as the photo's index error)
+    """The photo's stored image cannot be used for indexing; the message says why."""
+
+
+def _open(photo: Photo) -> Image.Image:
+    """The upright RGB image. PhotoUnreadable when it is missing or broken (permanent),
+    StorageUnavailable when the storage cannot be reached (worth a retry)."""
     try:
         return open_upright(photo)
     except FileNotFoundError:
-        return "The original file is missing from storage."
-    except ClientError as exc:
-        if str(exc.response.get("Error", {}).get("Code")) in {"404", "NoSuchKey", "NotFound"}:
-            return "The original file is missing from storage."
-        raise StorageUnavailable(gettext("Photo storage is unavailable; indexing will be retried.")) from exc
+        raise PhotoUnreadable("The original file is missing from storage.") from None
     except STORAGE_ERRORS as exc:
+        if is_missing_file(exc):
+            raise PhotoUnreadable("The original file is missing from storage.") from None
         raise StorageUnavailable(gettext("Photo storage is unavailable; indexing will be retried.")) from exc
     except InvalidImage as exc:
-        return f"The stored image cannot be read: {exc}"
+        raise PhotoUnreadable(f"The stored image cannot be read: {exc}") from None
 
 
 def photos_index(*, photo_ids: Sequence[int], pipeline: FacePipeline) -> list[IndexOutcome]:
@@ -56,13 +58,12 @@ def photos_index(*, photo_ids: Sequence[int], pipeline: FacePipeline) -> list[In
         photo = photos.get(photo_id)
         if photo is None:
             continue
-        opened = _open(photo)
-        if isinstance(opened, str):
-            failed = photo_mark_index_failed(photo_id=photo_id, model_key=model_key, error=opened)
+        try:
+            ready.append((photo_id, _open(photo)))
+        except PhotoUnreadable as exc:
+            failed = photo_mark_index_failed(photo_id=photo_id, model_key=model_key, error=str(exc))
             if failed is not None:
                 outcomes.append(failed)
-        else:
-            ready.append((photo_id, opened))
     if not ready:
         return outcomes
     # Each photo's faces, or the message saying why the model failed on it.

@@ -31,7 +31,7 @@ MAX_ERROR_LENGTH = 500
 @dataclass(frozen=True)
 class IndexOutcome:
     photo_id: int
-    status: str
+    status: Photo.IndexStatus
     faces: int
     error: str = ""
 
@@ -124,7 +124,7 @@ def photo_faces_replace(
     photo.face_count = len(faces)
     photo.save(update_fields=["index_status", "index_model", "index_error", "indexed_at", "face_count"])
     _bump(version, deleted_face_ids=replaced)
-    return IndexOutcome(photo_id=photo_id, status=photo.index_status, faces=len(faces))
+    return IndexOutcome(photo_id=photo_id, status=Photo.IndexStatus(photo.index_status), faces=len(faces))
 
 
 @transaction.atomic

@@ -51,7 +51,8 @@ def index_photo(self: Any, photo_id: int) -> str:
                     connection.close_if_unusable_or_obsolete()  # a broken connection reconnects
                 continue
             if not self.request.is_eager and self.request.retries < self.max_retries:
-                raise self.retry(exc=exc, countdown=min(60, 2 ** (self.request.retries + 1))) from exc
+                delay = min(settings.RECOGNITION_RETRY_MAX_DELAY, 2 ** (self.request.retries + 1))
+                raise self.retry(exc=exc, countdown=delay) from exc
             logger.exception("Indexing photo %s failed after its retries", photo_id)
             photo_mark_index_failed(
                 photo_id=photo_id, model_key=model_key, error=f"Temporarily unavailable, gave up: {exc}"

@@ -113,3 +113,20 @@ def test_deleting_a_user_in_the_admin_removes_their_stored_files(
     assert not django_user_model.objects.filter(pk=user.pk).exists()
     assert not Photo.objects.filter(pk=photo.pk).exists()
     assert not any(default_storage.exists(n) for n in names)
+
+
+def test_a_logged_in_user_visiting_sign_up_goes_to_the_gallery(user_client, django_user_model):
+    assert user_client.get(reverse("accounts:signup")).url == reverse("gallery:photo_list")
+    # Posting the form while logged in creates no second account and keeps the session's user.
+    response = user_client.post(
+        reverse("accounts:signup"),
+        {
+            "username": "second",
+            "password1": "a-long-passphrase-77",
+            "password2": "a-long-passphrase-77",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("gallery:photo_list")
+    assert not django_user_model.objects.filter(username="second").exists()
+    assert user_client.get(reverse("gallery:photo_list")).context["user"].username == "alice"

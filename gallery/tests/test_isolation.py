@@ -313,3 +313,21 @@ def test_the_language_switch_changes_only_the_callers_language(client, user, oth
     user.refresh_from_db()
     other_user.refresh_from_db()
     assert (user.language, other_user.language) == ("", "ko")
+
+
+def test_the_album_service_refuses_another_users_photo_as_a_permission_error_not_an_outage(
+    user, photo_factory, other_photo
+):
+    from django.core.exceptions import PermissionDenied
+
+    from gallery.storage import STORAGE_ERRORS
+
+    album = services.album_create(owner=user, name="Mine")
+    mine = photo_factory()
+    services.album_add_photos(album=album, photos=[mine])
+    for change in (services.album_add_photos, services.album_remove_photos):
+        with pytest.raises(PermissionDenied) as refused:
+            change(album=album, photos=[mine, other_photo])
+        # An OSError (PermissionError) would be caught as a storage outage by `except STORAGE_ERRORS`.
+        assert not isinstance(refused.value, STORAGE_ERRORS)
+    assert list(album.photos.all()) == [mine]

@@ -244,3 +244,30 @@ def test_deleting_a_user_deletes_photos_faces_and_files_in_bulk(
         assert index.face_matrix(owner_id=owner.pk, model_key=MODEL) is None  # the cached snapshot went
     # Six photos cost no more statements than one: nothing is done photo by photo.
     assert counts[6] == counts[1]
+
+
+def test_the_cache_keeps_the_most_recently_used_owners_snapshots(
+    user, other_user, django_user_model, settings, django_assert_num_queries
+):
+    settings.RECOGNITION_INDEX_CACHE_OWNERS = 2
+    third = django_user_model.objects.create_user(username="carol", password="carol-pass-123")
+    owners = (user, other_user, third)
+    for n, owner in enumerate(owners):
+        photo = _photo(owner, f"{owner.username}.jpg")
+        photo_faces_replace(photo_id=photo.pk, model_key=MODEL, faces=_faces([1, n, 0]))
+
+    def snapshot(owner):
+        matrix = index.face_matrix(owner_id=owner.pk, model_key=MODEL)
+        assert matrix is not None
+        return matrix
+
+    first, second = snapshot(user), snapshot(other_user)
+    with django_assert_num_queries(1):  # cached: only the version is read
+        assert snapshot(user) is first  # alice is now the most recently used
+    snapshot(third)  # a third owner: the least recently used (mallory) leaves the cache
+    with django_assert_num_queries(1):
+        assert snapshot(user) is first
+    with django_assert_num_queries(2):  # read again: the version, then the faces
+        reloaded = snapshot(other_user)
+    assert reloaded is not second
+    assert list(reloaded.face_ids) == list(second.face_ids)

@@ -124,9 +124,11 @@ def test_switching_model_never_mixes_embeddings(
         runtime.reset_pipeline()
 
 
-def test_a_photo_whose_indexing_keeps_failing_is_marked_failed(
+def test_inline_indexing_that_keeps_failing_marks_the_photo_failed_and_reindex_recovers_it(
     user, faces_dir, runtime_pipeline, monkeypatch
 ):
+    # Inline (eager) only: a worker's retries with back-off and its giving up are tested with a
+    # real worker process in test_worker_e2e.py.
     from django.db import OperationalError
 
     from recognition import tasks

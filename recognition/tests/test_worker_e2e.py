@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import kombu.pools
 import pytest
@@ -45,8 +48,10 @@ def _drop_broker_connections() -> None:
     kombu.pools.reset()
 
 
-@pytest.fixture
-def worker(tmp_path):
+@contextlib.contextmanager
+def celery_worker(log_path: Path, **extra_env: str) -> Iterator[tuple[subprocess.Popen[bytes], IO[str]]]:
+    """A Celery worker process (solo pool, its own queue on the test broker) on the test database;
+    this process sends its tasks there meanwhile. `extra_env`: more settings for the worker."""
     queue = f"memory-studio-test-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
@@ -58,8 +63,9 @@ def worker(tmp_path):
         "RECOGNITION_PRELOAD": "1",
         "RECOGNITION_THREADS_WORKER": "1",
         "RECOGNITION_WORKER_NICE": "5",
+        **extra_env,
     }
-    log = (tmp_path / "worker.log").open("w+")
+    log = log_path.open("w+")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -97,6 +103,12 @@ def worker(tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture
+def worker(tmp_path):
+    with celery_worker(tmp_path / "worker.log") as started:
+        yield started
 
 
 def _wait_for(predicate, timeout):
@@ -140,3 +152,117 @@ def _read(log) -> str:
     log.flush()
     log.seek(0)
     return str(log.read())[-5000:]
+
+
+@pytest.fixture
+def s3_behind_proxy(settings, moto_endpoint):
+    """A bucket on moto's S3 server reached through a TcpProxy (stop() is an S3 outage), used as
+    the photo storage by this process; returns the proxy and the worker's settings for it."""
+    from gallery.tests.conftest import s3_client, s3_options, storages_for
+    from memory_studio.tests.servers import TcpProxy
+
+    bucket = f"photos-{uuid.uuid4().hex[:12]}"
+    s3_client(moto_endpoint).create_bucket(Bucket=bucket)
+    port = int(moto_endpoint.rsplit(":", 1)[1])
+    proxy = TcpProxy("127.0.0.1", port).start()
+    endpoint = f"http://127.0.0.1:{proxy.port}"
+    settings.STORAGES = storages_for("storages.backends.s3.S3Storage", s3_options(endpoint, bucket), settings)
+    worker_env = {
+        "AWS_STORAGE_BUCKET_NAME": bucket,
+        "AWS_S3_ENDPOINT_URL": endpoint,
+        "AWS_S3_REGION_NAME": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_S3_CONNECT_TIMEOUT": "1",
+        "AWS_S3_MAX_ATTEMPTS": "1",
+        # Retries after 1 s instead of 2, 4, 8 ... s: the worker's own retry, only shorter.
+        "RECOGNITION_RETRY_MAX_DELAY": "1",
+    }
+    try:
+        yield proxy, worker_env
+    finally:
+        proxy.stop()
+
+
+def _upload_while_storage_goes_down(user, proxy, path):
+    """Store a photo, then cut the storage before its indexing job is queued (at the commit)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import transaction
+
+    from gallery.services import photo_create
+
+    with transaction.atomic():
+        photo = photo_create(owner=user, upload=SimpleUploadedFile(path.name, path.read_bytes()))
+        proxy.stop()
+    return photo
+
+
+def _retries(output: str) -> list[str]:
+    """The worker's log lines of index_photo jobs sent back to the queue for a retry."""
+    return [
+        line for line in output.splitlines() if "recognition.tasks.index_photo" in line and "retry:" in line
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_retries_indexing_while_the_storage_is_down_then_indexes(
+    s3_behind_proxy, tmp_path, user, faces_dir
+):
+    proxy, worker_env = s3_behind_proxy
+    # Retries after 2 s, then 4 s: time enough to bring the storage back after the first one.
+    worker_env = {**worker_env, "RECOGNITION_RETRY_MAX_DELAY": "4"}
+    with celery_worker(tmp_path / "worker.log", **worker_env) as (process, log):
+        photo = _upload_while_storage_goes_down(user, proxy, person_photos(faces_dir, "fr_obama")[0])
+
+        def retried():
+            assert process.poll() is None, _read(log)
+            return len(_retries(_read_all(log))) >= 1
+
+        assert _wait_for(retried, timeout=180), _read(log)
+        photo.refresh_from_db()
+        assert photo.index_status == "pending"  # waiting for its retry, not failed
+        proxy.start()  # the storage is back
+
+        def indexed():
+            assert process.poll() is None, _read(log)
+            photo.refresh_from_db()
+            return photo.index_status != "pending"
+
+        assert _wait_for(indexed, timeout=180), _read(log)
+        output = _read_all(log)
+    assert (photo.index_status, photo.index_error) == ("indexed", ""), output[-5000:]
+    assert Face.objects.filter(photo=photo).count() == photo.face_count == 1
+    assert "Retry in 2s: StorageUnavailable" in _retries(output)[0]
+    assert "failed after its retries" not in output
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_gives_up_after_its_retries_and_marks_the_photo_failed(
+    s3_behind_proxy, tmp_path, user, faces_dir
+):
+    from recognition.tasks import MAX_RETRIES
+
+    proxy, worker_env = s3_behind_proxy
+    with celery_worker(tmp_path / "worker.log", **worker_env) as (process, log):
+        photo = _upload_while_storage_goes_down(user, proxy, person_photos(faces_dir, "fr_obama")[0])
+
+        def settled():
+            assert process.poll() is None, _read(log)
+            photo.refresh_from_db()
+            return photo.index_status != "pending"
+
+        assert _wait_for(settled, timeout=240), _read(log)
+        output = _read_all(log)
+    assert photo.index_status == "failed", output[-5000:]
+    assert photo.index_error.startswith("Temporarily unavailable, gave up: Photo storage is unavailable")
+    retries = _retries(output)
+    assert len(retries) == MAX_RETRIES, output[-5000:]
+    assert all("Retry in 1s: StorageUnavailable" in line for line in retries)
+    assert f"Indexing photo {photo.pk} failed after its retries" in output
+    assert not Face.objects.filter(photo=photo).exists()
+
+
+def _read_all(log) -> str:
+    log.flush()
+    log.seek(0)
+    return str(log.read())

@@ -59,9 +59,9 @@ class Command(BaseCommand):
                 for outcome in photos_index(photo_ids=batch, pipeline=pipeline):
                     counts["photos"] += 1
                     counts["faces"] += outcome.faces
-                    counts["no_faces"] += outcome.status == "no_faces"
-                    counts["failed"] += outcome.status == "failed"
-                    if outcome.status == "failed":
+                    counts["no_faces"] += outcome.status == Photo.IndexStatus.NO_FACES
+                    counts["failed"] += outcome.status == Photo.IndexStatus.FAILED
+                    if outcome.status == Photo.IndexStatus.FAILED:
                         bar.write(f"photo {outcome.photo_id}: {outcome.error}")
                 bar.update(len(batch))
                 bar.set_postfix(faces=counts["faces"], failed=counts["failed"])
