@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/memory_studio
 MEMORY_STUDIO_FACES_DIR ?= $(abspath ../shared/faces)
 export MEMORY_STUDIO_FACES_DIR
 
-.PHONY: run test install install-dev secret migrate lint typecheck pytest-sqlite pytest-postgres bench evaluate
+.PHONY: run test install install-dev secret migrate lint typecheck translations messages pytest-sqlite pytest-postgres bench evaluate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy .
 
+# The Korean catalogs (locale/ko/LC_MESSAGES/*.po and their committed .mo) cover every marked string.
+translations: install-dev
+	$(BIN)/python -m memory_studio.translations check
+
+## After marking new strings: add them to the catalogs (then translate them) and compile the .mo files.
+messages: install-dev
+	$(BIN)/python -m memory_studio.translations update
+
 pytest-sqlite: install-dev
 	env -u DATABASE_URL $(BIN)/pytest
 
@@ -51,11 +59,12 @@ pytest-sqlite: install-dev
 pytest-postgres: install-dev
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -m "not nodb"
 
-## Install everything (Chromium too), start PostgreSQL/Redis if down, lint, type-check, run all tests.
+## Install everything (Chromium, gettext too), start PostgreSQL/Redis if down, lint, type-check,
+## check the translations, run all tests.
 test: install-dev
 	scripts/ensure-system-deps.sh
 	scripts/ensure-services.sh
-	$(MAKE) lint typecheck
+	$(MAKE) lint typecheck translations
 	MEMORY_STUDIO_DATA_DIR=$$(mktemp -d) DJANGO_SETTINGS_MODULE=memory_studio.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(MAKE) pytest-sqlite
 	$(MAKE) pytest-postgres

@@ -48,7 +48,7 @@ def log_in_page(page: Any, base: str, username: str, password: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")  # the header has a form too (the language switch)
     page.wait_for_url(f"{base}/")
 
 
@@ -58,6 +58,17 @@ def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """A request leaves its language active in the thread (the next request chooses again);
+    code a test runs after one, outside any request, starts from the default again."""
+    yield
+    from django.utils import timezone, translation
+
+    translation.deactivate()
+    timezone.deactivate()
 
 
 @pytest.fixture(scope="session")

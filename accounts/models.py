@@ -1,13 +1,32 @@
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def default_time_zone() -> str:
+    """New users start in the site's time zone (settings.TIME_ZONE)."""
+    return str(settings.TIME_ZONE)
 
 
 class User(AbstractUser):
     """The person who owns photos, albums and faces. Swappable from the first migration."""
 
-    email = models.EmailField("email address", blank=True)
+    email = models.EmailField(_("email address"), blank=True)
+    # Blank: follow the browser (Accept-Language); else one of settings.LANGUAGES, which wins.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        default="",
+        db_default="",
+        choices=[("", _("The browser's language")), *settings.LANGUAGES],
+    )
+    # db_default: rows written by code that predates these columns (an older release during a
+    # deploy, historical models in migrations) still get a value.
+    time_zone = models.CharField(_("time zone"), max_length=64, default=default_time_zone, db_default="UTC")
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

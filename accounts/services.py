@@ -7,9 +7,9 @@ from gallery.services import photos_delete_for_owner
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str, email: str = "") -> User:
-    """Create an active user with a hashed password."""
-    return User.objects.create_user(username=username, email=email, password=password)
+def user_create(*, username: str, password: str, email: str = "", language: str = "") -> User:
+    """Create an active user with a hashed password (`language`: one they already chose, or "")."""
+    return User.objects.create_user(username=username, email=email, password=password, language=language)
 
 
 @transaction.atomic
@@ -34,3 +34,20 @@ def user_tokens_revoke(*, user: User) -> int:
     """Revoke the user's API tokens (on request, and whenever their password changes)."""
     deleted, _ = Token.objects.filter(user=user).delete()
     return deleted
+
+
+@transaction.atomic
+def user_preferences_update(*, user: User, language: str, time_zone: str) -> User:
+    """Save the user's language ("" follows the browser) and time zone (an IANA name)."""
+    user.language = language
+    user.time_zone = time_zone
+    user.save(update_fields=["language", "time_zone"])
+    return user
+
+
+@transaction.atomic
+def user_language_update(*, user: User, language: str) -> User:
+    """Save the language the user picked with the header's switch."""
+    user.language = language
+    user.save(update_fields=["language"])
+    return user

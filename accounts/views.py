@@ -1,18 +1,49 @@
 import math
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import SignUpForm
-from accounts.services import user_create
+from accounts.forms import LanguageForm, PreferencesForm, SignUpForm
+from accounts.models import User
+from accounts.preferences import is_language
+from accounts.services import user_create, user_language_update, user_preferences_update
 from accounts.throttling import login_attempt, login_succeeded
+
+
+def _remember_language(response: HttpResponseBase, language: str) -> HttpResponseBase:
+    """The language cookie, so that the choice also holds on this browser after logging out;
+    with no language ("" = the browser's), the cookie goes and Accept-Language decides again."""
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        )
+    else:
+        response.delete_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        )
+    return response
 
 
 class LoginView(auth_views.LoginView):
@@ -40,6 +71,9 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         login_succeeded(self.request, username=self.request.POST.get("username", ""))
+        user = form.get_user()
+        if isinstance(user, User) and is_language(user.language):
+            _remember_language(response, user.language)
         return response
 
 
@@ -57,11 +91,61 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("gallery:photo_list")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         user = user_create(
             username=form.cleaned_data["username"],
             email=form.cleaned_data.get("email", ""),
             password=form.cleaned_data["password1"],
+            language=chosen if is_language(chosen) else "",
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("gallery:photo_list")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+def _back(request: HttpRequest) -> str:
+    """The page a form was posted from, if it is on this site: the Referer (with its query string,
+    which pages do not echo into their forms), else the form's `next` (a path), else home."""
+    for url in (request.META.get("HTTP_REFERER", ""), request.POST.get("next", "")):
+        if url and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            parts = urlsplit(url)
+            return urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    return "/"
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponseBase:
+    """The header's language switch: saved on the user when logged in, in a cookie always; back
+    to the page it was used on."""
+    form = LanguageForm(request.POST)
+    next_url = _back(request)
+    if not form.is_valid():
+        return redirect(next_url)
+    language = form.cleaned_data["language"]
+    if isinstance(request.user, User):
+        user_language_update(user=request.user, language=language)
+    return _remember_language(redirect(next_url), language)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponseBase:
+    """Your account: language and time zone; links to the password page."""
+    user = request.user
+    assert isinstance(user, User)
+    form = PreferencesForm(
+        request.POST or None, initial={"language": user.language, "time_zone": user.time_zone}
+    )
+    if request.method == "POST" and form.is_valid():
+        user_preferences_update(
+            user=user, language=form.cleaned_data["language"], time_zone=form.cleaned_data["time_zone"]
+        )
+        # The message is read on the next page, in the language just chosen.
+        with translation.override(user.language or translation.get_language()):
+            messages.success(request, _("Your settings were saved."))
+        return _remember_language(redirect("accounts:account"), user.language)
+    return render(
+        request, "accounts/account.html", {"form": form}, status=400 if request.method == "POST" else 200
+    )

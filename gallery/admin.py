@@ -10,6 +10,8 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from gallery import services
 from gallery.models import Album, PendingDeletion, Photo
@@ -77,7 +79,7 @@ class PhotoAdmin(admin.ModelAdmin[Photo]):
     def _media_url(self, photo: Photo, kind: str) -> str:
         return reverse("admin:gallery_photo_media", kwargs={"photo_id": photo.pk, "kind": kind})
 
-    @admin.display(description="Preview")
+    @admin.display(description=_("Preview"))
     def preview(self, photo: Photo) -> str:
         return format_html(
             '<img src="{}" alt="" loading="lazy" '
@@ -85,7 +87,7 @@ class PhotoAdmin(admin.ModelAdmin[Photo]):
             self._media_url(photo, "thumbnail"),
         )
 
-    @admin.display(description="Image")
+    @admin.display(description=_("Image"))
     def large_preview(self, photo: Photo) -> str:
         return format_html(
             '<a href="{}"><img src="{}" alt="" style="max-width:400px;max-height:400px"></a>',
@@ -93,17 +95,20 @@ class PhotoAdmin(admin.ModelAdmin[Photo]):
             self._media_url(photo, "display"),
         )
 
-    @admin.display(description="Title", ordering="title")
+    @admin.display(description=_("Title"), ordering="title")
     def display_title(self, photo: Photo) -> str:
         return photo.display_title
 
-    @admin.action(description="Delete selected photos and their files", permissions=["delete"])
+    @admin.action(description=_("Delete selected photos and their files"), permissions=["delete"])
     def delete_with_files(self, request: HttpRequest, queryset: QuerySet[Photo]) -> None:
         count = 0
         for photo in queryset:
             services.photo_delete(photo=photo)
             count += 1
-        self.message_user(request, f"Deleted {count} photo(s).")
+        self.message_user(
+            request,
+            ngettext("Deleted %(count)d photo.", "Deleted %(count)d photos.", count) % {"count": count},
+        )
 
     def delete_model(self, request: HttpRequest, obj: Photo) -> None:
         services.photo_delete(photo=obj)

@@ -158,7 +158,7 @@ class AlbumInputSerializer(serializers.Serializer[Any]):
 
     def validate_name(self, value: str) -> str:
         if not value.strip():
-            raise serializers.ValidationError("An album needs a name.")
+            raise serializers.ValidationError(_("An album needs a name."))
         return value
 
 

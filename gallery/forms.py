@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from gallery.services import ALBUM_NAME_MAX, TITLE_MAX
 
 
 class PhotoEditForm(forms.Form):
-    title = forms.CharField(max_length=TITLE_MAX, required=False)
-    caption = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX, required=False)
+    caption = forms.CharField(label=_("Caption"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class AlbumForm(forms.Form):

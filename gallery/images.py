@@ -19,7 +19,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from PIL import Image, UnidentifiedImageError
 
 from recognition.ml.images import to_rgb, upright
@@ -40,7 +40,7 @@ SUPPORTED_FORMATS: dict[str, tuple[str, str]] = {
     "TIFF": ("tiff", "image/tiff"),
     "HEIF": ("heic", "image/heic"),
 }
-SUPPORTED_NAMES = "JPEG, PNG, WebP, GIF, BMP, TIFF or HEIC"
+SUPPORTED_NAMES = gettext_lazy("JPEG, PNG, WebP, GIF, BMP, TIFF or HEIC")
 RENDITION_FORMAT = "JPEG"
 RENDITION_EXTENSION = "jpg"
 
@@ -110,11 +110,11 @@ def read_upload(upload: File[bytes] | IO[bytes]) -> bytes:
         upload.seek(0)
     data = upload.read(limit + 1)
     if not isinstance(data, bytes):
-        raise InvalidImage("The upload could not be read.")
+        raise InvalidImage(_("The upload could not be read."))
     if len(data) > limit:
         raise InvalidImage(size_over_limit_message(None, limit))
     if not data:
-        raise InvalidImage("The file is empty.")
+        raise InvalidImage(_("The file is empty."))
     return data
 
 
@@ -210,12 +210,16 @@ def decode(data: bytes, *, draft_min_side: int | None = None) -> Image.Image:
         image = _open_header(data)
     except UnidentifiedImageError:
         raise InvalidImage(
-            f"This file is not an image we can read. Upload a {SUPPORTED_NAMES} image."
+            _("This file is not an image we can read. Upload a %(formats)s image.")
+            % {"formats": SUPPORTED_NAMES}
         ) from None
     except (OSError, ValueError, SyntaxError, EOFError):
-        raise InvalidImage("This image is truncated or damaged and cannot be read.") from None
+        raise InvalidImage(_("This image is truncated or damaged and cannot be read.")) from None
     if image.format not in SUPPORTED_FORMATS:
-        raise InvalidImage(f"Unsupported image format ({image.format}). Upload a {SUPPORTED_NAMES} image.")
+        raise InvalidImage(
+            _("Unsupported image format (%(format)s). Upload a %(formats)s image.")
+            % {"format": image.format, "formats": SUPPORTED_NAMES}
+        )
     width, height = image.size
     check_decoding_cost(width=width, height=height, size=len(data))
     if draft_min_side is not None:
@@ -224,7 +228,7 @@ def decode(data: bytes, *, draft_min_side: int | None = None) -> Image.Image:
         image.seek(0)  # animated GIF/WebP: the first frame
         image.load()
     except (OSError, ValueError, SyntaxError, EOFError, MemoryError):
-        raise InvalidImage("This image is truncated or damaged and cannot be read.") from None
+        raise InvalidImage(_("This image is truncated or damaged and cannot be read.")) from None
     return image
 
 
@@ -289,7 +293,7 @@ def process(data: bytes) -> ProcessedImage:
         thumbnail = rendition(rgb, settings.THUMBNAIL_SMALL_SIZE, quality=82)
         display = rendition(rgb, settings.THUMBNAIL_LARGE_SIZE, quality=88)
     except (OSError, ValueError, SyntaxError, EOFError, MemoryError):
-        raise InvalidImage("This image is damaged and cannot be converted.") from None
+        raise InvalidImage(_("This image is damaged and cannot be converted.")) from None
     return ProcessedImage(
         data=data,
         content_hash=hashlib.sha256(data).hexdigest(),

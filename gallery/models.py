@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     pass
@@ -33,30 +35,36 @@ def display_upload_to(instance: Photo, filename: str) -> str:
 
 
 class Photo(models.Model):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos", verbose_name=_("owner")
+    )
     original = models.FileField(upload_to=original_upload_to, max_length=255)
     thumbnail = models.FileField(upload_to=thumbnail_upload_to, max_length=255)
     display = models.FileField(upload_to=display_upload_to, max_length=255)
-    title = models.CharField(max_length=200, blank=True)
-    caption = models.TextField(blank=True)
-    original_filename = models.CharField(max_length=255, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    caption = models.TextField(_("caption"), blank=True)
+    original_filename = models.CharField(_("original file name"), max_length=255, blank=True)
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the original file, hex.")
-    width = models.PositiveIntegerField(help_text="Width of the upright (EXIF-rotated) image.")
-    height = models.PositiveIntegerField(help_text="Height of the upright (EXIF-rotated) image.")
-    size = models.PositiveBigIntegerField(help_text="Size of the original file in bytes.")
-    mime_type = models.CharField(max_length=50)
-    taken_at = models.DateTimeField(help_text="EXIF DateTimeOriginal, else the upload time.")
+    width = models.PositiveIntegerField(_("width"), help_text="Width of the upright (EXIF-rotated) image.")
+    height = models.PositiveIntegerField(_("height"), help_text="Height of the upright (EXIF-rotated) image.")
+    size = models.PositiveBigIntegerField(_("size"), help_text="Size of the original file in bytes.")
+    mime_type = models.CharField(_("type"), max_length=50)
+    taken_at = models.DateTimeField(_("taken at"), help_text="EXIF DateTimeOriginal, else the upload time.")
     taken_at_from_exif = models.BooleanField(default=False)
-    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
     class IndexStatus(models.TextChoices):
-        PENDING = "pending", "Waiting for face detection"
-        INDEXED = "indexed", "Faces indexed"
-        NO_FACES = "no_faces", "No faces found"
-        FAILED = "failed", "Face detection failed"
+        PENDING = "pending", _("Waiting for face detection")
+        INDEXED = "indexed", _("Faces indexed")
+        NO_FACES = "no_faces", _("No faces found")
+        FAILED = "failed", _("Face detection failed")
 
     index_status = models.CharField(
-        max_length=16, choices=IndexStatus.choices, default=IndexStatus.PENDING, db_index=True
+        _("face detection"),
+        max_length=16,
+        choices=IndexStatus.choices,
+        default=IndexStatus.PENDING,
+        db_index=True,
     )
     index_model = models.CharField(max_length=200, blank=True, help_text="Model key of the last indexing.")
     index_error = models.CharField(max_length=500, blank=True)
@@ -71,6 +79,8 @@ class Photo(models.Model):
     )
 
     class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
         ordering = ("-taken_at", "-id")
         indexes = (
             models.Index(fields=("owner", "-taken_at"), name="photo_owner_taken"),
@@ -90,7 +100,7 @@ class Photo(models.Model):
 
     @property
     def display_title(self) -> str:
-        return self.title or self.original_filename or f"Photo {self.pk}"
+        return self.title or self.original_filename or gettext("Photo %(id)s") % {"id": self.pk}
 
     @property
     def file_names(self) -> list[str]:
@@ -104,15 +114,19 @@ class AlbumQuerySet(models.QuerySet["Album"]):
 
 
 class Album(models.Model):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="albums")
-    name = models.CharField(max_length=120)
-    photos = models.ManyToManyField(Photo, related_name="albums", blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="albums", verbose_name=_("owner")
+    )
+    name = models.CharField(_("name"), max_length=120)
+    photos = models.ManyToManyField(Photo, related_name="albums", blank=True, verbose_name=_("photos"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = AlbumQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("album")
+        verbose_name_plural = _("albums")
         ordering = ("name", "id")
         indexes = (models.Index(fields=("owner", "name"), name="album_owner_name"),)
 
@@ -135,6 +149,8 @@ class PendingDeletion(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        verbose_name = _("file waiting for deletion")
+        verbose_name_plural = _("files waiting for deletion")
         ordering = ("created_at", "id")
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from gallery.models import Album, Photo
 from memory_studio.ids import db_id
@@ -37,7 +38,7 @@ def photo_get_for_user(*, user: AnyUser, photo_id: Any) -> Photo:
     try:
         return photo_list_for_user(user=user).get(pk=int(photo_id))
     except (Photo.DoesNotExist, TypeError, ValueError):
-        raise Http404("No such photo.") from None
+        raise Http404(_("No such photo.")) from None
 
 
 def album_list_for_user(*, user: AnyUser) -> QuerySet[Album]:
@@ -52,7 +53,7 @@ def album_get_for_user(*, user: AnyUser, album_id: Any) -> Album:
     try:
         return album_list_for_user(user=user).get(pk=int(album_id))
     except (Album.DoesNotExist, TypeError, ValueError):
-        raise Http404("No such album.") from None
+        raise Http404(_("No such album.")) from None
 
 
 def album_photo_list(*, album: Album) -> QuerySet[Photo]:
@@ -64,8 +65,8 @@ def photos_for_user_by_ids(*, user: AnyUser, photo_ids: list[int]) -> list[Photo
     """All the given photos, or Http404 if any is missing or someone else's."""
     wanted = set(photo_ids)
     if any(db_id(pk) is None for pk in wanted):
-        raise Http404("No such photo.")
+        raise Http404(_("No such photo."))
     photos = list(photo_list_for_user(user=user).filter(pk__in=wanted))
     if len(photos) != len(wanted):
-        raise Http404("No such photo.")
+        raise Http404(_("No such photo."))
     return photos

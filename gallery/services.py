@@ -200,7 +200,7 @@ def _check_owner(album: Album, photos: Iterable[Photo]) -> list[Photo]:
         # Callers resolve photos through owner-scoped selectors; this is the last line of defence.
         # PermissionDenied, not PermissionError: an OSError would pass for a storage outage
         # (STORAGE_ERRORS); pages and the API answer it with a 403.
-        raise PermissionDenied("Photos and album must have the same owner.")
+        raise PermissionDenied(_("Photos and album must have the same owner."))
     return photos
 
 

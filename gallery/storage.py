@@ -15,6 +15,7 @@ from typing import Literal
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.storage import Storage, default_storage
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from gallery.models import Photo
 
@@ -42,7 +43,8 @@ def is_missing_file(exc: BaseException) -> bool:
 class StorageUnavailable(Exception):  # noqa: N818 (reads as a state, like Http404)
     """The photo storage cannot be reached or refused the operation (maps to HTTP 503)."""
 
-    def __init__(self, message: str = "Photo storage is unavailable right now; nothing was saved.") -> None:
+    def __init__(self, message: str | None = None) -> None:
+        message = message or _("Photo storage is unavailable right now; nothing was saved.")
         super().__init__(message)
         self.message = message
 

@@ -1,5 +1,4 @@
 from django.urls import path
-from django.views.i18n import JavaScriptCatalog
 
 from gallery import apis, views
 
@@ -13,8 +12,6 @@ urlpatterns = [
     path("photos/<int:photo_id>/reindex/", views.photo_reindex, name="photo_reindex"),
     path("photos/<int:photo_id>/albums/", views.photo_add_to_album, name="photo_add_to_album"),
     path("media/photos/<int:photo_id>/<str:kind>/", apis.PhotoMediaApi.as_view(), name="photo_media"),
-    # gettext() and friends for the page scripts (the upload page's outcome messages).
-    path("jsi18n/", JavaScriptCatalog.as_view(), name="jsi18n"),
     path("albums/", views.album_list, name="album_list"),
     path("albums/<int:album_id>/", views.album_detail, name="album_detail"),
     path("albums/<int:album_id>/delete/", views.album_delete, name="album_delete"),

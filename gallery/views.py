@@ -71,7 +71,7 @@ def photo_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         files = request.FILES.getlist("images")
         if not files:
-            messages.error(request, "Choose at least one photo to upload.")
+            messages.error(request, _("Choose at least one photo to upload."))
         created = 0
         for upload in files:
             try:
@@ -80,11 +80,15 @@ def photo_upload(request: HttpRequest) -> HttpResponse:
                 if photo.index_status == Photo.IndexStatus.FAILED:
                     messages.warning(request, _index_outcome_message(photo, name=upload.name))
             except InvalidImage as exc:
-                messages.error(request, f"{upload.name}: {exc.message}")
+                messages.error(request, _named(upload.name, exc.message))
             except StorageUnavailable as exc:
-                messages.error(request, f"{upload.name}: {exc.message}")
+                messages.error(request, _named(upload.name, exc.message))
         if created:
-            messages.success(request, f"Uploaded {created} photo{'s' if created != 1 else ''}.")
+            messages.success(
+                request,
+                ngettext("Uploaded %(count)d photo.", "Uploaded %(count)d photos.", created)
+                % {"count": created},
+            )
             return redirect("gallery:photo_list")
     return render(
         request,
@@ -103,7 +107,7 @@ def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
         services.photo_update(
             photo=photo, title=form.cleaned_data["title"], caption=form.cleaned_data["caption"]
         )
-        messages.success(request, "Saved.")
+        messages.success(request, _("Saved."))
         return redirect("gallery:photo_detail", photo_id=photo.pk)
     albums = list(selectors.album_list_for_user(user=request.user))
     member_ids = set(photo.albums.values_list("id", flat=True))
@@ -145,6 +149,11 @@ def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
     )
 
 
+def _named(name: str | None, message: str) -> str:
+    """A message about one uploaded file, led by the file's name."""
+    return _("%(name)s: %(message)s") % {"name": name, "message": message}
+
+
 def _index_outcome_message(photo: Photo, *, name: str | None = None) -> str:
     status = photo.index_status
     if status == Photo.IndexStatus.INDEXED:
@@ -157,7 +166,7 @@ def _index_outcome_message(photo: Photo, *, name: str | None = None) -> str:
         text = _("Face detection failed: %(reason)s") % {"reason": photo.index_error}
     else:
         text = _("Face detection will run shortly.")
-    return f"{name}: {text}" if name else text
+    return _named(name, text) if name else text
 
 
 @login_required
@@ -177,7 +186,7 @@ def photo_delete(request: HttpRequest, photo_id: int) -> HttpResponse:
     photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
     if request.method == "POST":
         services.photo_delete(photo=photo)
-        messages.success(request, f"Deleted “{photo.display_title}”.")
+        messages.success(request, _("Deleted “%(title)s”.") % {"title": photo.display_title})
         return redirect("gallery:photo_list")
     return render(request, "gallery/photo_confirm_delete.html", {"photo": photo})
 
@@ -188,11 +197,11 @@ def photo_add_to_album(request: HttpRequest, photo_id: int) -> HttpResponse:
     photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
     form = AlbumChoiceForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose an album.")
+        messages.error(request, _("Choose an album."))
         return redirect("gallery:photo_detail", photo_id=photo.pk)
     album = selectors.album_get_for_user(user=request.user, album_id=form.cleaned_data["album"])
     services.album_add_photos(album=album, photos=[photo])
-    messages.success(request, f"Added to “{album.name}”.")
+    messages.success(request, _("Added to “%(name)s”.") % {"name": album.name})
     return redirect("gallery:photo_detail", photo_id=photo.pk)
 
 
@@ -202,7 +211,7 @@ def album_list(request: HttpRequest) -> HttpResponse:
     form = AlbumForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         album = services.album_create(owner=_user(request), name=form.cleaned_data["name"])
-        messages.success(request, f"Created album “{album.name}”.")
+        messages.success(request, _("Created album “%(name)s”.") % {"name": album.name})
         return redirect("gallery:album_detail", album_id=album.pk)
     albums = selectors.album_list_for_user(user=request.user)
     return render(
@@ -221,7 +230,7 @@ def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
     form = AlbumForm(request.POST or None, initial={"name": album.name})
     if request.method == "POST" and form.is_valid():
         services.album_update(album=album, name=form.cleaned_data["name"])
-        messages.success(request, "Album renamed.")
+        messages.success(request, _("Album renamed."))
         return redirect("gallery:album_detail", album_id=album.pk)
     page = _page(request, selectors.album_photo_list(album=album))
     return render(
@@ -238,7 +247,10 @@ def album_delete(request: HttpRequest, album_id: int) -> HttpResponse:
     album = selectors.album_get_for_user(user=request.user, album_id=album_id)
     if request.method == "POST":
         services.album_delete(album=album)
-        messages.success(request, f"Deleted album “{album.name}”; its photos are still in your gallery.")
+        messages.success(
+            request,
+            _("Deleted album “%(name)s”; its photos are still in your gallery.") % {"name": album.name},
+        )
         return redirect("gallery:album_list")
     return render(request, "gallery/album_confirm_delete.html", {"album": album})
 
@@ -255,9 +267,13 @@ def album_add_photos(request: HttpRequest, album_id: int) -> HttpResponse:
                 user=request.user, photo_ids=form.cleaned_data["photo_ids"]
             )
             services.album_add_photos(album=album, photos=photos)
-            messages.success(request, f"Added {len(photos)} photo{'s' if len(photos) != 1 else ''}.")
+            count = len(photos)
+            messages.success(
+                request,
+                ngettext("Added %(count)d photo.", "Added %(count)d photos.", count) % {"count": count},
+            )
             return redirect("gallery:album_detail", album_id=album.pk)
-        messages.error(request, "Select at least one photo.")
+        messages.error(request, _("Select at least one photo."))
     candidates = selectors.photo_list_for_user(user=request.user).exclude(albums=album)
     page = _page(request, candidates)
     return render(request, "gallery/album_add_photos.html", {"album": album, "page": page})
@@ -279,5 +295,5 @@ def album_remove_photo(request: HttpRequest, album_id: int, photo_id: int) -> Ht
     album = selectors.album_get_for_user(user=request.user, album_id=album_id)
     photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
     services.album_remove_photos(album=album, photos=[photo])
-    messages.success(request, f"Removed “{photo.display_title}” from the album.")
+    messages.success(request, _("Removed “%(title)s” from the album.") % {"title": photo.display_title})
     return redirect("gallery:album_detail", album_id=album.pk)

@@ -46,7 +46,11 @@ def unavailable_message(exc: BaseException) -> str | None:
     if isinstance(exc, StorageUnavailable):
         return exc.message
     if isinstance(exc, RecognitionUnavailableError):
-        return str(exc)
+        # The reason is technical (a missing weights file, say): kept as it is, after a sentence
+        # in the reader's language.
+        return _("Face recognition is unavailable right now. Try again in a moment. (%(reason)s)") % {
+            "reason": exc
+        }
     return None
 
 

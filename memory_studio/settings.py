@@ -68,9 +68,13 @@ MIDDLEWARE = [
     # Answers to logged-in users: Cache-Control private, no-store (outside sessions: sees their cookie).
     "memory_studio.middleware.PrivateCacheControlMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the cookie (the language switch), else the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A logged-in user's saved language and time zone win over the cookie and the browser.
+    "accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -87,6 +91,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -116,7 +122,14 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "gallery:photo_list"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-LANGUAGE_CODE = "en-us"
+# Korean and English. Without a choice (the user's, or the switch's cookie) the browser's
+# Accept-Language picks; requests that name neither language get English.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("ko", "한국어"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language switch's cookie lasts a year (Django's default is the browser session).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+# The site's default time zone; each user may choose their own (the account page).
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -287,6 +300,7 @@ LOGGING = {
 # Production hardening switches on by itself when DEBUG is off and HTTPS is declared.
 SECURE_HTTPS = env_bool("SECURE_HTTPS", False)
 SESSION_COOKIE_SECURE = SECURE_HTTPS
+LANGUAGE_COOKIE_SECURE = SECURE_HTTPS
 CSRF_COOKIE_SECURE = SECURE_HTTPS
 SECURE_SSL_REDIRECT = SECURE_HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
 if SECURE_HTTPS:

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
@@ -16,6 +17,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # ReDoc fetched fonts from the internet; the Swagger UI documents the same schema locally.
     path("api/redoc/", RedirectView.as_view(pattern_name="api-docs", permanent=True)),
+    # gettext(), ngettext(), interpolate() and the date formats for the page scripts, in the
+    # request's language (base.html loads it before every page script). Public: no user data.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="jsi18n"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
     path("", include("recognition.urls")),
     path("", include("people.urls")),

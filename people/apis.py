@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -57,7 +58,9 @@ def _bool(value: str | None) -> bool | None:
         return True
     if lowered in {"0", "false", "no"}:
         return False
-    raise serializers.ValidationError({"detail": f"{value!r} is not a boolean; use 1 or 0."})
+    raise serializers.ValidationError(
+        {"detail": _("“%(value)s” is not a boolean; use 1 or 0.") % {"value": value}}
+    )
 
 
 class PersonListApi(PaginatedListMixin, APIView):

@@ -68,6 +68,8 @@ class FaceRejection(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("rejected face")
+        verbose_name_plural = _("rejected faces")
         constraints = (models.UniqueConstraint(fields=("face", "person"), name="face_rejection_unique"),)
 
     def __str__(self) -> str:
@@ -86,6 +88,8 @@ class PersonMerge(models.Model):
     undone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("merge of people")
+        verbose_name_plural = _("merges of people")
         ordering = ("-created_at", "-id")
         indexes = (models.Index(fields=("owner", "undone_at", "-id"), name="person_merge_owner_open"),)
 
@@ -103,6 +107,8 @@ class PersonMergeFace(models.Model):
     previous_source = models.CharField(max_length=16, blank=True)
 
     class Meta:
+        verbose_name = _("face of a merge")
+        verbose_name_plural = _("faces of merges")
         constraints = (models.UniqueConstraint(fields=("merge", "face"), name="person_merge_face_unique"),)
 
     def __str__(self) -> str:

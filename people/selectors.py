@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from gallery.models import Photo
 from gallery.selectors import AnyUser, photo_list_for_user
@@ -95,7 +96,7 @@ def person_get_for_user(*, user: AnyUser, person_id: Any, model_key: str) -> Per
         else None
     )
     if person is None:
-        raise Http404("No such person.")
+        raise Http404(_("No such person."))
     return person
 
 
@@ -104,10 +105,10 @@ def persons_by_ids_for_user(*, user: AnyUser, person_ids: list[Any]) -> list[Per
     parsed = [db_id(value) for value in person_ids]
     ids = [pk for pk in parsed if pk is not None]
     if not user.is_authenticated or len(ids) != len(parsed):
-        raise Http404("No such person.")
+        raise Http404(_("No such person."))
     found = {p.pk: p for p in Person.objects.filter(owner_id=user.pk, merged_into__isnull=True, pk__in=ids)}
     if len(found) != len(set(ids)):
-        raise Http404("No such person.")
+        raise Http404(_("No such person."))
     return [found[pk] for pk in ids]
 
 
@@ -177,14 +178,14 @@ def faces_for_user_by_ids(*, user: AnyUser, face_ids: list[Any]) -> list[Face]:
     parsed = {db_id(value) for value in face_ids}
     ids = {pk for pk in parsed if pk is not None}
     if not user.is_authenticated or not ids or len(ids) != len(parsed):
-        raise Http404("No such face.")
+        raise Http404(_("No such face."))
     faces = list(
         Face.objects.filter(owner_id=user.pk, pk__in=ids).select_related(
             "photo", "person", "suggested_person"
         )
     )
     if len(faces) != len(ids):
-        raise Http404("No such face.")
+        raise Http404(_("No such face."))
     return faces
 
 

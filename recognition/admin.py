@@ -3,6 +3,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 from recognition.models import Face, FaceIndexVersion
 from recognition.services_http import face_crop_response
@@ -44,12 +45,12 @@ class FaceAdmin(admin.ModelAdmin[Face]):
             raise Http404("No such face.")
         return face_crop_response(request, face)
 
-    @admin.display(description="Face")
+    @admin.display(description=_("Face"))
     def preview(self, face: Face) -> SafeString:
         url = reverse("admin:recognition_face_crop", args=[face.pk])
         return format_html('<img src="{}" width="64" height="64" alt="face {}" loading="lazy">', url, face.pk)
 
-    @admin.display(description="Embedding norm")
+    @admin.display(description=_("Embedding norm"))
     def embedding_norm(self, face: Face) -> str:
         return f"{float((face.vector() ** 2).sum()) ** 0.5:.4f} ({face.dim}-d)"
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext
 from PIL import Image
 
 from gallery.images import InvalidImage, open_upright
@@ -38,7 +39,7 @@ def _open(photo: Photo) -> Image.Image:
     except STORAGE_ERRORS as exc:
         if is_missing_file(exc):
             raise PhotoUnreadable("The original file is missing from storage.") from None
-        raise StorageUnavailable("Photo storage is unavailable; indexing will be retried.") from exc
+        raise StorageUnavailable(gettext("Photo storage is unavailable; indexing will be retried.")) from exc
     except InvalidImage as exc:
         raise PhotoUnreadable(f"The stored image cannot be read: {exc}") from None
 

@@ -65,6 +65,8 @@ class Face(models.Model):
     objects = FaceQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("face")
+        verbose_name_plural = _("faces")
         ordering = ("photo_id", "-score")
         indexes = [
             models.Index(fields=["owner", "model_key", "id"], name="face_owner_model_idx"),
@@ -100,6 +102,8 @@ class FaceIndexVersion(models.Model):
     pruned_deletions = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("face index version")
+        verbose_name_plural = _("face index versions")
         constraints = [
             models.UniqueConstraint(fields=["owner", "model_key"], name="face_index_version_unique"),
         ]
@@ -166,6 +170,8 @@ class SearchQuery(models.Model):
     ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
     class Meta:
+        verbose_name = _("search query photo")
+        verbose_name_plural = _("search query photos")
         indexes = [models.Index(fields=["owner", "created_at"], name="searchquery_owner_created_idx")]
 
     def __str__(self) -> str:

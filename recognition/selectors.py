@@ -27,7 +27,7 @@ def face_get_for_user(*, user: AnyUser, face_id: int) -> Face:
     """The user's face with this id; 404 for a face of another user or none at all."""
     face = Face.objects.select_related("photo").filter(owner_id=user.pk, pk=face_id).first()
     if face is None:
-        raise Http404("No such face.")
+        raise Http404(_("No such face."))
     return face
 
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite needs (headless Chromium for browser tests,
-# real photos without people for the detector's false-face tests), only when they are
-# missing. Needs root or sudo.
+# Installs the Debian packages the test suite needs (headless Chromium for browser tests, Korean
+# fonts for its screenshots, GNU gettext for the translation check, real photos without people
+# for the detector's false-face tests), only when they are missing. Needs root or sudo.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+command -v msgfmt >/dev/null && command -v xgettext >/dev/null || need+=(gettext)
+[ -d /usr/share/fonts/truetype/nanum ] || need+=(fonts-nanum)
 command -v pg_isready >/dev/null || need+=(postgresql-client)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 [ -f /usr/share/backgrounds/friends_by_Aitzol_Berasategi.jpg ] || need+=(lomiri-wallpapers-16.04)

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TrainingRun(models.Model):
     """One `train_arcface` run: what it trained on, how, how it went, and where the model is."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
 
     dataset = models.CharField(max_length=1024, help_text="Folder of <person>/<photo> files.")
     dataset_fingerprint = models.CharField(max_length=64, blank=True)
@@ -26,6 +27,8 @@ class TrainingRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("training run")
+        verbose_name_plural = _("training runs")
         ordering = ("-created_at", "-id")
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import ngettext
 
 from gallery.models import Photo
 from gallery.storage import MediaKind, media_url
@@ -16,9 +17,13 @@ def photo_url(photo: Photo, kind: MediaKind = "thumbnail") -> str:
 
 @register.filter
 def filesize(value: int) -> str:
+    """Bytes below 1 KB, then one decimal of KB, MB or GB (the units read the same in Korean)."""
     size = float(value)
     for unit in ("bytes", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
-            return f"{int(size)} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+            if unit == "bytes":
+                count = int(size)
+                return ngettext("%(count)d byte", "%(count)d bytes", count) % {"count": count}
+            return f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} GB"  # pragma: no cover

@@ -56,7 +56,7 @@ def test_sign_up_upload_two_browse_open_and_delete(live_server, page, faces_dir,
     page.fill("input[name=email]", "b@example.com")
     page.fill("input[name=password1]", "a-long-passphrase-77")
     page.fill("input[name=password2]", "a-long-passphrase-77")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{base}/")
     assert "No photos yet" in page.content()
 

@@ -269,6 +269,52 @@ def test_a_merged_persons_old_address_leads_nowhere_for_another_user(
     assert "Private" not in response.content.decode()
 
 
+def test_the_javascript_catalog_is_public_text_with_no_user_data(client, user, photo_factory, other_client):
+    """/jsi18n/ is the same static text for everyone (no login needed), per language."""
+    photo_factory(user, title="Private")
+    anonymous = client.get("/jsi18n/", HTTP_ACCEPT_LANGUAGE="ko")
+    assert anonymous.status_code == 200
+    logged_in = other_client.get("/jsi18n/", HTTP_ACCEPT_LANGUAGE="ko")
+    assert logged_in.content == anonymous.content
+    assert "Private" not in anonymous.content.decode()
+    assert user.username not in anonymous.content.decode()
+
+
+def test_the_account_page_needs_a_login_and_shows_only_the_callers_settings(
+    client, user, other_user, other_client
+):
+    for method in ("get", "post"):
+        response = getattr(client, method)(
+            "/accounts/settings/", {"language": "ko", "time_zone": "Asia/Seoul"}
+        )
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    user.time_zone = "Asia/Seoul"
+    user.save(update_fields=["time_zone"])
+    page = other_client.get("/accounts/settings/").content.decode()
+    assert other_user.username in page
+    assert user.username not in page
+    assert '<option value="Asia/Seoul" selected>' not in page
+    # No user id is taken: a POST can only ever change the caller's own settings.
+    other_client.post(
+        "/accounts/settings/", {"language": "ko", "time_zone": "Europe/Paris", "user": user.pk, "id": user.pk}
+    )
+    user.refresh_from_db()
+    other_user.refresh_from_db()
+    assert (user.language, user.time_zone) == ("", "Asia/Seoul")
+    assert (other_user.language, other_user.time_zone) == ("ko", "Europe/Paris")
+
+
+def test_the_language_switch_changes_only_the_callers_language(client, user, other_user, other_client):
+    client.post("/accounts/language/", {"language": "ko", "user": user.pk})
+    user.refresh_from_db()
+    assert user.language == ""  # a visitor's choice is a cookie, never someone's account
+    other_client.post("/accounts/language/", {"language": "ko", "user": user.pk})
+    user.refresh_from_db()
+    other_user.refresh_from_db()
+    assert (user.language, other_user.language) == ("", "ko")
+
+
 def test_the_album_service_refuses_another_users_photo_as_a_permission_error_not_an_outage(
     user, photo_factory, other_photo
 ):

@@ -1,12 +1,13 @@
 // Photo detail: outline the detected faces with their names; clicking one goes to its row in
 // "People in this photo" (name it, move it, remove it, or search for similar faces).
+// Strings: gettext, ngettext and interpolate from Django's JavaScript catalog (base.html loads it).
 (function () {
   "use strict";
   const stage = document.getElementById("photo-stage");
   const image = document.getElementById("photo-image");
   if (!stage || !image || !stage.dataset.facesUrl) return;
   const status = document.getElementById("faces-status");
-  const text = stage.dataset;
+  const unnamed = gettext("Who is this? Click to name");
 
   function pct(value, total) { return (100 * value / total).toFixed(3) + "%"; }
 
@@ -27,8 +28,8 @@
         link.className = "face-box photo-face";
         link.href = "#face-" + face.id;
         const name = face.person ? face.person.name : "";
-        link.title = name || text.unnamed || "";
-        link.setAttribute("aria-label", name || text.unnamed || "");
+        link.title = name || unnamed;
+        link.setAttribute("aria-label", name || unnamed);
         link.style.left = pct(face.box[0], data.width);
         link.style.top = pct(face.box[1], data.height);
         link.style.width = pct(face.box[2] - face.box[0], data.width);
@@ -49,9 +50,15 @@
       });
       if (status) {
         const n = data.results.length;
-        const labels = { pending: text.pending, failed: text.failed, no_faces: text.noFaces };
-        status.textContent = n ? (n === 1 ? text.oneFace : text.manyFaces.replace("%(count)s", n)) : (labels[data.index_status] || text.noFaces);
+        const labels = {
+          pending: gettext("Looking for faces…"),
+          failed: gettext("Face detection failed."),
+          no_faces: gettext("No faces found."),
+        };
+        status.textContent = n
+          ? interpolate(ngettext("%s face found: click it to name it.", "%s faces found: click one to name it.", n), [n])
+          : (labels[data.index_status] || labels.no_faces);
       }
     })
-    .catch(() => { if (status) status.textContent = text.loadFailed; });
+    .catch(() => { if (status) status.textContent = gettext("Faces could not be loaded."); });
 })();

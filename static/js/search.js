@@ -2,15 +2,10 @@
 // and TIFF show in any browser) and a short-lived query id kept in the URL (?q=), so the results
 // survive Back and reload and another face is searched without sending the photo again. Results
 // come down to the loose strictness; the slider filters them here, without asking the server.
-// Strings go through Django's JavaScript catalog (gettext, ngettext, interpolate from jsi18n/).
+// Strings: gettext, ngettext and interpolate from Django's JavaScript catalog (base.html loads
+// /jsi18n/ before every page script).
 (function () {
   "use strict";
-  var gettext = window.gettext || function (text) { return text; };
-  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
-  var interpolate = window.interpolate || function (fmt, args) {
-    var i = 0;
-    return fmt.replace(/%s/g, function () { return String(args[i++]); });
-  };
 
   var app = document.getElementById("search-app");
   if (!app) return;

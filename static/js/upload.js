@@ -1,14 +1,9 @@
 // Upload page: drop or pick many files; each goes up in its own request to POST /api/photos/
 // with its own progress bar, so a bad file fails alone with the API's message.
-// Strings go through Django's JavaScript catalog (gettext, ngettext, interpolate from jsi18n/).
+// Strings: gettext, ngettext and interpolate from Django's JavaScript catalog (base.html loads
+// /jsi18n/ before every page script).
 (function () {
   "use strict";
-  var gettext = window.gettext || function (text) { return text; };
-  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
-  var interpolate = window.interpolate || function (fmt, args) {
-    var i = 0;
-    return fmt.replace(/%s/g, function () { return String(args[i++]); });
-  };
   var form = document.getElementById("upload-form");
   if (!form) { return; }
   var input = document.getElementById("file-input");

@@ -1,0 +1,254 @@
+"""Every page in Korean shows no English UI words: an unmarked or untranslated string fails here.
+
+Each page is rendered twice: in English the detector must find English words (so it looks at
+that page's text at all), in Korean it must find none. The text is what people read: text
+nodes outside scripts and styles, and the title, placeholder, aria-label and alt attributes.
+User data in the library is Korean or neutral (IMG_0001.jpg), so that every English word found
+is the product's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+import numpy as np
+import pytest
+from django.http import HttpResponse
+from django.test import Client
+from django.utils import translation
+
+from conftest import make_image_bytes
+from gallery import services
+from gallery.models import Photo
+from gallery.tests.conftest import as_upload
+from memory_studio import errors
+from people.services import person_create
+from recognition.ml.types import DetectedFace, FaceEmbedding
+from recognition.models import Face
+from recognition.services import photo_faces_replace
+
+pytestmark = pytest.mark.django_db
+
+# Words of the English UI (whole words, case-sensitive), and English glue words that any
+# untranslated sentence carries.
+ENGLISH_WORDS = re.split(
+    r",\s*",
+    """
+Upload, Uploaded, Album, Albums, Search, People, Person, Delete, Save, Photo, Photos, Log out,
+Log in, Sign up, Password, Cancel, Name, Add, Remove, Rename, Edit, Details, Taken, Size, Type,
+File, Open, Merge, Move, Select, Show, Hide, Hidden, Undo, Yes, No, Review, Face, Faces, Back,
+Change, Create, Your, Newer, Older, Page, Skip, Language, Choose, Drop, Loose, Strict, Default,
+Not, Memory Studio, Who, Similar, Manage, All, Retry, Go, Username, Email, Birth, Time zone,
+Title, Caption, This, There, Something, You, Bad, Server, Temporarily, Already, Every, Nobody,
+Account, Logged, Matching, Query, Several, How, the, and, your, you, of, to, in, is, or, for,
+with, this, photo, photos, face, faces, here, yet, one, each, click, files, page, not
+""".strip(),
+)
+_ENGLISH = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in ENGLISH_WORDS) + r")(?![\w-])")
+READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
+SKIPPED = {"script", "style", "datalist"}
+
+
+class _Text(HTMLParser):
+    """What a reader sees of a page; the time zone select's options (IANA names) left out."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        if tag in SKIPPED or (tag == "select" and named.get("name") == "time_zone"):
+            self._skip.append(tag)
+        if not self._skip:
+            self.parts += [value for name, value in attrs if name in READ_ATTRIBUTES and value]
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skip and self._skip[-1] == tag:
+            self._skip.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def english_words(html: str) -> list[str]:
+    parser = _Text()
+    parser.feed(html)
+    return sorted(set(_ENGLISH.findall(" \n ".join(parser.parts))))
+
+
+def _face(x: float) -> FaceEmbedding:
+    marks = ((x + 10, 10.0), (x + 20, 10.0), (x + 15, 15.0), (x + 11, 20.0), (x + 19, 20.0))
+    vector = np.full(128, 128**-0.5, dtype=np.float32)
+    vector[int(x) % 128] += 0.5
+    vector /= np.linalg.norm(vector)
+    return FaceEmbedding(
+        face=DetectedFace(box=(x, 5.0, x + 25, 30.0), score=0.99, landmarks=marks), vector=vector
+    )
+
+
+@pytest.fixture
+def library(user: Any) -> dict[str, Any]:
+    """Photos with faces, a named person, an album, a photo whose face detection failed."""
+    photos = []
+    for n in range(4):
+        data = make_image_bytes(size=(64, 48), color=(40 * n, 90, 200 - 30 * n))
+        photo = services.photo_create(owner=user, upload=as_upload(data, f"IMG_{n:04d}.jpg"))
+        photo_faces_replace(photo_id=photo.pk, model_key="dlib-resnet", faces=[_face(5.0), _face(35.0 + n)])
+        photos.append(photo)
+    Photo.objects.filter(pk=photos[0].pk).update(
+        title="바닷가", taken_at=dt.datetime(2026, 8, 15, 9, 30, tzinfo=dt.UTC), taken_at_from_exif=True
+    )
+    failed = services.photo_create(
+        owner=user, upload=as_upload(make_image_bytes(size=(30, 30)), "IMG_9999.jpg")
+    )
+    Photo.objects.filter(pk=failed.pk).update(
+        index_status=Photo.IndexStatus.FAILED, index_error="OSError: [Errno 5]"
+    )
+    firsts = [Face.objects.filter(photo=p).order_by("x1").first() for p in photos]
+    person = person_create(owner=user, faces=[f for f in firsts if f is not None], name="민지")
+    album = services.album_create(owner=user, name="가족 여행")
+    services.album_add_photos(album=album, photos=photos[:2])
+    face = Face.objects.filter(photo=photos[0]).order_by("x1").first()
+    assert face is not None
+    return {"photo": photos[0].pk, "album": album.pk, "person": person.pk, "face": face.pk}
+
+
+def _pages(ids: dict[str, Any]) -> list[tuple[str, int]]:
+    return [
+        ("/", 200),
+        ("/?status=failed", 200),
+        (f"/?person={ids['person']}", 200),
+        ("/upload/", 200),
+        (f"/photos/{ids['photo']}/", 200),
+        (f"/photos/{ids['photo']}/delete/", 200),
+        ("/albums/", 200),
+        (f"/albums/{ids['album']}/", 200),
+        (f"/albums/{ids['album']}/add/", 200),
+        (f"/albums/{ids['album']}/delete/", 200),
+        ("/search/", 200),
+        (f"/search/?face_id={ids['face']}", 200),
+        ("/search/?q=expired-or-unknown", 200),
+        ("/people/", 200),
+        ("/people/?hidden=1", 200),
+        ("/people/?q=없는이름", 200),
+        (f"/people/{ids['person']}/", 200),
+        ("/people/review/", 200),
+        ("/accounts/settings/", 200),
+        ("/accounts/password/", 200),
+        ("/accounts/password/done/", 200),
+        ("/no-such-page/", 404),
+        ("/photos/999999/", 404),
+    ]
+
+
+def _get(client: Client, url: str, status: int, language: str) -> str:
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == status, url
+    return str(response.content.decode())
+
+
+def _assert_korean(html: str, where: str) -> None:
+    assert '<html lang="ko">' in html, where
+    assert "· 추억 사진관</title>" in html, where
+    found = english_words(html)
+    assert not found, f"{where}: English left in the Korean page: {found}"
+
+
+def _assert_english(html: str, where: str) -> None:
+    assert english_words(html), f"{where}: the detector found no English in the English page"
+
+
+def test_every_page_of_the_library_is_korean(user_client, library):
+    for url, status in _pages(library):
+        _assert_english(_get(user_client, url, status, "en"), url)
+        _assert_korean(_get(user_client, url, status, "ko-KR,ko;q=0.9"), url)
+
+
+def test_the_empty_pages_are_korean_for_a_user_who_chose_korean(django_user_model):
+    """The saved language, no Accept-Language at all; every empty state."""
+    user = django_user_model.objects.create_user(username="jiwoo", password="a-long-passphrase-77")
+    client = Client()
+    client.force_login(user)
+    for url in ("/", "/albums/", "/people/", "/people/?hidden=1", "/people/review/", "/search/"):
+        _assert_english(_get(client, url, 200, ""), url)
+    user.language = "ko"
+    user.save(update_fields=["language"])
+    for url in ("/", "/albums/", "/people/", "/people/?hidden=1", "/people/review/", "/search/"):
+        _assert_korean(_get(client, url, 200, ""), url)
+
+
+def test_the_pages_for_visitors_are_korean(client, user):
+    for url in ("/accounts/login/", "/accounts/signup/", "/no-such-page/"):
+        status = 404 if "no-such" in url else 200
+        _assert_english(_get(client, url, status, "en"), url)
+        _assert_korean(_get(client, url, status, "ko"), url)
+
+
+def test_forms_with_errors_are_korean(user_client, library):
+    """Validation errors (Django's and ours) and messages after an action."""
+    client = Client()
+    signup = client.post(
+        "/accounts/signup/",
+        {"username": "", "password1": "short", "password2": "other"},
+        HTTP_ACCEPT_LANGUAGE="ko",
+    )
+    _assert_korean(signup.content.decode(), "signup errors")
+    login = client.post(
+        "/accounts/login/", {"username": "alice", "password": "wrong"}, HTTP_ACCEPT_LANGUAGE="ko"
+    )
+    _assert_korean(login.content.decode(), "login error")
+    rename = user_client.post(f"/albums/{library['album']}/", {"name": ""}, HTTP_ACCEPT_LANGUAGE="ko")
+    assert rename.status_code == 400
+    _assert_korean(rename.content.decode(), "album rename error")
+    upload = user_client.post(
+        "/upload/", {"images": [as_upload(b"not an image", "notes.txt")]}, HTTP_ACCEPT_LANGUAGE="ko"
+    )
+    assert upload.status_code == 400
+    html = upload.content.decode()
+    _assert_korean(html, "upload error")
+    assert "notes.txt: 읽을 수 있는 이미지 파일이 아니에요." in html
+    moved = user_client.post(
+        f"/people/{library['person']}/",
+        {"name": "민지", "birth_date": "2999-01-01"},
+        HTTP_ACCEPT_LANGUAGE="ko",
+    )
+    _assert_korean(moved.content.decode(), "person form error")
+    saved = user_client.post(
+        f"/photos/{library['photo']}/",
+        {"title": "바다", "caption": ""},
+        HTTP_ACCEPT_LANGUAGE="ko",
+        follow=True,
+    )
+    _assert_korean(saved.content.decode(), "photo saved")
+    assert "저장했어요." in saved.content.decode()
+
+
+def test_the_error_pages_are_korean(rf, user):
+    refused = Client(enforce_csrf_checks=True).post("/accounts/login/", {}, HTTP_ACCEPT_LANGUAGE="ko")
+    assert refused.status_code == 403
+    _assert_korean(refused.content.decode(), "403 (CSRF)")
+    for language, check in (("en", _assert_english), ("ko", _assert_korean)):
+        with translation.override(language):
+            request = rf.get("/", HTTP_ACCEPT_LANGUAGE=language)
+            request.user = user
+            check(errors.bad_request(request, Exception()).content.decode(), "400")
+            check(errors.permission_denied(request, Exception()).content.decode(), "403")
+            server_error = errors.server_error(request)
+            assert isinstance(server_error, HttpResponse)
+            check(server_error.content.decode(), "500")
+            unavailable = errors.service_unavailable_response(request, errors.database_unavailable_message())
+            assert isinstance(unavailable, HttpResponse)
+            check(unavailable.content.decode(), "503")
+
+
+def test_the_detector_finds_one_unmarked_string():
+    """The check itself: a Korean page with one English leftover is caught, by its words."""
+    html = '<html lang="ko"><title>사진 · 추억 사진관</title><p>사진 올리기</p><button>Save</button></html>'
+    assert english_words(html) == ["Save"]
+    assert english_words('<img alt="Your photos">') == ["Your", "photos"]
+    assert english_words("<script>var Upload = 1;</script><p>IMG_0001.jpg 바다</p>") == []
