@@ -62,6 +62,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     "shipped": {},
     "web1": {"RECOGNITION_THREADS_WEB": "1"},
     "worker1": {"RECOGNITION_THREADS_WORKER": "1"},
+    "passive": {"OMP_WAIT_POLICY": "PASSIVE"},
     "active": {"OMP_WAIT_POLICY": "ACTIVE"},
     "nice0": {"RECOGNITION_WORKER_NICE": "0"},
 }

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from gallery.models import Photo
 from gallery.services import ALBUM_NAME_MAX, TITLE_MAX
+from memory_studio.ids import db_id
 
 
 class PhotoEditForm(forms.Form):
@@ -15,16 +22,35 @@ class AlbumForm(forms.Form):
     name = forms.CharField(max_length=ALBUM_NAME_MAX, strip=True)
 
 
-class PhotoIdsForm(forms.Form):
-    """Photo ids picked on a page; resolved through the owner-scoped selector by the view."""
+class _PhotoChoicesField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """Only database ids reach the query: SQLite cannot even compare a number beyond 64 bits."""
 
-    photo_ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True)
+    def clean(self, value: Any) -> Any:
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        for raw in values:
+            if db_id(raw) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": raw}
+                )
+        return super().clean(value)
 
-    def __init__(self, *args: object, photo_ids: list[int], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+class PhotoPickForm(forms.Form):
+    """Photos picked on a page, among `photos` (the owner-scoped selector's): an id of anyone
+    else's photo is not a choice (`picked_a_photo_not_offered`), so the view answers 404."""
+
+    photo_ids = _PhotoChoicesField(queryset=Photo.objects.none())
+
+    def __init__(self, data: QueryDict, *, photos: QuerySet[Photo]) -> None:
+        super().__init__(data)
         field = self.fields["photo_ids"]
-        assert isinstance(field, forms.TypedMultipleChoiceField)
-        field.choices = [(str(pk), str(pk)) for pk in photo_ids]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = photos
+
+    def picked_a_photo_not_offered(self) -> bool:
+        return self.has_error("photo_ids", "invalid_choice") or self.has_error(
+            "photo_ids", "invalid_pk_value"
+        )
 
 
 class AlbumChoiceForm(forms.Form):

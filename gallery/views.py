@@ -9,14 +9,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gallery import selectors, services
-from gallery.forms import AlbumChoiceForm, AlbumForm, PhotoEditForm, PhotoIdsForm
+from gallery.forms import AlbumChoiceForm, AlbumForm, PhotoEditForm, PhotoPickForm
 from gallery.images import InvalidImage
 from gallery.models import Photo
 from gallery.storage import StorageUnavailable
@@ -261,11 +261,9 @@ def album_add_photos(request: HttpRequest, album_id: int) -> HttpResponse:
     """Pick photos (from the user's gallery, not yet in the album) to add."""
     album = selectors.album_get_for_user(user=request.user, album_id=album_id)
     if request.method == "POST":
-        form = PhotoIdsForm(request.POST, photo_ids=_posted_ids(request))
+        form = PhotoPickForm(request.POST, photos=selectors.photo_list_for_user(user=request.user))
         if form.is_valid():
-            photos = selectors.photos_for_user_by_ids(
-                user=request.user, photo_ids=form.cleaned_data["photo_ids"]
-            )
+            photos = list(form.cleaned_data["photo_ids"])
             services.album_add_photos(album=album, photos=photos)
             count = len(photos)
             messages.success(
@@ -273,20 +271,12 @@ def album_add_photos(request: HttpRequest, album_id: int) -> HttpResponse:
                 ngettext("Added %(count)d photo.", "Added %(count)d photos.", count) % {"count": count},
             )
             return redirect("gallery:album_detail", album_id=album.pk)
+        if form.picked_a_photo_not_offered():
+            raise Http404(_("No such photo."))
         messages.error(request, _("Select at least one photo."))
     candidates = selectors.photo_list_for_user(user=request.user).exclude(albums=album)
     page = _page(request, candidates)
     return render(request, "gallery/album_add_photos.html", {"album": album, "page": page})
-
-
-def _posted_ids(request: HttpRequest) -> list[int]:
-    ids: list[int] = []
-    for raw in request.POST.getlist("photo_ids"):
-        try:
-            ids.append(int(raw))
-        except ValueError:
-            continue
-    return ids
 
 
 @login_required

@@ -257,17 +257,21 @@ RECOGNITION_INDEX_CACHE_OWNERS = env_int("RECOGNITION_INDEX_CACHE_OWNERS", 64, m
 RECOGNITION_RETRY_MAX_DELAY = env_int("RECOGNITION_RETRY_MAX_DELAY", 60, minimum=1)
 # CPU threads of the face model per process role (0: every core the process may use), set when
 # the process first loads the model: web processes (gunicorn, runserver; inline indexing runs
-# there too), Celery workers, and other management commands. OMP_WAIT_POLICY is put in the
-# environment by memory_studio/__init__.py before torch loads (PASSIVE unless set): waiting
-# threads sleep instead of spinning, so a search and an indexer on the same cores do not starve
-# each other. Measured: bench/search_under_load.py, bench/results/search_under_load.json.
+# there too), Celery workers, and other management commands. Measured with the worker's lower
+# priority below and OpenMP's own wait policy: bench/search_under_load.py,
+# bench/results/search_under_load.json.
 RECOGNITION_THREADS_WEB = env_int("RECOGNITION_THREADS_WEB", 0, minimum=0)
 RECOGNITION_THREADS_WORKER = env_int("RECOGNITION_THREADS_WORKER", 0, minimum=0)
 RECOGNITION_THREADS_COMMAND = env_int("RECOGNITION_THREADS_COMMAND", 0, minimum=0)
 # A Celery worker lowers its CPU priority by this much (nice): a search waits for no indexing job,
 # and a worker alone still uses every core. 0 keeps the priority it was started with.
 RECOGNITION_WORKER_NICE = env_int("RECOGNITION_WORKER_NICE", 10, minimum=0)
-OMP_WAIT_POLICY = env_choice("OMP_WAIT_POLICY", "passive", ("passive", "active"))
+# OpenMP reads OMP_WAIT_POLICY itself when torch loads; it is only checked here. Unset (OpenMP's
+# default: a waiting thread spins briefly, then sleeps) measured best; PASSIVE never spins (a
+# search idle ~15 % slower), ACTIVE always spins (processes sharing cores starve each other).
+OMP_WAIT_POLICY = (
+    env_choice("OMP_WAIT_POLICY", "", ("passive", "active")) if env_optional("OMP_WAIT_POLICY") else None
+)
 # A query photo (its preview, faces and embeddings, never the original) is kept this long so
 # that results survive Back and reload; each user keeps at most SEARCH_QUERY_MAX_PER_USER.
 SEARCH_QUERY_TTL_HOURS = env_int("SEARCH_QUERY_TTL_HOURS", 24, minimum=1)

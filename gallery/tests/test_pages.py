@@ -303,3 +303,26 @@ def test_newer_and_older_step_through_a_burst_with_the_same_taken_at(user_client
     while (following := step(walked[-1], "newer")) is not None:
         walked.append(following)
     assert walked == grid[::-1]
+
+
+def test_the_album_picker_adds_only_the_users_own_photos_and_nothing_on_a_bad_pick(
+    user_client, user, photo_factory, other_user
+):
+    from conftest import make_image_bytes
+    from gallery.services import photo_create
+    from gallery.tests.conftest import as_upload
+
+    mine = photo_factory(title="Mine")
+    theirs = photo_create(owner=other_user, upload=as_upload(make_image_bytes(color=(1, 2, 3))))
+    album = Album.objects.create(owner=user, name="Trip")
+    url = reverse("gallery:album_add_photos", kwargs={"album_id": album.pk})
+    # Someone else's photo, a malformed id or an id no photo has: 404, and nothing is added.
+    for picked in ([mine.pk, theirs.pk], [mine.pk, "abc"], [mine.pk, 2**70]):
+        assert user_client.post(url, {"photo_ids": picked}).status_code == 404
+        assert not album.photos.exists()
+    # Nothing picked: the page again with a message.
+    again = user_client.post(url, {})
+    assert again.status_code == 200
+    assert not album.photos.exists()
+    assert user_client.post(url, {"photo_ids": [mine.pk]}).status_code == 302
+    assert list(album.photos.all()) == [mine]

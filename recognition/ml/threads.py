@@ -5,9 +5,8 @@ torch runs each operator of an inference on a team of `torch.get_num_threads()` 
 never do. Two processes that each run a team as wide as the machine (a web process answering
 a search while a worker indexes) share the cores; with OpenMP's default *active* wait policy a
 thread that waits for work spins on its core instead of yielding it, and each process starves
-the other (bench/search_under_load.py). The wait policy is read once, when torch's OpenMP
-library loads, so it cannot be set here: `memory_studio/__init__.py` puts `OMP_WAIT_POLICY` in
-the environment before anything imports torch.
+the other (bench/search_under_load.py). The wait policy is read once, from OMP_WAIT_POLICY, when
+torch's OpenMP library loads; OpenMP's default (spin briefly, then sleep) measured best here.
 
 A process that works in the background (a Celery worker) can also lower its CPU priority
 (`lower_priority`): when a search and an indexing job both want the cores, the search gets them,
@@ -56,7 +55,7 @@ def current_policy() -> ThreadPolicy:
     return ThreadPolicy(
         intra_op=torch.get_num_threads(),
         inter_op=torch.get_num_interop_threads(),
-        wait_policy=os.environ.get("OMP_WAIT_POLICY", "ACTIVE (OpenMP default)"),
+        wait_policy=os.environ.get("OMP_WAIT_POLICY", "OpenMP default"),
     )
 
 

@@ -143,7 +143,7 @@ def test_uploads_are_indexed_by_a_worker_process(worker, api_client, user, faces
     assert output.count("succeeded") >= 2
     # The worker process ran the model with the worker role's threads, at a lower priority.
     nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 5)
-    policy = "1 intra-op, 1 inter-op, OMP_WAIT_POLICY PASSIVE"
+    policy = "1 intra-op, 1 inter-op, OMP_WAIT_POLICY OpenMP default"
     log.seek(0)
     assert f"Face model threads for a worker process: {policy}, nice {nice}" in log.read()
 
