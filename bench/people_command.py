@@ -62,6 +62,7 @@ def main() -> None:
     from django.utils import timezone
 
     from accounts.models import User
+    from bench.db_library import file_less_photo
     from bench.people_data import reference_gflops, write_result
     from bench.people_synthetic import synthetic_library
     from gallery.models import Photo
@@ -79,25 +80,7 @@ def main() -> None:
     unique_photos = np.unique(lib.photo_ids).tolist()
     for start in range(0, len(unique_photos), 5000):
         chunk = unique_photos[start : start + 5000]
-        made = Photo.objects.bulk_create(
-            [
-                Photo(
-                    owner=user,
-                    original=f"bench/{k}.jpg",
-                    thumbnail=f"bench/{k}-t.jpg",
-                    display=f"bench/{k}-d.jpg",
-                    content_hash=f"{k:064x}",
-                    width=2000,
-                    height=1500,
-                    size=1,
-                    mime_type="image/jpeg",
-                    taken_at=now,
-                    index_status=Photo.IndexStatus.INDEXED,
-                    index_model="dlib-resnet",
-                )
-                for k in chunk
-            ]
-        )
+        made = Photo.objects.bulk_create([file_less_photo(owner=user, k=k, taken_at=now) for k in chunk])
         photo_of.update({k: p.pk for k, p in zip(chunk, made, strict=True)})
     marks = [[10.0, 10.0], [30.0, 10.0], [20.0, 20.0], [12.0, 30.0], [28.0, 30.0]]
     rows = []

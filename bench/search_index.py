@@ -87,6 +87,7 @@ def refresh_times(faces: int, dim: int, database_url: str | None, repeat: int) -
     from django.utils import timezone
 
     from accounts.models import User
+    from bench.db_library import file_less_photo
     from gallery.models import Photo
     from gallery.services import photo_delete
     from recognition import index
@@ -101,20 +102,7 @@ def refresh_times(faces: int, dim: int, database_url: str | None, repeat: int) -
     now = timezone.now()
 
     def photo(k: int) -> Photo:
-        return Photo(
-            owner=user,
-            original=f"bench/{k}.jpg",
-            thumbnail=f"bench/{k}-t.jpg",
-            display=f"bench/{k}-d.jpg",
-            content_hash=f"{k:064x}",
-            width=2000,
-            height=1500,
-            size=1,
-            mime_type="image/jpeg",
-            taken_at=now,
-            index_status=Photo.IndexStatus.INDEXED,
-            index_model=model,
-        )
+        return file_less_photo(owner=user, k=k, taken_at=now, model_key=model)
 
     began = time.perf_counter()
     photos = Photo.objects.bulk_create([photo(k) for k in range(faces // 2)], batch_size=5000)

@@ -52,7 +52,7 @@ import requests  # noqa: E402
 from PIL import Image, ImageEnhance, ImageOps  # noqa: E402
 
 from bench.people_data import write_result  # noqa: E402
-from memory_studio.tests.servers import free_port  # noqa: E402
+from memory_studio.tests.servers import gunicorn  # noqa: E402
 
 BROKER_URL = os.environ.get("MEMORY_STUDIO_BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
 # The commit before the thread policy (recognition/ml/threads.py) existed.
@@ -286,47 +286,6 @@ def index_batch(client: Client, library: Library, batch: list[bytes], stop: thre
 
 
 @contextmanager
-def gunicorn(code: Path, env: dict[str, str], log: Any) -> Iterator[str]:
-    """The production server (gunicorn.conf.py) from the code in `code`; yields its base URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "memory_studio.wsgi",
-        ],
-        cwd=code,
-        env={**_clean_environ(), **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited early; see {log.name}")
-            try:
-                requests.get(f"{url}/favicon.ico", timeout=30)
-                break
-            except requests.RequestException:  # not listening yet, or still loading the model
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@contextmanager
 def celery_worker(code: Path, env: dict[str, str], log: Any) -> Iterator[None]:
     process = subprocess.Popen(
         [
@@ -381,7 +340,9 @@ def run(
         code = args.before_code if variant == "before" else ROOT
         with (
             (work / f"{name}.log").open("w+") as log,
-            gunicorn(code, env, log) as url,
+            gunicorn(
+                env, log, "-c", "gunicorn.conf.py", cwd=code, environ=_clean_environ(), start_timeout=120
+            ) as url,
             celery_worker(code, env, log) if mode == "celery" else _nothing(),
         ):
             client = Client(url, library.token)

@@ -117,9 +117,18 @@ class SilentServer:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], log: IO[str], *args: str, app: str = "memory_studio.wsgi") -> Iterator[str]:
-    """Run `gunicorn memory_studio.wsgi` from the repository root on a free port; yields its
-    base URL."""
+def gunicorn(
+    env: dict[str, str],
+    log: IO[str],
+    *args: str,
+    app: str = "memory_studio.wsgi",
+    cwd: Path = BASE_DIR,
+    environ: dict[str, str] | None = None,
+    start_timeout: float = 60,
+) -> Iterator[str]:
+    """Run `gunicorn memory_studio.wsgi` from `cwd` (the repository root) on a free port with
+    `environ` (this process's environment) plus `env`; yields its base URL once it answers
+    (`start_timeout` seconds at most: a preloading server loads the face model first)."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -129,14 +138,14 @@ def gunicorn(env: dict[str, str], log: IO[str], *args: str, app: str = "memory_s
             f"127.0.0.1:{port}",
             *args,
         ],
-        cwd=BASE_DIR,
-        env={**os.environ, **env},
+        cwd=cwd,
+        env={**(os.environ if environ is None else environ), **env},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_timeout
         while True:
             if process.poll() is not None:
                 log.seek(0)
