@@ -253,12 +253,13 @@ class PhotoMediaApi(APIView):
             raise Http404(_("No such file."))
         photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
         field = getattr(photo, kind)
-        filename = photo.original_filename if kind == "original" else ""
+        original = kind == "original"
         return storage_file_response(
             storage=field.storage,
             name=field.name,
-            content_type=photo.mime_type if kind == "original" else "image/jpeg",
-            filename=filename,
+            content_type=photo.mime_type if original else "image/jpeg",
+            filename=photo.download_name if original else "",
+            download=original and request.query_params.get("download") == "1",
         )
 
     # A redirect is no DRF Response, but dispatch() returns any HttpResponseBase.

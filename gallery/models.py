@@ -103,6 +103,16 @@ class Photo(models.Model):
         return self.title or self.original_filename or gettext("Photo %(id)s") % {"id": self.pk}
 
     @property
+    def download_name(self) -> str:
+        """The original's name to save it under: the uploaded file name, else one made from the
+        id and the stored file's extension."""
+        if self.original_filename:
+            return self.original_filename
+        stored = self.original.name or ""
+        extension = stored.rsplit(".", 1)[-1] if "." in stored else "jpg"
+        return f"photo-{self.pk}.{extension}"
+
+    @property
     def file_names(self) -> list[str]:
         """Every stored file of this photo (original, display, thumbnail)."""
         return [f.name for f in (self.original, self.display, self.thumbnail) if f and f.name]

@@ -15,7 +15,13 @@ from django.core.files.storage import Storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.utils.translation import gettext as _
 
-from gallery.storage import STORAGE_ERRORS, StorageUnavailable, is_missing_file, uses_signed_urls
+from gallery.storage import (
+    STORAGE_ERRORS,
+    StorageUnavailable,
+    is_missing_file,
+    signed_file_url,
+    uses_signed_urls,
+)
 
 # Media never changes under a name (new uploads get new random names): the owner's browser may
 # keep it for an hour, no shared cache may.
@@ -34,17 +40,21 @@ def storage_errors_as_http() -> Iterator[None]:
 
 
 def storage_file_response(
-    *, storage: Storage, name: str, content_type: str, filename: str = ""
+    *, storage: Storage, name: str, content_type: str, filename: str = "", download: bool = False
 ) -> HttpResponseBase:
-    """The stored file `name`: a redirect to a pre-signed URL (S3) or the file itself."""
+    """The stored file `name`: a redirect to a pre-signed URL (S3) or the file itself; with
+    `download`, as an attachment named `filename` (the browser saves it)."""
     if not name:
         raise Http404(_("No such file."))
     with storage_errors_as_http():
         if uses_signed_urls(storage):
             # Not cacheable like the file: the pre-signed URL expires (AWS_QUERYSTRING_EXPIRE).
-            return HttpResponseRedirect(storage.url(name))
-        # `filename` (inline): Django writes the header, non-ASCII names as RFC 5987 filename*.
-        response = FileResponse(storage.open(name, "rb"), content_type=content_type, filename=filename)
+            attachment = (filename or None) if download else None
+            return HttpResponseRedirect(signed_file_url(storage, name, attachment_name=attachment))
+        # Django writes Content-Disposition (inline, or attachment), non-ASCII names as filename*.
+        response = FileResponse(
+            storage.open(name, "rb"), content_type=content_type, filename=filename, as_attachment=download
+        )
     response["Cache-Control"] = MEDIA_CACHE_CONTROL
     return response
 

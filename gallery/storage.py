@@ -15,7 +15,9 @@ from typing import Literal
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.storage import Storage, default_storage
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from storages.backends.s3 import S3Storage
 
 from gallery.models import Photo
 
@@ -111,8 +113,9 @@ def uses_signed_urls(storage: Storage) -> bool:
     return bool(getattr(storage, "querystring_auth", False))
 
 
-def media_url(photo: Photo, kind: MediaKind) -> str:
-    """A URL for one of the photo's files, meant only for its owner.
+def media_url(photo: Photo, kind: MediaKind, *, download: bool = False) -> str:
+    """A URL for one of the photo's files, meant only for its owner; with `download`, the
+    browser saves the original under its original name instead of showing it.
 
     Local storage: a permission-checked view. S3: a short-lived pre-signed URL.
     Callers must already have checked that the requesting user owns the photo.
@@ -120,5 +123,15 @@ def media_url(photo: Photo, kind: MediaKind) -> str:
     field = getattr(photo, kind)
     storage = field.storage
     if uses_signed_urls(storage):
-        return str(storage.url(field.name))
-    return reverse("gallery:photo_media", kwargs={"photo_id": photo.pk, "kind": kind})
+        return signed_file_url(storage, field.name, attachment_name=photo.download_name if download else None)
+    url = reverse("gallery:photo_media", kwargs={"photo_id": photo.pk, "kind": kind})
+    return f"{url}?download=1" if download else url
+
+
+def signed_file_url(storage: Storage, name: str, *, attachment_name: str | None = None) -> str:
+    """A pre-signed URL of `name`; with `attachment_name`, S3 answers it as a download under
+    that name (Content-Disposition, non-ASCII names as RFC 5987 filename*)."""
+    if attachment_name is None or not isinstance(storage, S3Storage):
+        return str(storage.url(name))
+    disposition = content_disposition_header(True, attachment_name)
+    return str(storage.url(name, parameters={"ResponseContentDisposition": disposition}))

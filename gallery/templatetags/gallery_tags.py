@@ -15,6 +15,12 @@ def photo_url(photo: Photo, kind: MediaKind = "thumbnail") -> str:
     return media_url(photo, kind)
 
 
+@register.simple_tag
+def photo_download_url(photo: Photo) -> str:
+    """URL that saves the photo's original under its original name."""
+    return media_url(photo, "original", download=True)
+
+
 @register.filter
 def filesize(value: int) -> str:
     """Bytes below 1 KB, then one decimal of KB, MB or GB (the units read the same in Korean)."""
