@@ -12,6 +12,8 @@ import pytest
 from PIL import Image
 
 BASE_DIR = Path(__file__).resolve().parent
+# Debian's Chromium for the browser tests (never Playwright's own download).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def faces_root() -> Path:
@@ -157,3 +159,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright; database connections the live server's threads
+    opened are closed before the test database is dropped."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            connections.close_all()
+            chromium.close()

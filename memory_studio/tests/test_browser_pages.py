@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from django.db import connections
 
 from conftest import log_in_page
 from gallery import services
@@ -25,7 +23,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 # Reported by the page itself too (console messages are Chromium's wording).
 REPORT_VIOLATIONS = """
@@ -63,19 +60,6 @@ class Watch:
         text = message.text
         if "Content Security Policy" in text or "CSP violation" in text:
             self.violations.append(text)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            connections.close_all()
-            chromium.close()
 
 
 def log_in(browser: Any, base: str, username: str, password: str, watch: Watch) -> Any:

@@ -6,13 +6,11 @@ the language switch works from the keyboard. Screenshots are left in the test's 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from django.db import connections
 
 from conftest import log_in_page, make_image_bytes
 from gallery import services
@@ -26,7 +24,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
 # Everything wider than its box: the page itself, and buttons whose label does not fit.
@@ -49,19 +46,6 @@ OVERFLOWS = """() => {
   }
   return out;
 }"""
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            connections.close_all()
-            chromium.close()
 
 
 def _library(user: Any) -> dict[str, int]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from conftest import log_in_page
+from conftest import CHROMIUM_ARGS, log_in_page
 from people.models import FaceRejection, Person
 from recognition.models import Face
 
@@ -17,7 +17,6 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PEOPLE = ("deepface_g02", "deepface_g03", "deepface_g10")
 
 

@@ -7,14 +7,12 @@ import re
 
 import pytest
 
-from conftest import log_in_page
+from conftest import CHROMIUM_ARGS, log_in_page
 from recognition.tests.conftest import person_photos
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def test_search_page_finds_the_person(
