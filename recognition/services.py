@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from PIL import Image
 
@@ -56,26 +56,46 @@ def _lock_index_version(*, owner_id: int, model_key: str) -> FaceIndexVersion:
 DELETION_LOG_EVENTS = 1000
 
 
-def _bump(version: FaceIndexVersion, *, deleted_face_ids: Sequence[int] = ()) -> None:
+def _bump(
+    version: FaceIndexVersion, *, deleted_face_ids: Sequence[int] = (), all_deleted: bool = False
+) -> None:
     """Record a change of the (locked) index: a new version and, for deleted faces, a deletion
-    event whose face ids other processes drop from their snapshots."""
-    if not deleted_face_ids:
+    event whose face ids other processes drop from their snapshots. When every face is gone
+    (`all_deleted`) nothing is logged: the log is declared pruned past this event, so snapshots
+    load the (empty) index again instead of dropping ids one by one."""
+    if not deleted_face_ids and not all_deleted:
         FaceIndexVersion.objects.filter(pk=version.pk).update(version=F("version") + 1)
         return
     seq = version.deletions + 1
-    FaceDeletion.objects.bulk_create(
-        FaceDeletion(owner_id=version.owner_id, model_key=version.model_key, seq=seq, face_id=face_id)
-        for face_id in deleted_face_ids
-    )
+    log = FaceDeletion.objects.filter(owner_id=version.owner_id, model_key=version.model_key)
     pruned = version.pruned_deletions
-    if seq - pruned > 2 * DELETION_LOG_EVENTS:  # prune now and then, not on every deletion
-        pruned = seq - DELETION_LOG_EVENTS
-        FaceDeletion.objects.filter(
-            owner_id=version.owner_id, model_key=version.model_key, seq__lte=pruned
-        ).delete()
+    if all_deleted:
+        pruned = seq
+        log.delete()
+    else:
+        log.bulk_create(
+            FaceDeletion(owner_id=version.owner_id, model_key=version.model_key, seq=seq, face_id=face_id)
+            for face_id in deleted_face_ids
+        )
+        if seq - pruned > 2 * DELETION_LOG_EVENTS:  # prune now and then, not on every deletion
+            pruned = seq - DELETION_LOG_EVENTS
+            log.filter(seq__lte=pruned).delete()
     FaceIndexVersion.objects.filter(pk=version.pk).update(
         version=F("version") + 1, deletions=seq, pruned_deletions=pruned
     )
+
+
+def _forget_faces(*, owner_id: int, faces: QuerySet[Face], all_of_owner: bool = False) -> int:
+    """Delete `faces` (the owner's), one deletion event per face model; the caller holds
+    `lock_owner_faces`. Returns how many faces were deleted."""
+    removed = 0
+    for model_key in sorted(set(faces.values_list("model_key", flat=True))):
+        version = _lock_index_version(owner_id=owner_id, model_key=model_key)
+        of_model = faces.filter(model_key=model_key)
+        face_ids = [] if all_of_owner else list(of_model.values_list("pk", flat=True))
+        removed += of_model.delete()[1].get(Face._meta.label, 0)
+        _bump(version, deleted_face_ids=face_ids, all_deleted=all_of_owner)
+    return removed
 
 
 def _face_row(*, photo: Photo, model_key: str, face: FaceEmbedding) -> Face:
@@ -154,31 +174,16 @@ def faces_forget_photo(*, photo: Photo) -> None:
     """Before a photo is deleted: drop its faces and tell every process's index about it.
 
     The caller holds `lock_owner_faces` and the photo's lock (in that order, as indexing does)."""
-    model_keys = list(Face.objects.filter(photo=photo).values_list("model_key", flat=True).distinct())
     persons = set(Face.objects.filter(photo=photo, person__isnull=False).values_list("person_id", flat=True))
-    for model_key in sorted(model_keys):
-        version = _lock_index_version(owner_id=photo.owner_id, model_key=model_key)
-        faces = Face.objects.filter(photo=photo, model_key=model_key)
-        face_ids = list(faces.values_list("pk", flat=True))
-        faces.delete()
-        _bump(version, deleted_face_ids=face_ids)
+    _forget_faces(owner_id=photo.owner_id, faces=Face.objects.filter(photo=photo))
     persons_refresh_covers(person_ids=persons)
 
 
 @transaction.atomic
 def faces_forget_owner(*, owner_id: int) -> int:
-    """Before all of an owner's photos are deleted: drop their faces, one deletion event per
-    model. The caller holds `lock_owner_faces`."""
-    model_keys = sorted(set(Face.objects.filter(owner_id=owner_id).values_list("model_key", flat=True)))
-    removed = 0
-    for model_key in model_keys:
-        version = _lock_index_version(owner_id=owner_id, model_key=model_key)
-        faces = Face.objects.filter(owner_id=owner_id, model_key=model_key)
-        face_ids = list(faces.values_list("pk", flat=True))
-        faces.delete()
-        removed += len(face_ids)
-        _bump(version, deleted_face_ids=face_ids)
-    return removed
+    """Before all of an owner's photos are deleted: drop every face of theirs, one deletion event
+    per model (snapshots reload, empty). The caller holds `lock_owner_faces`."""
+    return _forget_faces(owner_id=owner_id, faces=Face.objects.filter(owner_id=owner_id), all_of_owner=True)
 
 
 def search_query_create(

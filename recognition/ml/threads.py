@@ -3,10 +3,10 @@
 torch runs each operator of an inference on a team of `torch.get_num_threads()` OpenMP threads
 (intra-op); its inter-op pool runs independent operators side by side, which the face models
 never do. Two processes that each run a team as wide as the machine (a web process answering
-a search while a worker indexes) share the cores; with OpenMP's default *active* wait policy a
-thread that waits for work spins on its core instead of yielding it, and each process starves
-the other (bench/search_under_load.py). The wait policy is read once, from OMP_WAIT_POLICY, when
-torch's OpenMP library loads; OpenMP's default (spin briefly, then sleep) measured best here.
+a search while a worker indexes) share the cores. How a waiting thread waits is OpenMP's
+OMP_WAIT_POLICY, read once when torch's OpenMP library loads: ACTIVE spins on its core (processes
+sharing cores starve each other), PASSIVE sleeps at once (every operator then pays a wake-up),
+and OpenMP's default, spin briefly then sleep, measured best (bench/search_under_load.py).
 
 A process that works in the background (a Celery worker) can also lower its CPU priority
 (`lower_priority`): when a search and an indexing job both want the cores, the search gets them,

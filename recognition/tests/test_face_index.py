@@ -271,3 +271,22 @@ def test_the_cache_keeps_the_most_recently_used_owners_snapshots(
         reloaded = snapshot(other_user)
     assert reloaded is not second
     assert list(reloaded.face_ids) == list(second.face_ids)
+
+
+def test_deleting_all_of_a_users_photos_logs_no_ids_and_every_snapshot_reloads_empty(user, monkeypatch):
+    from gallery.services import photos_delete_for_owner
+    from recognition.models import FaceDeletion
+
+    loads = _loads(monkeypatch)
+    photos = [_photo(user, f"{i}.jpg") for i in range(3)]
+    for photo in photos:
+        photo_faces_replace(photo_id=photo.pk, model_key=MODEL, faces=_faces([1, 0, 0], [0, 1, 0]))
+    assert index.face_matrix(owner_id=user.pk, model_key=MODEL) is not None  # a cached snapshot
+    photos_delete_for_owner(owner=user)
+    version = FaceIndexVersion.objects.get(owner=user, model_key=MODEL)
+    # One event, declared pruned: no id is logged, and the stale snapshot cannot be patched.
+    assert version.deletions == version.pruned_deletions
+    assert not FaceDeletion.objects.filter(owner=user).exists()
+    assert index.face_matrix(owner_id=user.pk, model_key=MODEL) is None
+    assert loads == [0, 0]  # the refresh was a full (empty) load
+    assert face_search(user=user, vector=[1, 0, 0], model_key=MODEL, min_similarity=0.0, limit=10) == []
