@@ -34,6 +34,15 @@ def display_upload_to(instance: Photo, filename: str) -> str:
     return _random_name("display", filename)
 
 
+class PhotoQuerySet(models.QuerySet["Photo"]):
+    def live(self) -> PhotoQuerySet:
+        """Photos not in the trash: the only ones the grid, albums, search and People show."""
+        return self.filter(trashed_at__isnull=True)
+
+    def trashed(self) -> PhotoQuerySet:
+        return self.filter(trashed_at__isnull=False)
+
+
 class Photo(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos", verbose_name=_("owner")
@@ -72,11 +81,19 @@ class Photo(models.Model):
     face_count = models.PositiveIntegerField(
         default=0, help_text="Faces found by the model of the last indexing (index_model)."
     )
+    trashed_at = models.DateTimeField(
+        _("moved to the trash at"),
+        null=True,
+        blank=True,
+        help_text="Set while the photo is in the trash (hidden, files kept); purged after TRASH_DAYS.",
+    )
     legacy_duplicate = models.BooleanField(
         default=False,
         editable=False,
         help_text="A byte-identical copy stored before the (owner, content hash) uniqueness rule; kept.",
     )
+
+    objects = PhotoQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("photo")
@@ -85,6 +102,7 @@ class Photo(models.Model):
         indexes = (
             models.Index(fields=("owner", "-taken_at"), name="photo_owner_taken"),
             models.Index(fields=("owner", "content_hash"), name="photo_owner_hash"),
+            models.Index(fields=("owner", "trashed_at"), name="photo_owner_trashed"),
         )
         constraints = (
             # One photo per owner and content: concurrent uploads of the same bytes store one.

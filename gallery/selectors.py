@@ -22,12 +22,16 @@ else:
     AnyUser = Any
 
 
-def photo_list_for_user(*, user: AnyUser, index_status: str | None = None) -> QuerySet[Photo]:
-    """The user's photos, newest taken first (none for anonymous users); optionally only those
-    with this `index_status` (e.g. the ones whose face detection failed)."""
+def photo_list_for_user(
+    *, user: AnyUser, index_status: str | None = None, trashed: bool = False
+) -> QuerySet[Photo]:
+    """The user's photos, newest taken first (none for anonymous users): those outside the trash,
+    or with `trashed=True` only those in it; optionally only those with this `index_status`
+    (e.g. the ones whose face detection failed)."""
     if not user.is_authenticated:
         return Photo.objects.none()
     photos = Photo.objects.filter(owner_id=user.pk)
+    photos = photos.trashed() if trashed else photos.live()
     if index_status is not None:
         photos = photos.filter(index_status=index_status)
     return photos.order_by("-taken_at", "-id")

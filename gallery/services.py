@@ -169,6 +169,31 @@ def photos_delete_for_owner(*, owner: User) -> int:
     return deleted
 
 
+@transaction.atomic
+def photos_trash(*, owner: User, photos: Iterable[Photo]) -> int:
+    """Move the owner's photos to the trash (hidden everywhere, files and faces kept). Returns
+    how many moved; photos already in the trash keep their date."""
+    ids = [p.pk for p in _owned(owner, photos)]
+    return Photo.objects.filter(owner=owner, pk__in=ids, trashed_at__isnull=True).update(
+        trashed_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def photos_restore(*, owner: User, photos: Iterable[Photo]) -> int:
+    """Take the owner's photos out of the trash, back where they were. Returns how many."""
+    ids = [p.pk for p in _owned(owner, photos)]
+    return Photo.objects.filter(owner=owner, pk__in=ids, trashed_at__isnull=False).update(trashed_at=None)
+
+
+def _owned(owner: User, photos: Iterable[Photo]) -> list[Photo]:
+    photos = list(photos)
+    if any(p.owner_id != owner.pk for p in photos):
+        # Callers resolve photos through owner-scoped selectors; this is the last line of defence.
+        raise PermissionDenied(_("No such photo."))
+    return photos
+
+
 def _clean_name(name: str) -> str:
     cleaned = " ".join(name.split())[:ALBUM_NAME_MAX]
     if not cleaned:
