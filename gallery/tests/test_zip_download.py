@@ -154,6 +154,10 @@ def test_the_album_page_links_to_the_download(user, user_client, photo_factory):
     services.album_add_photos(album=album, photos=[photo_factory()])
     page = user_client.get(f"/albums/{album.pk}/").content.decode()
     assert f'href="/albums/{album.pk}/download/"' in page
+    assert "Download album" in page
+    user.language = "ko"
+    user.save(update_fields=["language"])
+    assert "앨범 내려받기" in user_client.get(f"/albums/{album.pk}/").content.decode()
 
 
 def test_an_empty_album_is_a_clear_error_not_an_empty_zip(user, user_client, api_client):
