@@ -32,7 +32,7 @@ from gallery.responses import (
 )
 from gallery.serializers import AlbumOutputSerializer, PhotoOutputSerializer
 from gallery.storage import MEDIA_KINDS
-from memory_studio.api import DuplicatePhotoErrorSerializer, PaginatedListMixin
+from memory_studio.api import DuplicatePhotoErrorSerializer, ErrorSerializer, PaginatedListMixin
 from memory_studio.ids import MAX_DB_ID
 from memory_studio.parsers import BoundedJSONParser
 from people.selectors import photos_with_persons_for_user
@@ -286,8 +286,6 @@ _ZIP_RESPONSE = {
         description="A zip of the originals, streamed (no Content-Length): names as uploaded, "
         "`a (2).jpg` on a clash, dates from when each photo was taken.",
     ),
-    400: OpenApiResponse(description="No photos, or more than DOWNLOAD_MAX_PHOTOS."),
-    404: OpenApiResponse(description="A photo or album that is not yours (nothing is sent)."),
 }
 
 
@@ -307,7 +305,13 @@ class PhotoDownloadApi(APIView):
                 raise serializers.ValidationError(refusal)
             return value
 
-    @extend_schema(request=PhotoDownloadInputSerializer, responses=_ZIP_RESPONSE)
+    @extend_schema(
+        request=PhotoDownloadInputSerializer,
+        responses={
+            **_ZIP_RESPONSE,
+            404: OpenApiResponse(ErrorSerializer, description="A photo that is not yours (nothing is sent)."),
+        },
+    )
     def post(self, request: Request) -> HttpResponseBase:
         serializer = self.PhotoDownloadInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -320,7 +324,14 @@ class PhotoDownloadApi(APIView):
 class AlbumDownloadApi(APIView):
     """Download the photos of one of your albums (those not in the trash) as one zip."""
 
-    @extend_schema(responses=_ZIP_RESPONSE)
+    @extend_schema(
+        responses={
+            **_ZIP_RESPONSE,
+            400: OpenApiResponse(
+                ErrorSerializer, description="The album has no photos, or more than DOWNLOAD_MAX_PHOTOS."
+            ),
+        }
+    )
     def get(self, request: Request, album_id: int) -> HttpResponseBase:
         album = selectors.album_get_for_user(user=request.user, album_id=album_id)
         photos = selectors.album_photo_list(album=album).filter(trashed_at__isnull=True)
