@@ -31,8 +31,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _original(photo: Photo) -> bytes:
-    with photo_storage().open(photo.original.name, "rb") as f:
-        return f.read()
+    with photo_storage().open(str(photo.original.name), "rb") as f:
+        return bytes(f.read())
 
 
 def _archive(response: Any) -> zipfile.ZipFile:
@@ -232,10 +232,10 @@ class OutageStorage(FileSystemStorage):
 
     broken: set[str] = set()
 
-    def _open(self, name: str, mode: str = "rb") -> Any:
+    def open(self, name: str, mode: str = "rb") -> Any:
         if name in self.broken:
             raise OSError(5, "Input/output error")
-        return super()._open(name, mode)
+        return super().open(name, mode)
 
 
 @pytest.fixture
@@ -257,7 +257,7 @@ def test_storage_trouble_before_the_first_byte_is_a_clean_error(user_client, pho
     assert not response.streaming
 
     outage_storage.broken = set()
-    photo_storage().delete(ordered[0].original.name)
+    photo_storage().delete(str(ordered[0].original.name))
     response = _post_selection(user_client, [first, second])
     assert response.status_code == 404
     assert not response.streaming
