@@ -213,6 +213,14 @@ def test_bad_input_is_a_clear_error(user_client, api_client, photo_factory, sett
         assert message in str(api.json()["photos"])
 
 
+def test_a_selection_larger_than_djangos_default_field_limit_is_read(user_client, photo_factory, settings):
+    """One field per photo: 1,500 fields reach the view (Django alone refuses over 1,000)."""
+    assert settings.DATA_UPLOAD_MAX_NUMBER_FIELDS > settings.DOWNLOAD_MAX_PHOTOS >= 1500
+    mine = photo_factory()
+    response = _post_selection(user_client, [mine, *range(10**9, 10**9 + 1499)])
+    assert response.status_code == 404  # read, and the unknown ids refused: not a bare 400
+
+
 def test_anonymous_users_get_nothing(client, user, photo_factory):
     photo = photo_factory()
     album = services.album_create(owner=user, name="A")
