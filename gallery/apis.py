@@ -334,7 +334,7 @@ class AlbumDownloadApi(APIView):
     )
     def get(self, request: Request, album_id: int) -> HttpResponseBase:
         album = selectors.album_get_for_user(user=request.user, album_id=album_id)
-        photos = selectors.album_photo_list(album=album).filter(trashed_at__isnull=True)
+        photos = selectors.album_photos_to_download(album=album)
         refusal = zip_download_refusal(photos.count())
         if refusal is not None:
             raise serializers.ValidationError({"detail": refusal})

@@ -327,7 +327,7 @@ def photos_download(request: HttpRequest) -> HttpResponseBase:
 def album_download(request: HttpRequest, album_id: int) -> HttpResponseBase:
     """The album's photos (those not in the trash) as one zip of their originals, streamed."""
     album = selectors.album_get_for_user(user=request.user, album_id=album_id)
-    photos = selectors.album_photo_list(album=album).filter(trashed_at__isnull=True)
+    photos = selectors.album_photos_to_download(album=album)
     refusal = zip_download_refusal(photos.count())
     if refusal is not None:
         messages.error(request, refusal)
