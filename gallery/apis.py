@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpResponseBase
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated
@@ -21,10 +22,18 @@ from rest_framework.views import APIView
 from accounts.requests import signed_in_user
 from gallery import selectors, services
 from gallery.images import size_over_limit_message
-from gallery.responses import login_redirect_for_browser, storage_file_response
+from gallery.responses import (
+    album_zip_name,
+    login_redirect_for_browser,
+    photos_zip_response,
+    selection_zip_name,
+    storage_file_response,
+    zip_download_refusal,
+)
 from gallery.serializers import AlbumOutputSerializer, PhotoOutputSerializer
 from gallery.storage import MEDIA_KINDS
-from memory_studio.api import DuplicatePhotoErrorSerializer, PaginatedListMixin
+from memory_studio.api import DuplicatePhotoErrorSerializer, ErrorSerializer, PaginatedListMixin
+from memory_studio.ids import MAX_DB_ID
 from memory_studio.parsers import BoundedJSONParser
 from people.selectors import photos_with_persons_for_user
 
@@ -269,3 +278,64 @@ class PhotoMediaApi(APIView):
             if redirect is not None:
                 return redirect
         return super().handle_exception(exc)
+
+
+_ZIP_RESPONSE = {
+    (200, "application/zip"): OpenApiResponse(
+        OpenApiTypes.BINARY,
+        description="A zip of the originals, streamed (no Content-Length): names as uploaded, "
+        "`a (2).jpg` on a clash, dates from when each photo was taken.",
+    ),
+}
+
+
+class PhotoDownloadApi(APIView):
+    """Download your photos (`photos`: ids, those in the trash excluded) as one zip."""
+
+    parser_classes = (BoundedJSONParser, FormParser, MultiPartParser)
+
+    class PhotoDownloadInputSerializer(serializers.Serializer[Any]):
+        photos = serializers.ListField(
+            child=serializers.IntegerField(min_value=1, max_value=MAX_DB_ID), allow_empty=True
+        )
+
+        def validate_photos(self, value: list[int]) -> list[int]:
+            refusal = zip_download_refusal(len(set(value)))
+            if refusal is not None:
+                raise serializers.ValidationError(refusal)
+            return value
+
+    @extend_schema(
+        request=PhotoDownloadInputSerializer,
+        responses={
+            **_ZIP_RESPONSE,
+            404: OpenApiResponse(ErrorSerializer, description="A photo that is not yours (nothing is sent)."),
+        },
+    )
+    def post(self, request: Request) -> HttpResponseBase:
+        serializer = self.PhotoDownloadInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        photos = selectors.photos_for_user_by_ids(
+            user=request.user, photo_ids=serializer.validated_data["photos"]
+        )
+        return photos_zip_response(photos=photos, filename=selection_zip_name())
+
+
+class AlbumDownloadApi(APIView):
+    """Download the photos of one of your albums (those not in the trash) as one zip."""
+
+    @extend_schema(
+        responses={
+            **_ZIP_RESPONSE,
+            400: OpenApiResponse(
+                ErrorSerializer, description="The album has no photos, or more than DOWNLOAD_MAX_PHOTOS."
+            ),
+        }
+    )
+    def get(self, request: Request, album_id: int) -> HttpResponseBase:
+        album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+        photos = selectors.album_photos_to_download(album=album)
+        refusal = zip_download_refusal(photos.count())
+        if refusal is not None:
+            raise serializers.ValidationError({"detail": refusal})
+        return photos_zip_response(photos=list(photos), filename=album_zip_name(album))

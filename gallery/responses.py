@@ -7,13 +7,25 @@ short-lived pre-signed URL, other storages stream the file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import Storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from gallery.storage import (
     STORAGE_ERRORS,
@@ -22,6 +34,10 @@ from gallery.storage import (
     signed_file_url,
     uses_signed_urls,
 )
+from gallery.zips import ZipStream, photo_entries, safe_file_name
+
+if TYPE_CHECKING:
+    from gallery.models import Album, Photo
 
 # Media never changes under a name (new uploads get new random names): the owner's browser may
 # keep it for an hour, no shared cache may.
@@ -65,3 +81,43 @@ def login_redirect_for_browser(request: HttpRequest) -> HttpResponseBase | None:
     if "text/html" not in accept:
         return None
     return redirect_to_login(request.get_full_path())
+
+
+def zip_download_refusal(count: int) -> str | None:
+    """Why `count` photos cannot be downloaded as one zip (none, or more than
+    DOWNLOAD_MAX_PHOTOS), or None when they can."""
+    if count == 0:
+        return _("There are no photos to download.")
+    limit = settings.DOWNLOAD_MAX_PHOTOS
+    if count > limit:
+        return ngettext(
+            "A download holds at most %(limit)d photo; choose fewer.",
+            "A download holds at most %(limit)d photos; choose fewer.",
+            limit,
+        ) % {"limit": limit}
+    return None
+
+
+def selection_zip_name() -> str:
+    return f"memory-studio-{timezone.localdate():%Y-%m-%d}.zip"
+
+
+def album_zip_name(album: Album) -> str:
+    return f"{safe_file_name(album.name, fallback=f'album-{album.pk}')}.zip"
+
+
+def photos_zip_response(*, photos: Sequence[Photo], filename: str) -> StreamingHttpResponse:
+    """The photos' originals as a zip attachment named `filename`, streamed as it is written
+    (no Content-Length: the size is known only at the end).
+
+    Photos must be the requesting user's (from gallery.selectors). The first original is opened
+    before the answer starts, so a storage outage is a 503 and a missing file a 404, not a
+    broken download; a failure later ends the stream without the zip's directory (ZipStream).
+    """
+    with storage_errors_as_http():
+        stream = ZipStream(photo_entries(photos))
+    response = StreamingHttpResponse(stream, content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    # A proxy (nginx) must pass the bytes on as they come, not buffer the archive.
+    response["X-Accel-Buffering"] = "no"
+    return response

@@ -74,3 +74,8 @@ def photos_for_user_by_ids(*, user: AnyUser, photo_ids: list[int]) -> list[Photo
     if len(photos) != len(wanted):
         raise Http404(_("No such photo."))
     return photos
+
+
+def album_photos_to_download(*, album: Album) -> QuerySet[Photo]:
+    """The album's photos that a download holds: those not in the trash, newest taken first."""
+    return album_photo_list(album=album).filter(trashed_at__isnull=True)

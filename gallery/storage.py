@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.storage import Storage, default_storage
@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
 
 from gallery.models import Photo
 
@@ -135,3 +136,26 @@ def signed_file_url(storage: Storage, name: str, *, attachment_name: str | None 
         return str(storage.url(name))
     disposition = content_disposition_header(True, attachment_name)
     return str(storage.url(name, parameters={"ResponseContentDisposition": disposition}))
+
+
+class ReadableStream(Protocol):
+    """What a streamed read needs of a stored file: read(n) in chunks, close()."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def open_stream(storage: Storage, name: str) -> ReadableStream:
+    """`name` opened for reading in chunks, without fetching it whole first.
+
+    S3: one GET whose body is read as it arrives (django-storages' own S3File downloads the
+    whole object into a spooled temporary file on first read). Other storages: storage.open().
+    Raises the storage's errors (STORAGE_ERRORS; a missing file: see is_missing_file) here, when
+    the file is opened, so that a caller can check every file before it sends anything.
+    """
+    if isinstance(storage, S3Storage):
+        key = storage._normalize_name(clean_name(name))
+        body: ReadableStream = storage.bucket.Object(key).get()["Body"]
+        return body
+    return cast(ReadableStream, storage.open(name, "rb"))

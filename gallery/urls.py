@@ -7,6 +7,7 @@ app_name = "gallery"
 urlpatterns = [
     path("", views.photo_list, name="photo_list"),
     path("upload/", views.photo_upload, name="photo_upload"),
+    path("photos/download/", views.photos_download, name="photos_download"),
     path("photos/<int:photo_id>/", views.photo_detail, name="photo_detail"),
     path("photos/<int:photo_id>/delete/", views.photo_delete, name="photo_delete"),
     path("photos/<int:photo_id>/reindex/", views.photo_reindex, name="photo_reindex"),
@@ -15,6 +16,7 @@ urlpatterns = [
     path("albums/", views.album_list, name="album_list"),
     path("albums/<int:album_id>/", views.album_detail, name="album_detail"),
     path("albums/<int:album_id>/delete/", views.album_delete, name="album_delete"),
+    path("albums/<int:album_id>/download/", views.album_download, name="album_download"),
     path("albums/<int:album_id>/add/", views.album_add_photos, name="album_add_photos"),
     path(
         "albums/<int:album_id>/photos/<int:photo_id>/remove/",

@@ -9,8 +9,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,7 +20,14 @@ from gallery import selectors, services
 from gallery.forms import AlbumChoiceForm, AlbumForm, PhotoEditForm, PhotoPickForm
 from gallery.images import InvalidImage
 from gallery.models import Photo
+from gallery.responses import (
+    album_zip_name,
+    photos_zip_response,
+    selection_zip_name,
+    zip_download_refusal,
+)
 from gallery.storage import StorageUnavailable
+from memory_studio.ids import db_id
 from people import selectors as people_selectors
 from recognition.runtime import active_model_key
 
@@ -287,3 +295,41 @@ def album_remove_photo(request: HttpRequest, album_id: int, photo_id: int) -> Ht
     services.album_remove_photos(album=album, photos=[photo])
     messages.success(request, _("Removed “%(title)s” from the album.") % {"title": photo.display_title})
     return redirect("gallery:album_detail", album_id=album.pk)
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """Back to the page a form came from (its `next` field, if it is on this site)."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+@login_required
+@require_POST
+def photos_download(request: HttpRequest) -> HttpResponseBase:
+    """The posted photos (`photos`, repeated ids) as one zip of their originals, streamed."""
+    photo_ids = request.POST.getlist("photos")
+    # Counted before any lookup: a huge list is refused without a query.
+    refusal = zip_download_refusal(len(set(photo_ids)))
+    if refusal is not None:
+        messages.error(request, refusal)
+        return _back(request, "gallery:photo_list")
+    ids = [db_id(value) for value in photo_ids]
+    if None in ids:
+        raise Http404(_("No such photo."))
+    photos = selectors.photos_for_user_by_ids(user=request.user, photo_ids=cast("list[int]", ids))
+    return photos_zip_response(photos=photos, filename=selection_zip_name())
+
+
+@login_required
+@require_GET
+def album_download(request: HttpRequest, album_id: int) -> HttpResponseBase:
+    """The album's photos (those not in the trash) as one zip of their originals, streamed."""
+    album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+    photos = selectors.album_photos_to_download(album=album)
+    refusal = zip_download_refusal(photos.count())
+    if refusal is not None:
+        messages.error(request, refusal)
+        return redirect("gallery:album_detail", album_id=album.pk)
+    return photos_zip_response(photos=list(photos), filename=album_zip_name(album))

@@ -190,6 +190,13 @@ MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 100_000_000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024, minimum=1)
 GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 48, minimum=1)
+# Most photos one zip download may hold (a selection or an album); the zip itself is streamed.
+DOWNLOAD_MAX_PHOTOS = env_int("DOWNLOAD_MAX_PHOTOS", 5000, minimum=1)
+# A selection posts one `photos` field per photo: Django's default (1,000 fields) would refuse a
+# larger one with a bare 400 before any view could explain.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int(
+    "DATA_UPLOAD_MAX_NUMBER_FIELDS", DOWNLOAD_MAX_PHOTOS + 1000, minimum=100
+)
 THUMBNAIL_SMALL_SIZE = env_int("THUMBNAIL_SMALL_SIZE", 400, minimum=16)
 THUMBNAIL_LARGE_SIZE = env_int("THUMBNAIL_LARGE_SIZE", 1600, minimum=16)
 

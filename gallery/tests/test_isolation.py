@@ -100,6 +100,13 @@ MATRIX = [
     ("api", "patch", "/api/faces/{mine_face}/", {"person": "{person}"}),
     ("api", "get", "/api/faces/?person={person}", None),
     ("api", "get", "/api/photos/?person={person}", None),
+    # Zip downloads (issue 10): a foreign id anywhere in the list and nothing is streamed.
+    ("page", "post", "/photos/download/", {"photos": ["{photo}"]}),
+    ("page", "post", "/photos/download/", {"photos": ["{mine_photo}", "{photo}"]}),
+    ("page", "get", "/albums/{album}/download/", None),
+    ("api", "post", "/api/photos/download/", {"photos": ["{photo}"]}),
+    ("api", "post", "/api/photos/download/", {"photos": ["{mine_photo}", "{photo}"]}),
+    ("api", "get", "/api/albums/{album}/download/", None),
 ]
 
 
