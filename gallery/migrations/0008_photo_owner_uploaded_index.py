@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('gallery', '0007_photo_trashed_at'),
+        ("gallery", "0007_photo_trashed_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='photo',
-            index=models.Index(fields=['owner', '-uploaded_at'], name='photo_owner_uploaded'),
+            model_name="photo",
+            index=models.Index(fields=["owner", "-uploaded_at"], name="photo_owner_uploaded"),
         ),
     ]
