@@ -318,6 +318,8 @@ def test_grid_headers_follow_the_chosen_date_and_continue_on_the_next_page(user_
     assert headers(first.content.decode()) == ["March 3, 2026 Tuesday"]
     second = user_client.get("/", {"page": 2}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert headers(second) == ["March 3, 2026 Tuesday (continued)"]
+    korean = user_client.get("/", {"page": 2}, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert headers(korean) == ["2026년 3월 3일 화요일 (이어서)"]
     by_upload = user_client.get("/", {"ordering": "-uploaded_at"}, HTTP_ACCEPT_LANGUAGE="en")
     assert headers(by_upload.content.decode()) == ["Nov. 2, 2026 Monday", "Nov. 1, 2026 Sunday"]
     assert next(iter(by_upload.context["page"])) == newest
@@ -347,6 +349,11 @@ def test_jump_to_lists_months_with_counts_and_links_to_the_page_that_holds_them(
     ]
     assert "2025" not in jump[0]
     assert "4 photos" in jump[0]
+    korean = user_client.get("/", {"q": "바다"}, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "<summary>날짜로 이동</summary>" in korean
+    assert ">2026년</a>" in korean
+    assert "사진 4장" in korean
+    assert '>11월 <span class="muted">3</span>' in korean
     landed = user_client.get("/", {"q": "바다", "page": 2}).content.decode()
     # The page holds October's first photo, under the anchor the link names.
     section = re.search(r'<section class="timeline-group" id="m-2026-10".*?</section>', landed, flags=re.S)
