@@ -77,7 +77,7 @@ def _timeline(
             list(page.object_list), date_field=filters.date_field, zone=zone, previous=previous
         ),
         "jump_years": _years(months) if len(months) > 1 else [],
-        "by_upload": filters.date_field == "uploaded_at",
+        "oldest_first": not filters.newest_first,
     }
 
 
@@ -300,6 +300,7 @@ def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
             "form": form,
             "filter_form": filter_form,
             "searching": bool(filters.q),
+            "oldest_first": not filters.newest_first,
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -327,6 +327,10 @@ def test_grid_headers_follow_the_chosen_date_and_continue_on_the_next_page(user_
     # The filters survive paging: the next page keeps the order.
     assert re.search(r'href="\?ordering=-uploaded_at&amp;page=2"', html)
     assert 'option value="-uploaded_at" selected' in html
+    assert re.search(r'page=2">\s*Older →', html)
+    # Oldest first, the next page holds newer photos.
+    oldest_first = user_client.get("/", {"ordering": "uploaded_at"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert re.search(r'page=2">\s*Newer →', oldest_first.content.decode())
 
 
 def test_jump_to_lists_months_with_counts_and_links_to_the_page_that_holds_them(user_client, settings, dated):
