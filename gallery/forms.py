@@ -9,7 +9,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from gallery.models import Photo
-from gallery.selectors import DEFAULT_PHOTO_ORDERING, PhotoFilters
+from gallery.selectors import DEFAULT_PHOTO_ORDERING, SEARCH_MAX_LENGTH, PhotoFilters
 from gallery.services import ALBUM_NAME_MAX, TITLE_MAX
 from memory_studio.ids import db_id
 
@@ -63,7 +63,9 @@ class PhotoFilterForm(forms.Form):
     (an unknown order, an over-long search) falls back to the default rather than failing the
     page: these come from links and bookmarks."""
 
-    q = forms.CharField(label=_("Search titles, captions and file names"), max_length=200, required=False)
+    q = forms.CharField(
+        label=_("Search titles, captions and file names"), max_length=SEARCH_MAX_LENGTH, required=False
+    )
     ordering = forms.ChoiceField(
         label=_("Sort"),
         required=False,

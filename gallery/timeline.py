@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from gallery.models import Photo
+from gallery.selectors import MonthCount
 
 MONTH_HEADERS_OVER_DAYS = 8
 MONTH_HEADERS_UNDER_PER_DAY = 3
@@ -77,3 +78,34 @@ def timeline_groups(
         before = _key(local_day(previous, date_field=date_field, zone=zone), by_month=by_month)
         groups[0].continued = before == groups[0].date
     return groups
+
+
+@dataclass
+class JumpYear:
+    """A year of the jump-to list: its months (in the list's order), its count, and the page and
+    anchor of its first month."""
+
+    year: int
+    months: list[MonthCount] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(m.count for m in self.months)
+
+    @property
+    def page(self) -> int:
+        return self.months[0].page
+
+    @property
+    def anchor(self) -> str:
+        return f"m-{self.months[0].month:%Y-%m}"
+
+
+def jump_years(months: Sequence[MonthCount]) -> list[JumpYear]:
+    """The months of a list (gallery.selectors.photo_months) under their years."""
+    years: list[JumpYear] = []
+    for month in months:
+        if not years or years[-1].year != month.month.year:
+            years.append(JumpYear(year=month.month.year))
+        years[-1].months.append(month)
+    return years

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
@@ -22,7 +21,7 @@ from gallery.forms import AlbumChoiceForm, AlbumForm, PhotoEditForm, PhotoFilter
 from gallery.images import InvalidImage
 from gallery.models import Photo
 from gallery.storage import StorageUnavailable
-from gallery.timeline import timeline_groups
+from gallery.timeline import jump_years, timeline_groups
 from people import selectors as people_selectors
 from recognition.runtime import active_model_key
 
@@ -36,30 +35,6 @@ def _user(request: HttpRequest) -> User:
 
 def _page(request: HttpRequest, photos: QuerySet[Photo]) -> Page[Photo]:
     return Paginator(photos, settings.GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-@dataclass(frozen=True)
-class _Year:
-    """A year of the jump-to list: its count and the page of its first photo in the list."""
-
-    year: int
-    count: int
-    page: int
-    anchor: str
-    months: list[selectors.MonthCount]
-
-
-def _years(months: list[selectors.MonthCount]) -> list[_Year]:
-    years: list[_Year] = []
-    for month in months:
-        if years and years[-1].year == month.month.year:
-            last = years[-1]
-            years[-1] = _Year(
-                last.year, last.count + month.count, last.page, last.anchor, [*last.months, month]
-            )
-        else:
-            years.append(_Year(month.month.year, month.count, month.page, f"m-{month.month:%Y-%m}", [month]))
-    return years
 
 
 def _timeline(
@@ -76,7 +51,7 @@ def _timeline(
         "groups": timeline_groups(
             list(page.object_list), date_field=filters.date_field, zone=zone, previous=previous
         ),
-        "jump_years": _years(months) if len(months) > 1 else [],
+        "jump_years": jump_years(months) if len(months) > 1 else [],
         "oldest_first": not filters.newest_first,
     }
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from gallery import selectors, services
 from gallery.models import Photo
 from gallery.selectors import PhotoFilters
-from gallery.timeline import timeline_groups
+from gallery.timeline import jump_years, timeline_groups
 from people.services import person_create
 from recognition.ml.types import DetectedFace, FaceEmbedding
 from recognition.models import Face
@@ -141,6 +141,25 @@ def test_months_count_in_the_users_time_zone_with_the_page_of_their_first_photo(
     assert months() == [("2026-11", 4, 1), ("2026-10", 1, 3), ("2025-12", 1, 3)]
     assert months(ordering="taken_at") == [("2025-12", 1, 1), ("2026-10", 1, 1), ("2026-11", 4, 2)]
     assert months(q="nothing") == []
+
+
+def test_months_follow_the_upload_date_when_sorted_by_it_and_group_under_years(user, dated):
+    dated(at(2020, 5, 5), uploaded=at(2026, 2, 1))
+    dated(at(2020, 5, 6), uploaded=at(2026, 1, 1))
+    dated(at(2021, 7, 7), uploaded=at(2025, 12, 31))
+    f = PhotoFilters(ordering="-uploaded_at")
+    photos = selectors.photo_list_for_user(user=user, filters=f)
+    months = selectors.photo_months(photos, filters=f, zone=zoneinfo.ZoneInfo("UTC"), page_size=1)
+    assert [(f"{m.month:%Y-%m}", m.count, m.page) for m in months] == [
+        ("2026-02", 1, 1),
+        ("2026-01", 1, 2),
+        ("2025-12", 1, 3),
+    ]
+    years = jump_years(months)
+    assert [(y.year, y.count, y.page, y.anchor, len(y.months)) for y in years] == [
+        (2026, 2, 1, "m-2026-02", 2),
+        (2025, 1, 3, "m-2025-12", 1),
+    ]
 
 
 # Grouping
