@@ -24,3 +24,10 @@ def time_zone_names() -> tuple[str, ...]:
 
 def is_time_zone(name: str) -> bool:
     return name in time_zone_names()
+
+
+def user_time_zone(user: object) -> zoneinfo.ZoneInfo:
+    """The time zone a user's dates are shown and filtered in: the one they saved, else the
+    site's (settings.TIME_ZONE)."""
+    name = getattr(user, "time_zone", "")
+    return zoneinfo.ZoneInfo(name if is_time_zone(name) else settings.TIME_ZONE)

@@ -5,11 +5,15 @@ Every object is looked up through the owner-scoped selectors, so other users' id
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpResponseBase
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -19,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.preferences import user_time_zone
 from accounts.requests import signed_in_user
 from gallery import selectors, services
 from gallery.images import size_over_limit_message
@@ -52,8 +57,113 @@ def refuse_oversized_body(request: Request) -> None:
         raise serializers.ValidationError({"image": [size_over_limit_message(None, limit)]})
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Dates a time zone can move a day either way and the database still store.
+_FIRST_DAY, _LAST_DAY = dt.date(2, 1, 1), dt.date(9998, 12, 31)
+
+
+class DateOrDateTimeField(serializers.Field):  # type: ignore[type-arg]
+    """An ISO 8601 date (`2026-11-29`) or datetime (`2026-11-29T09:30`, optionally with an
+    offset: `2026-11-29T09:30+09:00`, `...Z`), read as a date or a datetime (naive if no offset)."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy(
+            "Enter a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDThh:mm, optionally with an offset)."
+        ),
+        "range": gettext_lazy("Enter a date between the years 2 and 9998."),
+    }
+
+    def to_internal_value(self, data: Any) -> dt.date | dt.datetime:
+        text = data.strip() if isinstance(data, str) else ""
+        value: dt.date | dt.datetime | None
+        try:
+            value = dt.date.fromisoformat(text) if _ISO_DATE.fullmatch(text) else parse_datetime(text)
+        except ValueError:  # well-formed but impossible, e.g. 2026-02-30 or 25:00
+            value = None
+        if value is None:
+            self.fail("invalid")
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if not _FIRST_DAY <= day <= _LAST_DAY:
+            self.fail("range")
+        return value
+
+    def to_representation(self, value: Any) -> str:
+        return str(value.isoformat())
+
+
+class PhotoListQuerySerializer(serializers.Serializer[Any]):
+    """The filters of a photo list (query parameters); see gallery.selectors.PhotoFilters."""
+
+    q = serializers.CharField(required=False, allow_blank=True, max_length=selectors.SEARCH_MAX_LENGTH)
+    taken_after = DateOrDateTimeField(required=False)
+    taken_before = DateOrDateTimeField(required=False)
+    ordering = serializers.ChoiceField(
+        choices=list(selectors.PHOTO_ORDERINGS), required=False, allow_blank=True
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        after, before = attrs.get("taken_after"), attrs.get("taken_before")
+        if after is not None and before is not None:
+            zone = self.context["zone"]
+            if selectors.local_moment(after, zone=zone) >= selectors.local_moment(before, zone=zone):
+                raise serializers.ValidationError(
+                    {"taken_before": [_("taken_before must be later than taken_after.")]}
+                )
+        return attrs
+
+    def filters(self) -> selectors.PhotoFilters:
+        data = self.validated_data
+        return selectors.PhotoFilters(
+            q=data.get("q", ""),
+            taken_after=data.get("taken_after"),
+            taken_before=data.get("taken_before"),
+            ordering=data.get("ordering") or selectors.DEFAULT_PHOTO_ORDERING,
+        )
+
+
+def photo_filters(request: Request) -> selectors.PhotoFilters:
+    """The request's photo list filters; a ValidationError (400) names the bad parameters."""
+    serializer = PhotoListQuerySerializer(
+        data=request.query_params, context={"zone": user_time_zone(request.user)}
+    )
+    serializer.is_valid(raise_exception=True)
+    return serializer.filters()
+
+
+PHOTO_FILTER_PARAMETERS = [
+    OpenApiParameter(
+        "q",
+        str,
+        description="Only photos whose title, caption or original file name contain every word "
+        "(case-insensitive).",
+    ),
+    OpenApiParameter(
+        "taken_after",
+        str,
+        description="Only photos taken at or after this moment (inclusive). An ISO 8601 date "
+        "(`2026-11-29`: the start of that day in your time zone) or datetime (`2026-11-29T09:30`, "
+        "your local time unless it has an offset such as `+09:00` or `Z`).",
+    ),
+    OpenApiParameter(
+        "taken_before",
+        str,
+        description="Only photos taken before this moment (exclusive), in the same formats: "
+        "`taken_after=2026-11-29&taken_before=2026-11-30` is the 29th in your time zone. "
+        "Must be later than `taken_after`.",
+    ),
+    OpenApiParameter(
+        "ordering",
+        str,
+        enum=list(selectors.PHOTO_ORDERINGS),
+        description="Sort by taken or uploaded date; `-` for newest first (default `-taken_at`). "
+        "Photos with the same date are ordered by id in the same direction.",
+    ),
+]
+
+
 class PhotoListApi(PaginatedListMixin, APIView):
-    """List your photos (newest taken first) or upload one (multipart field `image`)."""
+    """List your photos (newest taken first; filters and sort order as query parameters) or
+    upload one (multipart field `image`)."""
 
     parser_classes = (MultiPartParser,)  # a file upload: multipart only
 
@@ -64,21 +174,21 @@ class PhotoListApi(PaginatedListMixin, APIView):
 
     @extend_schema(
         parameters=[
+            *PHOTO_FILTER_PARAMETERS,
             OpenApiParameter(
                 "person",
                 int,
                 many=True,
                 description="Only photos showing this person; repeat for photos where all of them appear.",
-            )
+            ),
         ],
         responses=PhotoOutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
+        photos = selectors.photo_list_for_user(user=request.user, filters=photo_filters(request))
         person_ids = request.query_params.getlist("person")
         if person_ids:
-            photos = photos_with_persons_for_user(user=request.user, person_ids=person_ids)
-        else:
-            photos = selectors.photo_list_for_user(user=request.user)
+            photos = photos_with_persons_for_user(user=request.user, person_ids=person_ids, photos=photos)
         return self.paginated_response(request, photos, PhotoOutputSerializer)
 
     @extend_schema(
@@ -218,10 +328,10 @@ class AlbumPhotosApi(PaginatedListMixin, APIView):
     class AlbumPhotosInputSerializer(serializers.Serializer[Any]):
         photo_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1)
 
-    @extend_schema(responses=PhotoOutputSerializer(many=True))
+    @extend_schema(parameters=PHOTO_FILTER_PARAMETERS, responses=PhotoOutputSerializer(many=True))
     def get(self, request: Request, album_id: int) -> Response:
         album = selectors.album_get_for_user(user=request.user, album_id=album_id)
-        photos = selectors.album_photo_list(album=album)
+        photos = selectors.album_photo_list(album=album, filters=photo_filters(request))
         return self.paginated_response(request, photos, PhotoOutputSerializer)
 
     @extend_schema(request=AlbumPhotosInputSerializer, responses=AlbumOutputSerializer)

@@ -9,6 +9,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from gallery.models import Photo
+from gallery.selectors import DEFAULT_PHOTO_ORDERING, SEARCH_MAX_LENGTH, PhotoFilters
 from gallery.services import ALBUM_NAME_MAX, TITLE_MAX
 from memory_studio.ids import db_id
 
@@ -55,3 +56,28 @@ class PhotoPickForm(forms.Form):
 
 class AlbumChoiceForm(forms.Form):
     album = forms.IntegerField(min_value=1)
+
+
+class PhotoFilterForm(forms.Form):
+    """The grid's and album pages' search box and sort order (GET). A value that is not valid
+    (an unknown order, an over-long search) falls back to the default rather than failing the
+    page: these come from links and bookmarks."""
+
+    q = forms.CharField(
+        label=_("Search titles, captions and file names"), max_length=SEARCH_MAX_LENGTH, required=False
+    )
+    ordering = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("-taken_at", _("Newest taken first")),
+            ("taken_at", _("Oldest taken first")),
+            ("-uploaded_at", _("Newest uploaded first")),
+            ("uploaded_at", _("Oldest uploaded first")),
+        ],
+    )
+
+    def filters(self) -> PhotoFilters:
+        self.is_valid()  # cleaned_data then holds the fields that are valid
+        data = self.cleaned_data
+        return PhotoFilters(q=data.get("q") or "", ordering=data.get("ordering") or DEFAULT_PHOTO_ORDERING)

@@ -103,6 +103,7 @@ class Photo(models.Model):
             models.Index(fields=("owner", "-taken_at"), name="photo_owner_taken"),
             models.Index(fields=("owner", "content_hash"), name="photo_owner_hash"),
             models.Index(fields=("owner", "trashed_at"), name="photo_owner_trashed"),
+            models.Index(fields=("owner", "-uploaded_at"), name="photo_owner_uploaded"),
         )
         constraints = (
             # One photo per owner and content: concurrent uploads of the same bytes store one.

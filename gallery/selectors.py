@@ -3,12 +3,17 @@ so that a user can never see or learn of another user's photos or albums."""
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from accounts.preferences import user_time_zone
 from gallery.models import Album, Photo
 from memory_studio.ids import db_id
 
@@ -22,19 +27,124 @@ else:
     AnyUser = Any
 
 
+# The orderings of photo lists; each ends with the id in the same direction, so photos with the
+# same date keep one stable order (pagination and prev/next never skip or repeat one).
+PHOTO_ORDERINGS: dict[str, tuple[str, str]] = {
+    "-taken_at": ("-taken_at", "-id"),
+    "taken_at": ("taken_at", "id"),
+    "-uploaded_at": ("-uploaded_at", "-id"),
+    "uploaded_at": ("uploaded_at", "id"),
+}
+DEFAULT_PHOTO_ORDERING = "-taken_at"
+SEARCH_MAX_LENGTH = 200
+SEARCH_MAX_TERMS = 10
+
+
+@dataclass(frozen=True)
+class PhotoFilters:
+    """What a photo list may be narrowed and sorted by (the grid, album pages and the API).
+
+    - `q`: words that must each appear in the title, the caption or the original file name
+      (case-insensitive; every word must match, each in any of them).
+    - `taken_after` (inclusive) and `taken_before` (exclusive): a date means midnight at the start
+      of that day in the user's time zone, so `taken_after=2026-11-29&taken_before=2026-11-30`
+      is the 29th, local time; a datetime without an offset is the user's local time.
+    - `ordering`: one of PHOTO_ORDERINGS' keys, newest taken first by default.
+    """
+
+    q: str = ""
+    taken_after: dt.date | dt.datetime | None = None
+    taken_before: dt.date | dt.datetime | None = None
+    ordering: str = DEFAULT_PHOTO_ORDERING
+
+    @property
+    def date_field(self) -> str:
+        """The date the list is sorted by (and the timeline's headers follow)."""
+        return self.ordering.lstrip("-")
+
+    @property
+    def newest_first(self) -> bool:
+        return self.ordering.startswith("-")
+
+
+def local_moment(value: dt.date | dt.datetime, *, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    """An aware datetime: a date is the start of that day in `zone`, a naive datetime is read in
+    `zone`, an aware one is kept."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time.min)
+    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+
+
+def photos_filtered(
+    photos: QuerySet[Photo], *, filters: PhotoFilters, zone: zoneinfo.ZoneInfo
+) -> QuerySet[Photo]:
+    """`photos` (already owner-scoped) narrowed and sorted by `filters`: the one place the pages
+    and the API apply them."""
+    for term in filters.q[:SEARCH_MAX_LENGTH].split()[:SEARCH_MAX_TERMS]:
+        photos = photos.filter(
+            Q(title__icontains=term) | Q(caption__icontains=term) | Q(original_filename__icontains=term)
+        )
+    if filters.taken_after is not None:
+        photos = photos.filter(taken_at__gte=local_moment(filters.taken_after, zone=zone))
+    if filters.taken_before is not None:
+        photos = photos.filter(taken_at__lt=local_moment(filters.taken_before, zone=zone))
+    ordering = PHOTO_ORDERINGS.get(filters.ordering)
+    if ordering is None:
+        raise ValueError(f"Unknown photo ordering: {filters.ordering!r}")
+    return photos.order_by(*ordering)
+
+
 def photo_list_for_user(
-    *, user: AnyUser, index_status: str | None = None, trashed: bool = False
+    *,
+    user: AnyUser,
+    index_status: str | None = None,
+    trashed: bool = False,
+    filters: PhotoFilters | None = None,
 ) -> QuerySet[Photo]:
     """The user's photos, newest taken first (none for anonymous users): those outside the trash,
     or with `trashed=True` only those in it; optionally only those with this `index_status`
-    (e.g. the ones whose face detection failed)."""
+    (e.g. the ones whose face detection failed), and narrowed and sorted by `filters` (dates in
+    the user's time zone)."""
     if not user.is_authenticated:
         return Photo.objects.none()
     photos = Photo.objects.filter(owner_id=user.pk)
     photos = photos.trashed() if trashed else photos.live()
     if index_status is not None:
         photos = photos.filter(index_status=index_status)
-    return photos.order_by("-taken_at", "-id")
+    return photos_filtered(photos, filters=filters or PhotoFilters(), zone=user_time_zone(user))
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    """A month (its first day, local time) that has photos, how many, and the page of the list
+    (1-based) that holds its first photo."""
+
+    month: dt.date
+    count: int
+    page: int
+
+
+def photo_months(
+    photos: QuerySet[Photo], *, filters: PhotoFilters, zone: zoneinfo.ZoneInfo, page_size: int
+) -> list[MonthCount]:
+    """The months of `photos` (filtered and sorted by `filters`) by the list's date in `zone`, in
+    the list's order, each with its count and the page its first photo is on: one query."""
+    rows = (
+        photos.order_by()
+        .annotate(month=TruncMonth(filters.date_field, tzinfo=zone))
+        .values("month")
+        .annotate(count=Count("id"))
+        .order_by("-month" if filters.newest_first else "month")
+    )
+    months = []
+    before = 0
+    for row in rows:
+        month = row["month"]
+        if isinstance(month, dt.datetime):
+            month = month.astimezone(zone).date() if month.tzinfo else month.date()
+        months.append(MonthCount(month=month, count=row["count"], page=before // page_size + 1))
+        before += row["count"]
+    return months
 
 
 def photo_get_for_user(*, user: AnyUser, photo_id: Any) -> Photo:
@@ -60,9 +170,11 @@ def album_get_for_user(*, user: AnyUser, album_id: Any) -> Album:
         raise Http404(_("No such album.")) from None
 
 
-def album_photo_list(*, album: Album) -> QuerySet[Photo]:
-    """Photos in an album (already owner-checked through album_get_for_user), newest taken first."""
-    return album.photos.filter(owner_id=album.owner_id).order_by("-taken_at", "-id")
+def album_photo_list(*, album: Album, filters: PhotoFilters | None = None) -> QuerySet[Photo]:
+    """Photos in an album (already owner-checked through album_get_for_user), newest taken first
+    or as `filters` say (dates in the owner's time zone)."""
+    photos = album.photos.filter(owner_id=album.owner_id)
+    return photos_filtered(photos, filters=filters or PhotoFilters(), zone=user_time_zone(album.owner))
 
 
 def photos_for_user_by_ids(*, user: AnyUser, photo_ids: list[int]) -> list[Photo]:

@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.preferences import user_time_zone
 from gallery import selectors, services
-from gallery.forms import AlbumChoiceForm, AlbumForm, PhotoEditForm, PhotoPickForm
+from gallery.forms import AlbumChoiceForm, AlbumForm, PhotoEditForm, PhotoFilterForm, PhotoPickForm
 from gallery.images import InvalidImage
 from gallery.models import Photo
 from gallery.responses import (
@@ -27,6 +28,7 @@ from gallery.responses import (
     zip_download_refusal,
 )
 from gallery.storage import StorageUnavailable
+from gallery.timeline import jump_years, timeline_groups
 from memory_studio.ids import db_id
 from people import selectors as people_selectors
 from recognition.runtime import active_model_key
@@ -43,15 +45,42 @@ def _page(request: HttpRequest, photos: QuerySet[Photo]) -> Page[Photo]:
     return Paginator(photos, settings.GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _timeline(
+    request: HttpRequest, photos: QuerySet[Photo], filters: selectors.PhotoFilters
+) -> dict[str, object]:
+    """The page of `photos` asked for, in date groups, and the jump-to list of the whole list."""
+    page = _page(request, photos)
+    zone = user_time_zone(request.user)
+    previous = photos[page.start_index() - 2] if page.number > 1 else None
+    page_size = settings.GALLERY_PAGE_SIZE
+    months = selectors.photo_months(photos, filters=filters, zone=zone, page_size=page_size)
+    return {
+        "page": page,
+        "groups": timeline_groups(
+            list(page.object_list), date_field=filters.date_field, zone=zone, previous=previous
+        ),
+        "jump_years": jump_years(months) if len(months) > 1 else [],
+        "oldest_first": not filters.newest_first,
+    }
+
+
 @login_required
 @require_GET
 def photo_list(request: HttpRequest) -> HttpResponse:
-    """The grid; `?status=failed` shows only the photos whose face detection failed, `?person=<id>`
-    (repeatable) only those in which all these persons appear."""
+    """The timeline: the user's photos under date headers (gallery.timeline), newest taken first.
+
+    `?q=` searches titles, captions and file names, `?ordering=` sorts by taken or uploaded date
+    (gallery.selectors.PHOTO_ORDERINGS), `?status=failed` shows only the photos whose face
+    detection failed, `?person=<id>` (repeatable) only those in which all these persons appear;
+    they combine, and survive paging and the jump-to links."""
+    filter_form = PhotoFilterForm(request.GET)
+    filters = filter_form.filters()
     failed = Photo.IndexStatus.FAILED
     failed_count = selectors.photo_list_for_user(user=request.user, index_status=failed).count()
     only_failed = request.GET.get("status") == failed
-    photos = selectors.photo_list_for_user(user=request.user, index_status=failed if only_failed else None)
+    photos = selectors.photo_list_for_user(
+        user=request.user, index_status=failed if only_failed else None, filters=filters
+    )
     persons = []
     person_ids = request.GET.getlist("person")
     if person_ids:
@@ -63,7 +92,9 @@ def photo_list(request: HttpRequest) -> HttpResponse:
         request,
         "gallery/photo_list.html",
         {
-            "page": _page(request, photos),
+            **_timeline(request, photos, filters),
+            "filter_form": filter_form,
+            "searching": bool(filters.q),
             "failed_count": failed_count,
             "only_failed": only_failed,
             "persons": persons,
@@ -240,11 +271,20 @@ def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
         services.album_update(album=album, name=form.cleaned_data["name"])
         messages.success(request, _("Album renamed."))
         return redirect("gallery:album_detail", album_id=album.pk)
-    page = _page(request, selectors.album_photo_list(album=album))
+    filter_form = PhotoFilterForm(request.GET)
+    filters = filter_form.filters()
+    page = _page(request, selectors.album_photo_list(album=album, filters=filters))
     return render(
         request,
         "gallery/album_detail.html",
-        {"album": album, "page": page, "form": form},
+        {
+            "album": album,
+            "page": page,
+            "form": form,
+            "filter_form": filter_form,
+            "searching": bool(filters.q),
+            "oldest_first": not filters.newest_first,
+        },
         status=400 if request.method == "POST" else 200,
     )
 

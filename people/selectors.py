@@ -139,13 +139,15 @@ def photos_with_persons(
     return photos
 
 
-def photos_with_persons_for_user(*, user: AnyUser, person_ids: list[Any]) -> QuerySet[Photo]:
-    """The user's photos showing all the given persons (ids from the request; Http404 if any is
-    not the user's)."""
+def photos_with_persons_for_user(
+    *, user: AnyUser, person_ids: list[Any], photos: QuerySet[Photo] | None = None
+) -> QuerySet[Photo]:
+    """The user's photos (or those of `photos`, already the user's) showing all the given persons
+    (ids from the request; Http404 if any is not the user's)."""
     from recognition.runtime import active_model_key
 
     persons = persons_by_ids_for_user(user=user, person_ids=person_ids)
-    return photos_with_persons(user=user, persons=persons, model_key=active_model_key())
+    return photos_with_persons(user=user, persons=persons, model_key=active_model_key(), photos=photos)
 
 
 def face_list_for_user(

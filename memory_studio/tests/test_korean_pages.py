@@ -44,6 +44,7 @@ Not, Memory Studio, Who, Similar, Manage, All, Retry, Go, Username, Email, Birth
 Title, Caption, This, There, Something, You, Bad, Server, Temporarily, Already, Every, Nobody,
 Account, Logged, Matching, Query, Several, How, the, and, your, you, of, to, in, is, or, for,
 with, this, photo, photos, face, faces, here, yet, one, each, click, files, page, not
+Apply, Clear, Jump, Sort, Newest, Oldest, continued, matches, uploaded, taken, titles
 """.strip(),
 )
 _ENGLISH = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in ENGLISH_WORDS) + r")(?![\w-])")
@@ -123,6 +124,9 @@ def _pages(ids: dict[str, Any]) -> list[tuple[str, int]]:
         ("/", 200),
         ("/?status=failed", 200),
         (f"/?person={ids['person']}", 200),
+        ("/?q=바닷가&ordering=uploaded_at", 200),
+        ("/?q=없는말", 200),
+        (f"/albums/{ids['album']}/?q=없는말&ordering=taken_at", 200),
         ("/upload/", 200),
         (f"/photos/{ids['photo']}/", 200),
         (f"/photos/{ids['photo']}/delete/", 200),
