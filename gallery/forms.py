@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from gallery.models import Photo
+from gallery.models import Album, Photo
 from gallery.services import ALBUM_NAME_MAX, TITLE_MAX
 from memory_studio.ids import db_id
 
@@ -55,3 +55,17 @@ class PhotoPickForm(forms.Form):
 
 class AlbumChoiceForm(forms.Form):
     album = forms.IntegerField(min_value=1)
+
+
+class AlbumSortForm(forms.Form):
+    sort_order = forms.ChoiceField(label=_("Sort photos"), choices=Album.SortOrder.choices)
+
+
+class AlbumCoverForm(forms.Form):
+    """The photo to make the cover; empty goes back to the default (the first photo)."""
+
+    photo = forms.IntegerField(min_value=1, required=False)
+
+
+class AlbumMoveForm(forms.Form):
+    direction = forms.ChoiceField(choices=(("earlier", "earlier"), ("later", "later")))
