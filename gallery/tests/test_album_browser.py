@@ -96,3 +96,39 @@ def test_move_photos_with_the_keyboard_on_a_phone(
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     finally:
         context.close()
+
+
+def test_drag_with_a_finger_on_a_touch_screen(
+    live_server: Any, browser: Any, user: Any, password: str, photo_factory: Callable[..., Photo]
+) -> None:
+    album, (a, b, c, d) = _album_of_four(user, photo_factory)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        log_in_page(page, live_server.url, user.username, password)
+        page.goto(f"{live_server.url}/albums/{album.pk}/")
+        handle = page.locator(f"#album-photo-{a} .album-drag-handle").bounding_box()
+        target = page.locator(f"#album-photo-{c} .tile").bounding_box()
+        start = (handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+        end = (target["x"] + target["width"] - 10, target["y"] + 10)
+        # Real touch events, as a finger sends them (the browser turns them into pointer events).
+        cdp = context.new_cdp_session(page)
+
+        def touch(kind: str, point: tuple[float, float] | None) -> None:
+            points = [] if point is None else [{"x": point[0], "y": point[1]}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        with page.expect_response(lambda r: r.url.endswith("/order/")) as saved:
+            touch("touchStart", start)
+            for step in range(1, 9):
+                touch(
+                    "touchMove",
+                    (start[0] + (end[0] - start[0]) * step / 8, start[1] + (end[1] - start[1]) * step / 8),
+                )
+            touch("touchEnd", None)
+        assert saved.value.status == 200
+        assert _order(album) == [b, c, a, d]
+        assert page.evaluate("window.scrollY") == 0  # the finger moved the photo, not the page
+    finally:
+        context.close()
