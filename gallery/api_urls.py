@@ -9,6 +9,7 @@ urlpatterns = [
     path("photos/<int:photo_id>/reindex/", apis.PhotoReindexApi.as_view(), name="api-photo-reindex"),
     path("albums/", apis.AlbumListApi.as_view(), name="api-album-list"),
     path("albums/<int:album_id>/", apis.AlbumDetailApi.as_view(), name="api-album-detail"),
+    path("albums/<int:album_id>/order/", apis.AlbumOrderApi.as_view(), name="api-album-order"),
     path("albums/<int:album_id>/photos/", apis.AlbumPhotosApi.as_view(), name="api-album-photos"),
     path("albums/<int:album_id>/download/", apis.AlbumDownloadApi.as_view(), name="api-album-download"),
     path(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.http import Http404, HttpResponseBase
@@ -27,6 +27,7 @@ from accounts.preferences import user_time_zone
 from accounts.requests import signed_in_user
 from gallery import selectors, services
 from gallery.images import size_over_limit_message
+from gallery.models import Album, Photo
 from gallery.responses import (
     album_zip_name,
     login_redirect_for_browser,
@@ -35,7 +36,7 @@ from gallery.responses import (
     storage_file_response,
     zip_download_refusal,
 )
-from gallery.serializers import AlbumOutputSerializer, PhotoOutputSerializer
+from gallery.serializers import AlbumOutputSerializer, PhotoIdsOutputSerializer, PhotoOutputSerializer
 from gallery.storage import MEDIA_KINDS
 from memory_studio.api import DuplicatePhotoErrorSerializer, ErrorSerializer, PaginatedListMixin
 from memory_studio.ids import MAX_DB_ID
@@ -295,25 +296,55 @@ class AlbumListApi(PaginatedListMixin, APIView):
         serializer.is_valid(raise_exception=True)
         album = services.album_create(owner=signed_in_user(request), name=serializer.validated_data["name"])
         album = selectors.album_get_for_user(user=request.user, album_id=album.pk)
-        return Response(AlbumOutputSerializer(album).data, status=status.HTTP_201_CREATED)
+        return Response(
+            AlbumOutputSerializer(album, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class AlbumDetailApi(APIView):
-    """Read, rename or delete one of your albums (deleting keeps the photos)."""
+    """Read, change (name, sort, cover) or delete one of your albums (deleting keeps the photos)."""
+
+    class AlbumUpdateInputSerializer(serializers.Serializer[Any]):
+        name = serializers.CharField(max_length=services.ALBUM_NAME_MAX, required=False)
+        sort_order = serializers.ChoiceField(choices=Album.SortOrder.choices, required=False)
+        cover = serializers.IntegerField(
+            min_value=1,
+            required=False,
+            allow_null=True,
+            help_text="One of the album's photos; null goes back to the default, the first photo.",
+        )
+
+        def validate_name(self, value: str) -> str:
+            if not value.strip():
+                raise serializers.ValidationError(_("An album needs a name."))
+            return value
 
     @extend_schema(responses=AlbumOutputSerializer)
     def get(self, request: Request, album_id: int) -> Response:
         album = selectors.album_get_for_user(user=request.user, album_id=album_id)
-        return Response(AlbumOutputSerializer(album).data)
+        return Response(AlbumOutputSerializer(album, context={"request": request}).data)
 
-    @extend_schema(request=AlbumInputSerializer, responses=AlbumOutputSerializer)
+    @extend_schema(request=AlbumUpdateInputSerializer, responses=AlbumOutputSerializer)
     def patch(self, request: Request, album_id: int) -> Response:
         album = selectors.album_get_for_user(user=request.user, album_id=album_id)
-        serializer = AlbumInputSerializer(data=request.data)
+        serializer = self.AlbumUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.album_update(album=album, name=serializer.validated_data["name"])
+        data = serializer.validated_data
+        cover: Photo | Literal[services.Keep.KEEP] | None = services.KEEP
+        if "cover" in data:
+            cover = (
+                None
+                if data["cover"] is None
+                else selectors.photo_get_for_user(user=request.user, photo_id=data["cover"])
+            )
+        try:
+            services.album_update(
+                album=album, name=data.get("name"), sort_order=data.get("sort_order"), cover=cover
+            )
+        except services.AlbumChangeError as exc:
+            raise serializers.ValidationError({"cover": [exc.message]}) from None
         album = selectors.album_get_for_user(user=request.user, album_id=album.pk)
-        return Response(AlbumOutputSerializer(album).data)
+        return Response(AlbumOutputSerializer(album, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, album_id: int) -> Response:
@@ -322,8 +353,32 @@ class AlbumDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class AlbumOrderApi(APIView):
+    """Put an album's photos in your own order: `photos` lists every photo of the album (outside
+    the trash) once, first to last. The album is then sorted by this custom order."""
+
+    parser_classes = (BoundedJSONParser,)
+
+    class AlbumOrderInputSerializer(serializers.Serializer[Any]):
+        photos = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=True)
+
+    @extend_schema(request=AlbumOrderInputSerializer, responses=PhotoIdsOutputSerializer)
+    def put(self, request: Request, album_id: int) -> Response:
+        album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+        serializer = self.AlbumOrderInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ids = serializer.validated_data["photos"]
+        by_id = {p.pk: p for p in selectors.photos_for_user_by_ids(user=request.user, photo_ids=ids)}
+        try:
+            services.album_set_order(album=album, photos=[by_id[pk] for pk in ids])
+        except services.AlbumChangeError as exc:
+            raise serializers.ValidationError({"photos": [exc.message]}) from None
+        return Response({"photos": selectors.album_photo_ids(album=album)})
+
+
 class AlbumPhotosApi(PaginatedListMixin, APIView):
-    """List the photos of an album, or add photos to it (`photo_ids`)."""
+    """List the photos of an album in its order (custom, newest or oldest first: `sort_order`), or
+    add photos to it (`photo_ids`; they go to the end of its custom order)."""
 
     class AlbumPhotosInputSerializer(serializers.Serializer[Any]):
         photo_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1)
@@ -331,7 +386,10 @@ class AlbumPhotosApi(PaginatedListMixin, APIView):
     @extend_schema(parameters=PHOTO_FILTER_PARAMETERS, responses=PhotoOutputSerializer(many=True))
     def get(self, request: Request, album_id: int) -> Response:
         album = selectors.album_get_for_user(user=request.user, album_id=album_id)
-        photos = selectors.album_photo_list(album=album, filters=photo_filters(request))
+        # The album's own order unless the request asks for another.
+        photos = selectors.album_photo_list(
+            album=album, filters=photo_filters(request), album_order="ordering" not in request.query_params
+        )
         return self.paginated_response(request, photos, PhotoOutputSerializer)
 
     @extend_schema(request=AlbumPhotosInputSerializer, responses=AlbumOutputSerializer)
@@ -344,7 +402,7 @@ class AlbumPhotosApi(PaginatedListMixin, APIView):
         )
         services.album_add_photos(album=album, photos=photos)
         album = selectors.album_get_for_user(user=request.user, album_id=album.pk)
-        return Response(AlbumOutputSerializer(album).data)
+        return Response(AlbumOutputSerializer(album, context={"request": request}).data)
 
 
 class AlbumPhotoApi(APIView):

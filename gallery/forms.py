@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from gallery.models import Photo
+from gallery.models import Album, Photo
 from gallery.selectors import DEFAULT_PHOTO_ORDERING, SEARCH_MAX_LENGTH, PhotoFilters
 from gallery.services import ALBUM_NAME_MAX, TITLE_MAX
 from memory_studio.ids import db_id
@@ -81,3 +81,17 @@ class PhotoFilterForm(forms.Form):
         self.is_valid()  # cleaned_data then holds the fields that are valid
         data = self.cleaned_data
         return PhotoFilters(q=data.get("q") or "", ordering=data.get("ordering") or DEFAULT_PHOTO_ORDERING)
+
+
+class AlbumSortForm(forms.Form):
+    sort_order = forms.ChoiceField(label=_("Sort photos"), choices=Album.SortOrder.choices)
+
+
+class AlbumCoverForm(forms.Form):
+    """The photo to make the cover; empty goes back to the default (the first photo)."""
+
+    photo = forms.IntegerField(min_value=1, required=False)
+
+
+class AlbumMoveForm(forms.Form):
+    direction = forms.ChoiceField(choices=(("earlier", "earlier"), ("later", "later")))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -138,16 +139,57 @@ class Photo(models.Model):
 
 
 class AlbumQuerySet(models.QuerySet["Album"]):
-    def with_photo_count(self) -> AlbumQuerySet:
-        return self.annotate(photo_count=models.Count("photos", distinct=True))
+    def with_summary(self) -> AlbumQuerySet:
+        """Annotate what the album list shows, in the same query: `photo_count`, `taken_from`,
+        `taken_until` (over the photos outside the trash) and `cover_photo_id` (the picked cover
+        while it is in the album and outside the trash, else the first photo by the album's
+        sort)."""
+        live = models.Q(photos__trashed_at__isnull=True)
+        members = AlbumPhoto.objects.filter(album=models.OuterRef("pk"), photo__trashed_at__isnull=True)
+        first = {
+            order: members.order_by(*AlbumPhoto.ordering_for(order)).values("photo_id")[:1]
+            for order in Album.SortOrder.values
+        }
+        picked = members.filter(photo_id=models.OuterRef("cover_id")).values("photo_id")[:1]
+        default_cover = models.Case(
+            *(models.When(sort_order=order, then=models.Subquery(query)) for order, query in first.items()),
+            output_field=models.BigIntegerField(),
+        )
+        return self.annotate(
+            photo_count=models.Count("photos", filter=live, distinct=True),
+            taken_from=models.Min("photos__taken_at", filter=live),
+            taken_until=models.Max("photos__taken_at", filter=live),
+            cover_photo_id=Coalesce(
+                models.Subquery(picked), default_cover, output_field=models.BigIntegerField()
+            ),
+        )
 
 
 class Album(models.Model):
+    class SortOrder(models.TextChoices):
+        MANUAL = "manual", _("Custom order")
+        NEWEST = "newest", _("Newest first")
+        OLDEST = "oldest", _("Oldest first")
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="albums", verbose_name=_("owner")
     )
     name = models.CharField(_("name"), max_length=120)
-    photos = models.ManyToManyField(Photo, related_name="albums", blank=True, verbose_name=_("photos"))
+    photos = models.ManyToManyField(
+        Photo, through="AlbumPhoto", related_name="albums", blank=True, verbose_name=_("photos")
+    )
+    cover = models.ForeignKey(
+        Photo,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cover photo"),
+        help_text="Picked by the owner; none (or one no longer in the album) means the first photo.",
+    )
+    sort_order = models.CharField(
+        _("sort order"), max_length=8, choices=SortOrder.choices, default=SortOrder.MANUAL
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -161,6 +203,33 @@ class Album(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AlbumPhoto(models.Model):
+    """A photo in an album, at a place in the album's custom order (`position`, from 0)."""
+
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="memberships")
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="album_memberships")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        # The table of the ManyToManyField this model replaced: its rows are kept.
+        db_table = "gallery_album_photos"
+        unique_together = (("album", "photo"),)
+        indexes = (models.Index(fields=("album", "position"), name="album_photo_position"),)
+
+    def __str__(self) -> str:
+        return f"{self.album_id}:{self.photo_id}@{self.position}"
+
+    @staticmethod
+    def ordering_for(sort_order: str) -> tuple[str, ...]:
+        """The order_by() of an album's memberships for one of Album.SortOrder; each ends on a
+        unique key, so the order is stable for photos taken at the same moment."""
+        if sort_order == Album.SortOrder.NEWEST:
+            return ("-photo__taken_at", "-photo_id")
+        if sort_order == Album.SortOrder.OLDEST:
+            return ("photo__taken_at", "photo_id")
+        return ("position", "id")
 
 
 class PendingDeletion(models.Model):

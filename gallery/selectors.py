@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -156,10 +157,11 @@ def photo_get_for_user(*, user: AnyUser, photo_id: Any) -> Photo:
 
 
 def album_list_for_user(*, user: AnyUser) -> QuerySet[Album]:
-    """The user's albums by name, with `photo_count` annotated."""
+    """The user's albums by name, each with its summary annotated (AlbumQuerySet.with_summary:
+    `photo_count`, `taken_from`, `taken_until`, `cover_photo_id`)."""
     if not user.is_authenticated:
         return Album.objects.none()
-    return Album.objects.filter(owner_id=user.pk).with_photo_count().order_by("name", "id")
+    return Album.objects.filter(owner_id=user.pk).with_summary().order_by("name", "id")
 
 
 def album_get_for_user(*, user: AnyUser, album_id: Any) -> Album:
@@ -170,11 +172,47 @@ def album_get_for_user(*, user: AnyUser, album_id: Any) -> Album:
         raise Http404(_("No such album.")) from None
 
 
-def album_photo_list(*, album: Album, filters: PhotoFilters | None = None) -> QuerySet[Photo]:
-    """Photos in an album (already owner-checked through album_get_for_user), newest taken first
-    or as `filters` say (dates in the owner's time zone)."""
-    photos = album.photos.filter(owner_id=album.owner_id)
-    return photos_filtered(photos, filters=filters or PhotoFilters(), zone=user_time_zone(album.owner))
+def album_covers(*, albums: Iterable[Album]) -> dict[int, Photo]:
+    """The cover photo of each album (from album_list_for_user) that has one, by album id, in
+    one query: a list of albums shows its covers without a query per album."""
+    cover_ids = {album.pk: album_cover_id(album=album) for album in albums}
+    photos = Photo.objects.in_bulk([pk for pk in cover_ids.values() if pk is not None])
+    return {album_pk: photos[pk] for album_pk, pk in cover_ids.items() if pk in photos}
+
+
+def album_cover_id(*, album: Album) -> int | None:
+    """The id of the album's cover photo (annotated by album_list_for_user); None when empty."""
+    value = getattr(album, "cover_photo_id", None)
+    return None if value is None else int(value)
+
+
+_PHOTO_ORDER = {
+    Album.SortOrder.MANUAL: ("album_memberships__position", "album_memberships__id"),
+    Album.SortOrder.NEWEST: ("-taken_at", "-id"),
+    Album.SortOrder.OLDEST: ("taken_at", "id"),
+}
+
+
+def album_photo_list(
+    *, album: Album, filters: PhotoFilters | None = None, album_order: bool = True
+) -> QuerySet[Photo]:
+    """Photos in an album (already owner-checked through album_get_for_user), outside the trash,
+    narrowed by `filters` (dates in the owner's time zone), in the album's order (its custom
+    order, newest or oldest taken first: `album.sort_order`), or with `album_order=False` in
+    `filters.ordering`."""
+    photos: QuerySet[Photo] = Photo.objects.live().filter(
+        album_memberships__album=album, owner_id=album.owner_id
+    )
+    if filters is not None:
+        photos = photos_filtered(photos, filters=filters, zone=user_time_zone(album.owner))
+    if album_order or filters is None:
+        photos = photos.order_by(*_PHOTO_ORDER[Album.SortOrder(album.sort_order)])
+    return photos
+
+
+def album_photo_ids(*, album: Album) -> list[int]:
+    """The ids of album_photo_list, in its order."""
+    return list(album_photo_list(album=album).values_list("pk", flat=True))
 
 
 def photos_for_user_by_ids(*, user: AnyUser, photo_ids: list[int]) -> list[Photo]:

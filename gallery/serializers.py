@@ -7,14 +7,17 @@ user owns (they come from gallery.selectors).
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from gallery import selectors
 from gallery.models import Album, Photo
 from gallery.storage import MediaKind, media_url
 
 
-def _absolute(serializer: serializers.Serializer[Photo], photo: Photo, kind: MediaKind) -> str:
+def _absolute(serializer: serializers.Serializer[Any], photo: Photo, kind: MediaKind) -> str:
     url = media_url(photo, kind)
     request = serializer.context.get("request")
     return request.build_absolute_uri(url) if request is not None and url.startswith("/") else url
@@ -62,15 +65,62 @@ class PhotoOutputSerializer(serializers.ModelSerializer[Photo]):
         return _absolute(self, photo, "thumbnail")
 
 
+class _AlbumListSerializer(serializers.ListSerializer[Album]):
+    def to_representation(self, data: Any) -> list[Any]:
+        albums = list(data.all() if hasattr(data, "all") else data)
+        assert isinstance(self.child, AlbumOutputSerializer)
+        # Every cover of the list in one query, not one per album.
+        self.child.covers = selectors.album_covers(albums=albums)
+        return super().to_representation(albums)
+
+
 class AlbumOutputSerializer(serializers.ModelSerializer[Album]):
-    photo_count = serializers.SerializerMethodField()
+    """An album from gallery.selectors (annotated with its summary)."""
+
+    photo_count = serializers.IntegerField(help_text="Photos in the album, outside the trash.")
+    taken_from = serializers.DateTimeField(
+        allow_null=True, help_text="When its earliest photo was taken; null when it is empty."
+    )
+    taken_until = serializers.DateTimeField(
+        allow_null=True, help_text="When its latest photo was taken; null when it is empty."
+    )
+    cover = serializers.SerializerMethodField(
+        help_text="The cover photo's id: the picked one, else the first photo; null when it is empty."
+    )
+    cover_thumbnail_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Album
-        fields = ("id", "name", "created_at", "updated_at", "photo_count")
+        fields = (
+            "id",
+            "name",
+            "created_at",
+            "updated_at",
+            "photo_count",
+            "taken_from",
+            "taken_until",
+            "sort_order",
+            "cover",
+            "cover_thumbnail_url",
+        )
         read_only_fields = fields
+        list_serializer_class = _AlbumListSerializer
 
-    @extend_schema_field(serializers.IntegerField())
-    def get_photo_count(self, album: Album) -> int:
-        count = getattr(album, "photo_count", None)
-        return int(count) if count is not None else album.photos.count()
+    covers: dict[int, Photo] | None = None  # set by the list serializer for a whole page
+
+    def _cover(self, album: Album) -> Photo | None:
+        covers = self.covers if self.covers is not None else selectors.album_covers(albums=[album])
+        return covers.get(album.pk)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_cover(self, album: Album) -> int | None:
+        return selectors.album_cover_id(album=album)
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_cover_thumbnail_url(self, album: Album) -> str | None:
+        photo = self._cover(album)
+        return None if photo is None else _absolute(self, photo, "thumbnail")
+
+
+class PhotoIdsOutputSerializer(serializers.Serializer[Any]):
+    photos = serializers.ListField(child=serializers.IntegerField(), help_text="Photo ids, in order.")

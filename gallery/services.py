@@ -6,21 +6,23 @@ photo removes its files only after the database commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import enum
+from collections.abc import Iterable, Sequence
 from pathlib import PurePath
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gallery import images
 from gallery.cleanup import files_delete_after_commit, files_delete_now
 from gallery.images import DuplicatePhoto
-from gallery.models import Album, Photo
+from gallery.models import Album, AlbumPhoto, Photo
 from gallery.storage import STORAGE_ERRORS, StorageUnavailable, photo_storage
 from people.services import lock_owner_faces
 from recognition.services import faces_forget_owner, faces_forget_photo, photo_mark_index_pending
@@ -206,10 +208,38 @@ def album_create(*, owner: User, name: str) -> Album:
     return Album.objects.create(owner=owner, name=_clean_name(name))
 
 
+class Keep(enum.Enum):
+    """The value of an optional argument that leaves a field as it is, where None means something."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
 @transaction.atomic
-def album_update(*, album: Album, name: str) -> Album:
-    album.name = _clean_name(name)
-    album.save(update_fields=["name", "updated_at"])
+def album_update(
+    *,
+    album: Album,
+    name: str | None = None,
+    sort_order: str | None = None,
+    cover: Photo | Literal[Keep.KEEP] | None = KEEP,
+) -> Album:
+    """Rename an album, change how its photos are sorted and/or pick its cover (None: back to the
+    default, the first photo); a name or sort of None, or cover=KEEP, leaves it as it is. All or
+    nothing: a cover that is not in the album raises AlbumChangeError and nothing changes."""
+    fields = ["updated_at"]
+    if name is not None:
+        album.name = _clean_name(name)
+        fields.append("name")
+    if sort_order is not None:
+        album.sort_order = Album.SortOrder(sort_order)
+        fields.append("sort_order")
+    if cover is not KEEP:
+        _check_cover(album, cover)
+        album.cover = cover
+        fields.append("cover")
+    album.save(update_fields=fields)
     return album
 
 
@@ -229,15 +259,112 @@ def _check_owner(album: Album, photos: Iterable[Photo]) -> list[Photo]:
     return photos
 
 
+class AlbumChangeError(ValueError):
+    """A change to an album that cannot be made as asked (a message for people); nothing changed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _lock(album: Album) -> None:
+    # Concurrent additions and reorders of one album take turns: positions stay distinct.
+    Album.objects.select_for_update().filter(pk=album.pk).exists()
+
+
 @transaction.atomic
 def album_add_photos(*, album: Album, photos: Iterable[Photo]) -> Album:
-    album.photos.add(*_check_owner(album, photos))
+    """Add photos at the end of the album's custom order (oldest taken first among those added);
+    photos already in the album stay where they are."""
+    photos = _check_owner(album, photos)
+    _lock(album)
+    present = set(AlbumPhoto.objects.filter(album=album).values_list("photo_id", flat=True))
+    last = AlbumPhoto.objects.filter(album=album).aggregate(last=Max("position"))["last"]
+    start = -1 if last is None else last
+    new = sorted({p.pk: p for p in photos if p.pk not in present}.values(), key=lambda p: (p.taken_at, p.pk))
+    AlbumPhoto.objects.bulk_create(
+        AlbumPhoto(album=album, photo=photo, position=start + n) for n, photo in enumerate(new, start=1)
+    )
     album.save(update_fields=["updated_at"])
     return album
 
 
 @transaction.atomic
 def album_remove_photos(*, album: Album, photos: Iterable[Photo]) -> Album:
-    album.photos.remove(*_check_owner(album, photos))
-    album.save(update_fields=["updated_at"])
+    """Take photos out of the album (they stay in the gallery); a cover among them stops being
+    the cover."""
+    photos = _check_owner(album, photos)
+    album.photos.remove(*photos)
+    fields = ["updated_at"]
+    if album.cover_id is not None and album.cover_id in {p.pk for p in photos}:
+        album.cover = None
+        fields.append("cover")
+    album.save(update_fields=fields)
+    return album
+
+
+def _check_cover(album: Album, photo: Photo | None) -> None:
+    if photo is None:
+        return
+    _check_owner(album, [photo])
+    if not album.memberships.filter(photo=photo, photo__trashed_at__isnull=True).exists():
+        raise AlbumChangeError(_("That photo is not in this album."))
+
+
+@transaction.atomic
+def album_set_cover(*, album: Album, photo: Photo | None) -> Album:
+    """Make `photo` the album's cover; None goes back to the default (the first photo by the
+    album's sort). The photo must be in the album and outside the trash (else
+    AlbumChangeError)."""
+    return album_update(album=album, cover=photo)
+
+
+def _write_order(album: Album, photo_ids: Sequence[int]) -> None:
+    """Number the album's photos in this order (the photos not named, those in the trash, keep
+    their relative order after them) and sort the album by that custom order."""
+    rows = {row.photo_id: row for row in AlbumPhoto.objects.filter(album=album).order_by("position", "id")}
+    named = set(photo_ids)
+    ordered = [rows[pk] for pk in photo_ids] + [row for pk, row in rows.items() if pk not in named]
+    changed = []
+    for position, row in enumerate(ordered):
+        if row.position != position:
+            row.position = position
+            changed.append(row)
+    AlbumPhoto.objects.bulk_update(changed, ["position"], batch_size=1000)
+    album.sort_order = Album.SortOrder.MANUAL
+    album.save(update_fields=["sort_order", "updated_at"])
+
+
+@transaction.atomic
+def album_set_order(*, album: Album, photos: Sequence[Photo]) -> Album:
+    """Put the album's photos in this custom order (and sort the album by it). `photos` must be
+    exactly the album's photos outside the trash, each once; else AlbumChangeError."""
+    photos = _check_owner(album, photos)
+    _lock(album)
+    wanted = [p.pk for p in photos]
+    current = set(album.memberships.filter(photo__trashed_at__isnull=True).values_list("photo_id", flat=True))
+    if len(set(wanted)) != len(wanted):
+        raise AlbumChangeError(_("Each photo can be listed only once."))
+    if set(wanted) != current:
+        raise AlbumChangeError(_("List exactly the photos of this album."))
+    _write_order(album, wanted)
+    return album
+
+
+@transaction.atomic
+def album_move_photo(*, album: Album, photo: Photo, offset: int) -> Album:
+    """Move a photo `offset` places later (negative: earlier) in the album as it is shown now,
+    which becomes its custom order; at either end it stays where it is."""
+    _check_owner(album, [photo])
+    _lock(album)
+    members = album.memberships.filter(photo__trashed_at__isnull=True)
+    order = list(
+        members.order_by(*AlbumPhoto.ordering_for(album.sort_order)).values_list("photo_id", flat=True)
+    )
+    if photo.pk not in order:
+        raise AlbumChangeError(_("That photo is not in this album."))
+    old = order.index(photo.pk)
+    new = min(max(old + offset, 0), len(order) - 1)
+    order.insert(new, order.pop(old))
+    _write_order(album, order)
     return album

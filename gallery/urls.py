@@ -18,6 +18,11 @@ urlpatterns = [
     path("albums/<int:album_id>/delete/", views.album_delete, name="album_delete"),
     path("albums/<int:album_id>/download/", views.album_download, name="album_download"),
     path("albums/<int:album_id>/add/", views.album_add_photos, name="album_add_photos"),
+    path("albums/<int:album_id>/sort/", views.album_sort, name="album_sort"),
+    path("albums/<int:album_id>/cover/", views.album_cover, name="album_cover"),
+    path(
+        "albums/<int:album_id>/photos/<int:photo_id>/move/", views.album_move_photo, name="album_move_photo"
+    ),
     path(
         "albums/<int:album_id>/photos/<int:photo_id>/remove/",
         views.album_remove_photo,

@@ -11,6 +11,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -18,9 +19,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.preferences import user_time_zone
 from gallery import selectors, services
-from gallery.forms import AlbumChoiceForm, AlbumForm, PhotoEditForm, PhotoFilterForm, PhotoPickForm
+from gallery.forms import (
+    AlbumChoiceForm,
+    AlbumCoverForm,
+    AlbumForm,
+    AlbumMoveForm,
+    AlbumSortForm,
+    PhotoEditForm,
+    PhotoFilterForm,
+    PhotoPickForm,
+)
 from gallery.images import InvalidImage
-from gallery.models import Photo
+from gallery.models import Album, Photo
 from gallery.responses import (
     album_zip_name,
     photos_zip_response,
@@ -252,11 +262,12 @@ def album_list(request: HttpRequest) -> HttpResponse:
         album = services.album_create(owner=_user(request), name=form.cleaned_data["name"])
         messages.success(request, _("Created album “%(name)s”.") % {"name": album.name})
         return redirect("gallery:album_detail", album_id=album.pk)
-    albums = selectors.album_list_for_user(user=request.user)
+    albums = list(selectors.album_list_for_user(user=request.user))
+    covers = selectors.album_covers(albums=albums)
     return render(
         request,
         "gallery/album_list.html",
-        {"albums": albums, "form": form},
+        {"albums": [(album, covers.get(album.pk)) for album in albums], "form": form},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -264,7 +275,7 @@ def album_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
-    """The album's photos; POST renames it."""
+    """The album's photos in its order; POST renames it."""
     album = selectors.album_get_for_user(user=request.user, album_id=album_id)
     form = AlbumForm(request.POST or None, initial={"name": album.name})
     if request.method == "POST" and form.is_valid():
@@ -272,8 +283,10 @@ def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
         messages.success(request, _("Album renamed."))
         return redirect("gallery:album_detail", album_id=album.pk)
     filter_form = PhotoFilterForm(request.GET)
-    filters = filter_form.filters()
+    filters = filter_form.filters()  # the search; the album's own sort orders it
     page = _page(request, selectors.album_photo_list(album=album, filters=filters))
+    # Arranging works on the whole album, so not on a search's subset of it.
+    manual = album.sort_order == Album.SortOrder.MANUAL and not filters.q
     return render(
         request,
         "gallery/album_detail.html",
@@ -283,10 +296,82 @@ def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
             "form": form,
             "filter_form": filter_form,
             "searching": bool(filters.q),
-            "oldest_first": not filters.newest_first,
+            "hide_ordering": True,  # the album's sort (below) orders it
+            "oldest_first": album.sort_order == Album.SortOrder.OLDEST,
+            "sort_form": AlbumSortForm(initial={"sort_order": album.sort_order}),
+            "manual_order": manual,
+            # The whole order, for the drag-and-drop script (it sends every id back).
+            "order_ids": selectors.album_photo_ids(album=album) if manual else None,
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _album_page_of(album: Album, photo: Photo) -> str:
+    """The album page's address showing this photo, at its tile."""
+    ids = selectors.album_photo_ids(album=album)
+    number = ids.index(photo.pk) // settings.GALLERY_PAGE_SIZE + 1 if photo.pk in ids else 1
+    address = reverse("gallery:album_detail", kwargs={"album_id": album.pk})
+    return (
+        f"{address}?page={number}#album-photo-{photo.pk}"
+        if number > 1
+        else f"{address}#album-photo-{photo.pk}"
+    )
+
+
+@login_required
+@require_POST
+def album_sort(request: HttpRequest, album_id: int) -> HttpResponse:
+    """Sort the album's photos: custom order, newest or oldest taken first."""
+    album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+    form = AlbumSortForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose how to sort the photos."))
+        return redirect("gallery:album_detail", album_id=album.pk)
+    services.album_update(album=album, sort_order=form.cleaned_data["sort_order"])
+    messages.success(request, _("Sorted: %(order)s.") % {"order": album.get_sort_order_display()})
+    return redirect("gallery:album_detail", album_id=album.pk)
+
+
+@login_required
+@require_POST
+def album_cover(request: HttpRequest, album_id: int) -> HttpResponse:
+    """Make one of the album's photos its cover; no photo goes back to the first photo."""
+    album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+    form = AlbumCoverForm(request.POST)
+    if not form.is_valid():
+        raise Http404(_("No such photo."))
+    photo_id = form.cleaned_data["photo"]
+    photo = None if photo_id is None else selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+    try:
+        services.album_set_cover(album=album, photo=photo)
+    except services.AlbumChangeError as exc:
+        messages.error(request, exc.message)
+        return redirect("gallery:album_detail", album_id=album.pk)
+    if photo is None:
+        messages.success(request, _("The album's first photo is its cover again."))
+        return redirect("gallery:album_detail", album_id=album.pk)
+    messages.success(request, _("Album cover set."))
+    return redirect(_album_page_of(album, photo))
+
+
+@login_required
+@require_POST
+def album_move_photo(request: HttpRequest, album_id: int, photo_id: int) -> HttpResponse:
+    """Move a photo one place earlier or later in the album (the keyboard's way to reorder)."""
+    album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+    photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+    form = AlbumMoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose where to move the photo."))
+        return redirect("gallery:album_detail", album_id=album.pk)
+    offset = -1 if form.cleaned_data["direction"] == "earlier" else 1
+    try:
+        services.album_move_photo(album=album, photo=photo, offset=offset)
+    except services.AlbumChangeError as exc:
+        messages.error(request, exc.message)
+        return redirect("gallery:album_detail", album_id=album.pk)
+    return redirect(_album_page_of(album, photo))
 
 
 @login_required

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
+from django.utils import formats, timezone
 from django.utils.translation import ngettext
 
 from gallery.models import Photo
@@ -33,3 +36,14 @@ def filesize(value: int) -> str:
             return f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} GB"  # pragma: no cover
+
+
+@register.simple_tag
+def taken_months(first: datetime | None, last: datetime | None) -> str:
+    """When an album's photos were taken, by month in the viewer's language and time zone:
+    "March 2024 - July 2025" (2024년 3월 - 2025년 7월, with an en dash), one month when both
+    are in it, nothing when there are no photos."""
+    if first is None or last is None:
+        return ""
+    start, end = (formats.date_format(timezone.localtime(d), "YEAR_MONTH_FORMAT") for d in (first, last))
+    return start if start == end else f"{start} \u2013 {end}"

@@ -38,6 +38,12 @@ MATRIX = [
     ("page", "post", "/albums/{mine_album}/add/", {"photo_ids": ["{photo}"]}),
     ("page", "post", "/albums/{album}/photos/{photo}/remove/", {}),
     ("page", "post", "/albums/{mine_album}/photos/{photo}/remove/", {}),
+    ("page", "post", "/albums/{album}/sort/", {"sort_order": "oldest"}),
+    ("page", "post", "/albums/{album}/cover/", {"photo": "{photo}"}),
+    ("page", "post", "/albums/{album}/cover/", {"photo": ""}),
+    ("page", "post", "/albums/{mine_album}/cover/", {"photo": "{photo}"}),
+    ("page", "post", "/albums/{album}/photos/{photo}/move/", {"direction": "later"}),
+    ("page", "post", "/albums/{mine_album}/photos/{photo}/move/", {"direction": "later"}),
     ("api", "get", "/api/photos/{photo}/", None),
     ("api", "patch", "/api/photos/{photo}/", {"title": "pwned"}),
     ("api", "delete", "/api/photos/{photo}/", None),
@@ -50,6 +56,11 @@ MATRIX = [
     ("api", "post", "/api/albums/{mine_album}/photos/", {"photo_ids": ["{photo}"]}),
     ("api", "delete", "/api/albums/{album}/photos/{photo}/", None),
     ("api", "delete", "/api/albums/{mine_album}/photos/{photo}/", None),
+    ("api", "patch", "/api/albums/{album}/", {"cover": "{photo}"}),
+    ("api", "patch", "/api/albums/{album}/", {"sort_order": "oldest"}),
+    ("api", "patch", "/api/albums/{mine_album}/", {"cover": "{photo}"}),
+    ("api", "put", "/api/albums/{album}/order/", {"photos": ["{photo}"]}),
+    ("api", "put", "/api/albums/{mine_album}/order/", {"photos": ["{photo}"]}),
     ("api", "get", "/media/photos/{photo}/original/", None),
     ("api", "get", "/media/photos/{photo}/original/?download=1", None),
     ("page", "get", "/faces/{face}/crop.jpg", None),
@@ -208,8 +219,12 @@ def test_other_users_objects_are_404_and_unchanged(
     assert victim_photo.title == "Private"
     assert (victim_photo.index_status, victim_photo.indexed_at) == indexed
     assert victim_album.name == "Private album"
+    assert (victim_album.sort_order, victim_album.cover_id) == ("manual", None)
+    assert list(victim_album.memberships.values_list("position", flat=True)) == [0]
     assert list(victim_album.photos.all()) == [victim_photo]
     assert not mine_album.photos.exists()
+    mine_album.refresh_from_db()
+    assert mine_album.cover_id is None
     assert Photo.objects.count() == 2
     assert Album.objects.count() == 2
     victim_person.refresh_from_db()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
-
-from gallery.models import Photo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,7 +73,8 @@ def test_face_counts_are_filled_in_and_existing_duplicates_are_kept():
         owner=bob, photo=bobs, model_key="m2", x1=0, y1=0, x2=1, y2=1, score=1, dim=1, embedding=b"0000"
     )
 
-    _migrate(AFTER)
+    # The models as of AFTER: today's Photo has columns (trashed_at) that AFTER has not.
+    Photo = _migrate(AFTER).get_model("gallery", "Photo")
 
     rows = {p.pk: p for p in Photo.objects.all()}
     assert len(rows) == 4  # nothing deleted
@@ -96,3 +97,52 @@ def test_face_counts_are_filled_in_and_existing_duplicates_are_kept():
             mime_type="image/jpeg",
             taken_at=timezone.now(),
         )
+
+
+def test_album_photos_keep_their_rows_and_are_numbered_newest_taken_first():
+    """0009 turns Album.photos into the AlbumPhoto through model on the same table."""
+    apps = _migrate([("gallery", "0007_photo_trashed_at")])
+    user_model = apps.get_model("accounts", "User")
+    old_photo = apps.get_model("gallery", "Photo")
+    old_album = apps.get_model("gallery", "Album")
+    alice = user_model.objects.create(username="alice")
+    start = timezone.now()
+
+    def photo(n, minutes):
+        return old_photo.objects.create(
+            owner=alice,
+            original=f"photos/originals/{n}.jpg",
+            content_hash=f"{n:064d}",
+            width=10,
+            height=10,
+            size=100,
+            mime_type="image/jpeg",
+            taken_at=start + dt.timedelta(minutes=minutes),
+        )
+
+    old, new, same_a, same_b = photo(1, 0), photo(2, 60), photo(3, 30), photo(4, 30)
+    trip = old_album.objects.create(owner=alice, name="Trip")
+    trip.photos.add(old, new, same_a, same_b)
+    other = old_album.objects.create(owner=alice, name="Other")
+    other.photos.add(old)
+    rows_before = set(old_album.photos.through.objects.values_list("id", "album_id", "photo_id"))
+
+    _migrate([("gallery", "0009_album_photo_order_cover")])
+
+    from gallery.models import Album, AlbumPhoto
+
+    assert set(AlbumPhoto.objects.values_list("id", "album_id", "photo_id")) == rows_before
+    positions = list(
+        AlbumPhoto.objects.filter(album_id=trip.pk).order_by("position").values_list("photo_id", "position")
+    )
+    # Newest taken first (ties: the higher id first), as the album was shown before.
+    assert positions == [(new.pk, 0), (same_b.pk, 1), (same_a.pk, 2), (old.pk, 3)]
+    assert list(AlbumPhoto.objects.filter(album_id=other.pk).values_list("position", flat=True)) == [0]
+    migrated = Album.objects.get(pk=trip.pk)
+    assert (migrated.sort_order, migrated.cover_id) == ("manual", None)
+    assert list(migrated.photos.order_by("album_memberships__position").values_list("pk", flat=True)) == [
+        new.pk,
+        same_b.pk,
+        same_a.pk,
+        old.pk,
+    ]

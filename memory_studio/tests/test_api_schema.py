@@ -126,6 +126,12 @@ def test_every_operation_answers_as_documented(
     c("POST", download, api.post(download, {"photos": []}, format="json"))  # 400
     c("GET", a_download, api.get(f"{a_url}download/"))
     c("GET", a_download, api.get("/api/albums/999999/download/"))  # 404
+    order, o_url = "/api/albums/{album_id}/order/", f"{a_url}order/"
+    c("PUT", order, api.put(o_url, {"photos": both[::-1]}, format="json"))
+    c("PUT", order, api.put(o_url, {"photos": both[:1]}, format="json"))  # 400: not every photo
+    c("PUT", order, api.put(o_url, {"photos": [999999]}, format="json"))  # 404
+    c("PATCH", a_one, api.patch(a_url, {"cover": both[1], "sort_order": "oldest"}, format="json"))
+    c("PATCH", a_one, api.patch(a_url, {"cover": None}, format="json"))
     member = "/api/albums/{album_id}/photos/{photo_id}/"
     c("DELETE", member, api.delete(f"{m_url}{first['id']}/"))
     c("DELETE", member, api.delete(f"{m_url}999999/"))

@@ -44,7 +44,8 @@ Not, Memory Studio, Who, Similar, Manage, All, Retry, Go, Username, Email, Birth
 Title, Caption, This, There, Something, You, Bad, Server, Temporarily, Already, Every, Nobody,
 Account, Logged, Matching, Query, Several, How, the, and, your, you, of, to, in, is, or, for,
 with, this, photo, photos, face, faces, here, yet, one, each, click, files, page, not
-Apply, Clear, Jump, Sort, Newest, Oldest, continued, matches, uploaded, taken, titles
+Apply, Clear, Jump, Sort, Newest, Oldest, continued, matches, uploaded, taken, titles, Cover,
+cover, Drag, earlier, later
 """.strip(),
 )
 _ENGLISH = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in ENGLISH_WORDS) + r")(?![\w-])")
@@ -171,6 +172,26 @@ def test_every_page_of_the_library_is_korean(user_client, library):
     for url, status in _pages(library):
         _assert_english(_get(user_client, url, status, "en"), url)
         _assert_korean(_get(user_client, url, status, "ko-KR,ko;q=0.9"), url)
+
+
+def test_the_album_list_and_album_page_bits_are_korean(user_client, user, library):
+    """Covers, counts, month ranges, the sort choice, a picked cover and the order controls."""
+    album = services.album_create(owner=user, name="여름")
+    photos = list(Photo.objects.filter(owner=user).order_by("pk")[:3])
+    services.album_add_photos(album=album, photos=photos)
+    services.album_set_cover(album=album, photo=photos[-1])
+    albums = _get(user_client, "/albums/", 200, "ko")
+    _assert_korean(albums, "/albums/")
+    assert "2026년 8월 \u2013 " in albums  # the range starts with the photo taken in August 2026
+    assert "사진 3장" in albums
+    for sort in ("manual", "newest"):
+        services.album_update(album=album, sort_order=sort)
+        url = f"/albums/{album.pk}/"
+        _assert_english(_get(user_client, url, 200, "en"), url)
+        html = _get(user_client, url, 200, "ko")
+        _assert_korean(html, f"{url} ({sort})")
+        assert "앨범 표지" in html
+        assert "첫 사진을 표지로" in html
 
 
 def test_the_empty_pages_are_korean_for_a_user_who_chose_korean(django_user_model):
