@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.views import landing_for_visitors
 from gallery import selectors, services
 from gallery.forms import AlbumChoiceForm, AlbumForm, PhotoEditForm, PhotoPickForm
 from gallery.images import InvalidImage
@@ -35,7 +36,7 @@ def _page(request: HttpRequest, photos: QuerySet[Photo]) -> Page[Photo]:
     return Paginator(photos, settings.GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-@login_required
+@landing_for_visitors
 @require_GET
 def photo_list(request: HttpRequest) -> HttpResponse:
     """The grid; `?status=failed` shows only the photos whose face detection failed, `?person=<id>`
