@@ -13,11 +13,15 @@ URL = "/accounts/settings/email/"
 
 
 @pytest.fixture
-def no_email_client(django_user_model, password):
-    user = django_user_model.objects.create_user(username="jiwoo", password=password)
+def jiwoo(django_user_model, password):
+    """A user who signed up without an e-mail address."""
+    return django_user_model.objects.create_user(username="jiwoo", password=password)
+
+
+@pytest.fixture
+def no_email_client(jiwoo):
     client = Client()
-    client.force_login(user)
-    client.user = user
+    client.force_login(jiwoo)
     return client
 
 
@@ -26,13 +30,12 @@ def test_the_account_page_asks_for_a_missing_address(no_email_client, user_clien
     assert 'id="email-missing"' not in user_client.get(reverse("accounts:account")).content.decode()
 
 
-def test_adding_an_address_lets_the_user_reset_their_password(no_email_client, password):
+def test_adding_an_address_lets_the_user_reset_their_password(no_email_client, jiwoo, password):
     response = no_email_client.post(URL, {"email": "jiwoo@example.com", "current_password": password})
     assert response.status_code == 302
     assert response["Location"] == reverse("accounts:account")
-    user = no_email_client.user
-    user.refresh_from_db()
-    assert user.email == "jiwoo@example.com"
+    jiwoo.refresh_from_db()
+    assert jiwoo.email == "jiwoo@example.com"
     page = no_email_client.get(reverse("accounts:account")).content.decode()
     assert "Your e-mail address was saved." in page
     assert 'value="jiwoo@example.com"' in page
