@@ -7,12 +7,14 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.contrib.auth.forms import UserCreationForm
+from django.template import loader
 from django.utils import timezone, translation
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.preferences import is_language, time_zone_names
+from accounts.tasks import enqueue_email
 
 
 class SignUpForm(UserCreationForm[User]):
@@ -90,7 +92,8 @@ def reset_link_lifetime() -> str:
 
 class PasswordResetForm(DjangoPasswordResetForm):
     """Django's reset form; each e-mail is written in its user's saved language, else in the
-    language of the request that asked for it (the active one)."""
+    language of the request that asked for it (the active one), and sent by a worker when a
+    broker is configured (accounts.tasks)."""
 
     def send_mail(
         self,
@@ -104,11 +107,8 @@ class PasswordResetForm(DjangoPasswordResetForm):
         saved = getattr(context["user"], "language", "")
         language = saved if is_language(saved) else translation.get_language()
         with translation.override(language):
-            super().send_mail(
-                subject_template_name,
-                email_template_name,
-                {**context, "link_lifetime": reset_link_lifetime()},
-                from_email,
-                to_email,
-                html_email_template_name=html_email_template_name,
-            )
+            context = {**context, "link_lifetime": reset_link_lifetime()}
+            # A subject must not contain newlines (header injection).
+            subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+            body = loader.render_to_string(email_template_name, context)
+        enqueue_email(subject=subject, body=body, from_email=from_email, to=[to_email])

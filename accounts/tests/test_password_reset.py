@@ -185,3 +185,48 @@ def test_reset_requests_are_limited_per_client_address(client, user):
     assert mail.outbox == []
     assert ask(client, "alice@example.com", ip="10.0.4.2").status_code == 302
     assert len(mail.outbox) == 1
+
+
+def test_a_mail_server_that_fails_changes_nothing_in_the_answer(client, user, monkeypatch, caplog):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    def refuse(self, messages):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+    known = ask(client, "alice@example.com", ip="10.0.5.1")
+    unknown = ask(client, "nobody@example.com", ip="10.0.5.2")
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+    assert known["Location"] == reverse("accounts:password_reset_done")
+    assert mail.outbox == []
+    assert "Could not send the e-mail 'Reset your Memory Studio password'" in caplog.text
+    assert "Connection refused" in caplog.text
+
+
+def test_with_a_broker_the_email_is_queued_not_sent_in_the_request(client, user, monkeypatch):
+    from accounts import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.send_email, "delay", lambda **kwargs: queued.append(kwargs))
+    assert ask(client, "alice@example.com").status_code == 302
+    assert mail.outbox == []  # nothing sent by the request itself
+    (job,) = queued
+    assert job["to"] == ["alice@example.com"]
+    assert job["subject"] == "Reset your Memory Studio password"
+    assert LINK.search(job["body"])
+    # What a worker then does with it.
+    assert tasks.send_email(**job) is True
+    assert [m.to for m in mail.outbox] == [["alice@example.com"]]
+
+
+def test_a_broker_that_is_down_changes_nothing_in_the_answer(client, user, monkeypatch, caplog):
+    from accounts import tasks
+
+    def down(**kwargs):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(tasks.send_email, "delay", down)
+    response = ask(client, "alice@example.com")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:password_reset_done")
+    assert "Could not queue the e-mail" in caplog.text
