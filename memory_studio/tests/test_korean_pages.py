@@ -236,6 +236,24 @@ def test_the_account_pages_are_korean(client, django_user_model):
     for message in mail.outbox:
         body = f"<html><title>{message.subject}</title><p>{message.body}</p></html>"
         assert not english_words(body), f"English left in the Korean e-mail: {english_words(body)}"
+    # The e-mail's link: the new password form, its errors, the page after it.
+    link = re.search(r"https?://[^/\s]+(/\S+)", str(mail.outbox[-1].body))
+    assert link
+    form = client.get(link.group(1), HTTP_ACCEPT_LANGUAGE="ko", follow=True)
+    assert form.context["validlink"] is True
+    _assert_english(
+        client.get(form.redirect_chain[-1][0], HTTP_ACCEPT_LANGUAGE="en").content.decode(),
+        "new password form",
+    )
+    _assert_korean(form.content.decode(), "new password form")
+    mismatch = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "a-brand-new-passphrase-31", "new_password2": "something-else-31"},
+        HTTP_ACCEPT_LANGUAGE="ko",
+    )
+    assert mismatch.status_code == 200
+    assert mismatch.context["form"].errors
+    _assert_korean(mismatch.content.decode(), "new password errors")
 
 
 def test_forms_with_errors_are_korean(user_client, library):
