@@ -41,8 +41,10 @@ def choose_password(client: Client, link: str, password: str = NEW):
     return client.post(form_url, {"new_password1": password, "new_password2": password})
 
 
-def test_the_default_link_lifetime_is_a_day(settings):
+def test_the_defaults_a_day_per_link_3_requests_per_address_and_10_per_client(settings):
     assert settings.PASSWORD_RESET_TIMEOUT == 24 * 60 * 60
+    assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["password_reset_email"] == "3/hour"
+    assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["password_reset_ip"] == "10/hour"
 
 
 def test_the_login_page_links_to_the_reset_page(client):
