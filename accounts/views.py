@@ -209,7 +209,7 @@ def set_language(request: HttpRequest) -> HttpResponseBase:
 
 @require_GET
 def landing(request: HttpRequest) -> HttpResponse:
-    """What 추억 사진관 does, for visitors; Sign in keeps the address they came for."""
+    """What 추억 사진관 does, for visitors; Log in keeps the address they came for."""
     next_url = request.get_full_path() if request.GET else ""
     return render(request, "accounts/landing.html", {"next": next_url})
 

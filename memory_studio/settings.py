@@ -121,7 +121,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "gallery:photo_list"
-# Logged out: the landing page (what 추억 사진관 is, Sign in / Sign up), with "You have been logged out."
+# Logged out: the landing page (what 추억 사진관 is, Log in / Sign up), with "You have been logged out."
 LOGOUT_REDIRECT_URL = "/"
 # A password reset link works once, for this long (seconds; Django's default is 3 days).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 24 * 60 * 60, minimum=60)

@@ -27,7 +27,7 @@ def test_forgot_password_from_the_keyboard_then_log_out(live_server, browser, us
     page.set_default_timeout(60_000)
     page.goto(f"{base}/")
     assert page.inner_text("h1") == "Memory Studio"
-    page.click("text=Sign in")
+    page.click("main >> text=Log in")
     page.wait_for_url(f"{base}/accounts/login/")
 
     page.focus("#forgot-password")
