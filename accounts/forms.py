@@ -1,20 +1,30 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.contrib.auth.forms import UserCreationForm
+from django.template import loader
+from django.utils import timezone, translation
+from django.utils.timesince import timeuntil
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.preferences import time_zone_names
+from accounts.preferences import is_language, time_zone_names
+from accounts.tasks import enqueue_email
 
 
 class SignUpForm(UserCreationForm[User]):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "email")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].help_text = _("Optional. Needed to reset your password if you forget it.")
 
 
 class LanguageForm(forms.Form):
@@ -41,3 +51,64 @@ class PreferencesForm(forms.Form):
         field = self.fields["time_zone"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [(name, name.replace("_", " ")) for name in time_zone_names()]
+
+
+class EmailForm(forms.Form):
+    """The account page's e-mail address (for password resets); the current password confirms it,
+    so that a browser left logged in cannot be used to take the account over."""
+
+    email = forms.EmailField(
+        label=_("Email address"),
+        required=False,
+        max_length=254,
+        help_text=_("Password reset links are sent here. Leave it empty to remove it."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    current_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_current_password(self) -> str:
+        password: str = self.cleaned_data["current_password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(
+                _("Your current password was entered incorrectly."), code="password_incorrect"
+            )
+        return password
+
+
+def reset_link_lifetime() -> str:
+    """How long a password reset link works (PASSWORD_RESET_TIMEOUT), in words of the active
+    language: "1 day", "1일"."""
+    now = timezone.now()
+    return timeuntil(now + dt.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT), now, depth=2)
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's reset form; each e-mail is written in its user's saved language, else in the
+    language of the request that asked for it (the active one), and sent by a worker when a
+    broker is configured (accounts.tasks)."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        saved = getattr(context["user"], "language", "")
+        language = saved if is_language(saved) else translation.get_language()
+        with translation.override(language):
+            context = {**context, "link_lifetime": reset_link_lifetime()}
+            # A subject must not contain newlines (header injection).
+            subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+            body = loader.render_to_string(email_template_name, context)
+        enqueue_email(subject=subject, body=body, from_email=from_email, to=[to_email])

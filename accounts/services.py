@@ -51,3 +51,11 @@ def user_language_update(*, user: User, language: str) -> User:
     user.language = language
     user.save(update_fields=["language"])
     return user
+
+
+@transaction.atomic
+def user_email_update(*, user: User, email: str) -> User:
+    """Save the user's e-mail address, where password reset links go ("" removes it)."""
+    user.email = User.objects.normalize_email(email.strip())
+    user.save(update_fields=["email"])
+    return user

@@ -1,4 +1,5 @@
-"""Limits on password guessing, shared by the login form and the token API.
+"""Limits on password guessing, shared by the login form and the token API, and on password
+reset e-mails.
 
 Failed attempts are counted per client address (`login_ip`) and per username (`login_username`),
 in fixed windows of the rates in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], in the default cache
@@ -6,7 +7,9 @@ in fixed windows of the rates in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], in th
 password is checked, with an atomic increment, so that parallel guesses cannot slip past the
 limit; a successful login gives its attempt back, so that only failures use up the allowance.
 The per-username count exists for any name typed, so refusals tell nothing about which
-accounts exist.
+accounts exist. Password reset requests are counted the same way, per client address
+(`password_reset_ip`) and per e-mail address typed (`password_reset_email`), whether or not an
+account has it: they limit e-mail sent to one mailbox and tell nothing either.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from rest_framework.throttling import BaseThrottle
 
 from memory_studio.throttling import client_address, throttle_rate
 
-SCOPES = ("login_ip", "login_username")
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -36,13 +38,12 @@ class _Window:
     ends_at: float
 
 
-def _windows(request: HttpRequest | Request, *, username: str) -> list[_Window]:
+def _windows(idents: Mapping[str, str]) -> list[_Window]:
+    """The current window of each scope (scope -> who is counted) that has a rate and an ident."""
     now = time.time()
-    idents = {"login_ip": client_address(request), "login_username": username.strip().casefold()}
     windows = []
-    for scope in SCOPES:
+    for scope, ident in idents.items():
         configured = throttle_rate(scope)
-        ident = idents[scope]
         if configured is None or not ident:
             continue
         count, period = configured.split("/")  # DRF's syntax, checked by env_rate: 20/hour
@@ -53,10 +54,14 @@ def _windows(request: HttpRequest | Request, *, username: str) -> list[_Window]:
     return windows
 
 
-def login_attempt(request: HttpRequest | Request, *, username: str) -> float | None:
-    """Count one password attempt; None if it may go ahead, else the seconds until it may."""
+def _login_windows(request: HttpRequest | Request, *, username: str) -> list[_Window]:
+    return _windows({"login_ip": client_address(request), "login_username": username.strip().casefold()})
+
+
+def _count(windows: list[_Window]) -> float | None:
+    """Count one attempt in each window; None if it may go ahead, else the seconds until it may."""
     waits = []
-    for window in _windows(request, username=username):
+    for window in windows:
         timeout = math.ceil(window.ends_at - time.time()) + 1
         cache.add(window.key, 0, timeout=timeout)
         try:
@@ -69,9 +74,24 @@ def login_attempt(request: HttpRequest | Request, *, username: str) -> float | N
     return max(1.0, max(waits)) if waits else None
 
 
+def login_attempt(request: HttpRequest | Request, *, username: str) -> float | None:
+    """Count one password attempt; None if it may go ahead, else the seconds until it may."""
+    return _count(_login_windows(request, username=username))
+
+
+def password_reset_attempt(request: HttpRequest | Request, *, email: str) -> float | None:
+    """Count one password reset request (for any address typed, known or not); None if it may go
+    ahead, else the seconds until it may."""
+    return _count(
+        _windows(
+            {"password_reset_ip": client_address(request), "password_reset_email": email.strip().casefold()}
+        )
+    )
+
+
 def login_succeeded(request: HttpRequest | Request, *, username: str) -> None:
     """Give back the attempt of a login that succeeded."""
-    for window in _windows(request, username=username):
+    for window in _login_windows(request, username=username):
         try:
             if cache.decr(window.key) < 0:
                 cache.delete(window.key)

@@ -1,4 +1,6 @@
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,13 +17,25 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.forms import LanguageForm, PreferencesForm, SignUpForm
+from accounts.forms import (
+    EmailForm,
+    LanguageForm,
+    PasswordResetForm,
+    PreferencesForm,
+    SignUpForm,
+    reset_link_lifetime,
+)
 from accounts.models import User
 from accounts.preferences import is_language
-from accounts.services import user_create, user_language_update, user_preferences_update
-from accounts.throttling import login_attempt, login_succeeded
+from accounts.services import (
+    user_create,
+    user_email_update,
+    user_language_update,
+    user_preferences_update,
+)
+from accounts.throttling import login_attempt, login_succeeded, password_reset_attempt
 
 
 def _remember_language(response: HttpResponseBase, language: str) -> HttpResponseBase:
@@ -46,6 +60,10 @@ def _remember_language(response: HttpResponseBase, language: str) -> HttpRespons
     return response
 
 
+def _wait_minutes(wait: float) -> int:
+    return max(1, math.ceil(wait / 60))
+
+
 class LoginView(auth_views.LoginView):
     """Django's login form with the token API's limit on failed attempts (per client address
     and per username): over it, the password is not even checked and the answer is a 429."""
@@ -57,7 +75,7 @@ class LoginView(auth_views.LoginView):
         wait = login_attempt(request, username=username)
         if wait is None:
             return super().post(request, *args, **kwargs)
-        minutes = max(1, math.ceil(wait / 60))
+        minutes = _wait_minutes(wait)
         message = ngettext(
             "Too many failed login attempts. Try again in %(minutes)d minute.",
             "Too many failed login attempts. Try again in %(minutes)d minutes.",
@@ -75,6 +93,66 @@ class LoginView(auth_views.LoginView):
         if isinstance(user, User) and is_language(user.language):
             _remember_language(response, user.language)
         return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout (POST only), then the landing page says "You have been logged out."; the
+    message is written in the language the user was using."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        was_logged_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if was_logged_in:
+            messages.info(request, _("You have been logged out."))
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's "forgot your password" form: the same answer whether an account has the address or
+    not (the e-mail goes only to accounts that have it); requests are limited per client address
+    and per address typed (accounts.throttling), over the limit nothing is sent and the answer is
+    a 429."""
+
+    template_name = "accounts/password_reset_form.html"
+    form_class = PasswordResetForm
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        email = request.POST.get("email", "")
+        wait = password_reset_attempt(request, email=email if isinstance(email, str) else "")
+        if wait is None:
+            return super().post(request, *args, **kwargs)
+        minutes = _wait_minutes(wait)
+        message = ngettext(
+            "Too many password reset requests. Try again in %(minutes)d minute.",
+            "Too many password reset requests. Try again in %(minutes)d minutes.",
+            minutes,
+        ) % {"minutes": minutes}
+        form = PasswordResetForm(initial={"email": email[:254]})
+        response = self.render_to_response(self.get_context_data(form=form, throttled=message), status=429)
+        response["Retry-After"] = str(math.ceil(wait))
+        return response
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "link_lifetime": reset_link_lifetime()}
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link in the e-mail: works once (the token depends on the password) and until
+    PASSWORD_RESET_TIMEOUT; the new password ends every session and revokes the API tokens."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -129,15 +207,76 @@ def set_language(request: HttpRequest) -> HttpResponseBase:
     return _remember_language(redirect(next_url), language)
 
 
+@require_GET
+def landing(request: HttpRequest) -> HttpResponse:
+    """What 추억 사진관 does, for visitors; Log in keeps the address they came for."""
+    next_url = request.get_full_path() if request.GET else ""
+    return render(request, "accounts/landing.html", {"next": next_url})
+
+
+def landing_for_visitors(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
+    """The home page's decorator (in place of login_required): logged-in users get `view`,
+    visitors the landing page."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return landing(request)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _preferences_form(user: User, data: Any = None) -> PreferencesForm:
+    return PreferencesForm(data, initial={"language": user.language, "time_zone": user.time_zone})
+
+
+def _email_form(user: User, data: Any = None) -> EmailForm:
+    return EmailForm(data, user=user, initial={"email": user.email})
+
+
+@login_required
+@require_POST
+def account_email(request: HttpRequest) -> HttpResponseBase:
+    """Add, change or remove the account's e-mail address, confirmed by the current password
+    (whose wrong guesses count against the login limits)."""
+    user = request.user
+    assert isinstance(user, User)
+    wait = login_attempt(request, username=user.get_username())
+    if wait is not None:
+        # Over the limit the password is not even checked: the form goes back unbound.
+        minutes = _wait_minutes(wait)
+        throttled = ngettext(
+            "Too many failed login attempts. Try again in %(minutes)d minute.",
+            "Too many failed login attempts. Try again in %(minutes)d minutes.",
+            minutes,
+        ) % {"minutes": minutes}
+        form = EmailForm(user=user, initial={"email": request.POST.get("email", "")[:254]})
+        context = {"form": _preferences_form(user), "email_form": form, "email_throttled": throttled}
+        response = render(request, "accounts/account.html", context, status=429)
+        response["Retry-After"] = str(math.ceil(wait))
+        return response
+    form = _email_form(user, request.POST)
+    valid = form.is_valid()
+    if "current_password" not in form.errors:
+        login_succeeded(request, username=user.get_username())
+    if not valid:
+        context = {"form": _preferences_form(user), "email_form": form}
+        return render(request, "accounts/account.html", context, status=400)
+    user_email_update(user=user, email=form.cleaned_data["email"])
+    messages.success(request, _("Your e-mail address was saved."))
+    return redirect("accounts:account")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def account(request: HttpRequest) -> HttpResponseBase:
-    """Your account: language and time zone; links to the password page."""
+    """Your account: language and time zone, the e-mail address; links to the password page."""
     user = request.user
     assert isinstance(user, User)
-    form = PreferencesForm(
-        request.POST or None, initial={"language": user.language, "time_zone": user.time_zone}
-    )
+    form = _preferences_form(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user_preferences_update(
             user=user, language=form.cleaned_data["language"], time_zone=form.cleaned_data["time_zone"]
@@ -147,5 +286,8 @@ def account(request: HttpRequest) -> HttpResponseBase:
             messages.success(request, _("Your settings were saved."))
         return _remember_language(redirect("accounts:account"), user.language)
     return render(
-        request, "accounts/account.html", {"form": form}, status=400 if request.method == "POST" else 200
+        request,
+        "accounts/account.html",
+        {"form": form, "email_form": _email_form(user)},
+        status=400 if request.method == "POST" else 200,
     )

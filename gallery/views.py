@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.preferences import user_time_zone
+from accounts.views import landing_for_visitors
 from gallery import selectors, services
 from gallery.forms import (
     AlbumChoiceForm,
@@ -74,7 +75,7 @@ def _timeline(
     }
 
 
-@login_required
+@landing_for_visitors
 @require_GET
 def photo_list(request: HttpRequest) -> HttpResponse:
     """The timeline: the user's photos under date headers (gallery.timeline), newest taken first.

@@ -10,10 +10,13 @@ from __future__ import annotations
 import math
 import os
 import re
+from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -157,3 +160,78 @@ def env_cache(name: str) -> dict[str, Any]:
             "or unset for a cache in each process's memory."
         )
     return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """How the site sends e-mail (password resets): Django's EMAIL_* settings."""
+
+    backend: str
+    host: str
+    port: int
+    host_user: str
+    host_password: str
+    use_tls: bool
+    use_ssl: bool
+    timeout: int
+    from_email: str
+
+
+_SMTP_ONLY = ("EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "EMAIL_HOST_PASSWORD_FILE")
+
+
+def env_email() -> EmailSettings:
+    """E-mail from EMAIL_* variables: with no EMAIL_HOST, messages are written to the console (the
+    process's log) instead of being sent; with one, SMTP. EMAIL_USE_TLS (STARTTLS, port 587 by
+    default) and EMAIL_USE_SSL (implicit TLS, port 465) exclude each other. The password comes
+    from EMAIL_HOST_PASSWORD or the file named by EMAIL_HOST_PASSWORD_FILE."""
+    host = env_str("EMAIL_HOST", "").strip()
+    use_tls = env_bool("EMAIL_USE_TLS", False)
+    use_ssl = env_bool("EMAIL_USE_SSL", False)
+    if use_tls and use_ssl:
+        raise ImproperlyConfigured(
+            "EMAIL_USE_TLS and EMAIL_USE_SSL are both on; choose one: EMAIL_USE_TLS for STARTTLS "
+            "(usually port 587), EMAIL_USE_SSL for implicit TLS (usually port 465)."
+        )
+    if not host:
+        configured = [name for name in (*_SMTP_ONLY, "EMAIL_USE_TLS", "EMAIL_USE_SSL") if env_optional(name)]
+        if any(name in _SMTP_ONLY for name in configured) or use_tls or use_ssl:
+            raise ImproperlyConfigured(
+                f"{', '.join(configured)} set but EMAIL_HOST is not: set EMAIL_HOST (the SMTP server) "
+                "to send e-mail, or unset them to write e-mail to the console."
+            )
+    port = env_int("EMAIL_PORT", 465 if use_ssl else 587 if use_tls else 25, minimum=1)
+    if port > 65535:
+        raise ImproperlyConfigured(f"EMAIL_PORT={port} is not a port (1-65535).")
+    password = env_str("EMAIL_HOST_PASSWORD", "")
+    password_file = env_optional("EMAIL_HOST_PASSWORD_FILE")
+    if password_file is not None and not password:
+        path = Path(password_file).expanduser()
+        try:
+            password = path.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ImproperlyConfigured(f"EMAIL_HOST_PASSWORD_FILE={password_file!r}: {error}") from None
+    from_email = env_str("DEFAULT_FROM_EMAIL", "webmaster@localhost").strip()
+    _, address = parseaddr(from_email)
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ImproperlyConfigured(
+            f"DEFAULT_FROM_EMAIL={from_email!r} is not an e-mail address "
+            "(name@example.com or 'Name <name@example.com>')."
+        ) from None
+    return EmailSettings(
+        backend=(
+            "django.core.mail.backends.smtp.EmailBackend"
+            if host
+            else "django.core.mail.backends.console.EmailBackend"
+        ),
+        host=host or "localhost",
+        port=port,
+        host_user=env_str("EMAIL_HOST_USER", "").strip(),
+        host_password=password,
+        use_tls=use_tls,
+        use_ssl=use_ssl,
+        timeout=env_int("EMAIL_TIMEOUT", 10, minimum=1),
+        from_email=from_email,
+    )

@@ -18,6 +18,7 @@ from memory_studio.env import (
     env_bool,
     env_cache,
     env_choice,
+    env_email,
     env_float,
     env_int,
     env_list,
@@ -120,7 +121,23 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "gallery:photo_list"
-LOGOUT_REDIRECT_URL = "accounts:login"
+# Logged out: the landing page (what 추억 사진관 is, Log in / Sign up), with "You have been logged out."
+LOGOUT_REDIRECT_URL = "/"
+# A password reset link works once, for this long (seconds; Django's default is 3 days).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 24 * 60 * 60, minimum=60)
+
+# E-mail (password resets): written to the console (the log) until EMAIL_HOST names an SMTP server.
+_email = env_email()
+EMAIL_BACKEND = _email.backend
+EMAIL_HOST = _email.host
+EMAIL_PORT = _email.port
+EMAIL_HOST_USER = _email.host_user
+EMAIL_HOST_PASSWORD = _email.host_password
+EMAIL_USE_TLS = _email.use_tls
+EMAIL_USE_SSL = _email.use_ssl
+EMAIL_TIMEOUT = _email.timeout
+DEFAULT_FROM_EMAIL = _email.from_email
+SERVER_EMAIL = _email.from_email
 
 # Korean and English. Without a choice (the user's, or the switch's cookie) the browser's
 # Accept-Language picks; requests that name neither language get English.
@@ -362,6 +379,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "login_ip": env_rate("THROTTLE_LOGIN_IP", "20/hour"),
     "login_username": env_rate("THROTTLE_LOGIN_USERNAME", "50/day"),
     "search": env_rate("THROTTLE_SEARCH", "60/minute"),
+    # Password reset requests, per client address and per e-mail address typed (known or not).
+    "password_reset_ip": env_rate("THROTTLE_PASSWORD_RESET_IP", "10/hour"),
+    "password_reset_email": env_rate("THROTTLE_PASSWORD_RESET_EMAIL", "3/hour"),
 }
 
 # API tokens: token authentication first, so that a missing or refused token answers 401 (with

@@ -37,7 +37,10 @@ def test_login_and_logout(client, user, password):
     assert response.status_code == 302
     assert client.get(reverse("gallery:photo_list")).status_code == 200
     assert client.post(reverse("accounts:logout")).status_code == 302
-    assert client.get(reverse("gallery:photo_list")).status_code == 302
+    assert client.get(reverse("gallery:album_list")).status_code == 302
+    home = client.get(reverse("gallery:photo_list"))  # logged out, home is the landing page
+    assert home.status_code == 200
+    assert home.templates[0].name == "accounts/landing.html"
 
 
 def test_login_with_wrong_password_fails(client, user):
@@ -47,9 +50,9 @@ def test_login_with_wrong_password_fails(client, user):
 
 
 def test_pages_require_login(client):
-    response = client.get(reverse("gallery:photo_list"))
+    response = client.get(reverse("gallery:album_list"))
     assert response.status_code == 302
-    assert reverse("accounts:login") in response["Location"]
+    assert response["Location"] == f"{reverse('accounts:login')}?next={reverse('gallery:album_list')}"
 
 
 def test_password_change(user_client, user, password):

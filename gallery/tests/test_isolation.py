@@ -355,3 +355,64 @@ def test_the_album_service_refuses_another_users_photo_as_a_permission_error_not
         # An OSError (PermissionError) would be caught as a storage outage by `except STORAGE_ERRORS`.
         assert not isinstance(refused.value, STORAGE_ERRORS)
     assert list(album.photos.all()) == [mine]
+
+
+# Account (issue 10): the account's e-mail address and the password reset pages.
+
+
+def test_the_account_email_changes_only_the_callers_address(client, user, other_user, other_client, password):
+    refused = client.post(
+        "/accounts/settings/email/", {"email": "evil@example.com", "current_password": password}
+    )
+    assert refused.status_code == 302
+    assert refused["Location"].startswith("/accounts/login/")
+    # No user id is taken: the other user's own password changes only their own address.
+    saved = other_client.post(
+        "/accounts/settings/email/",
+        {"email": "evil@example.com", "current_password": password, "user": user.pk, "id": user.pk},
+    )
+    assert saved.status_code == 302
+    user.refresh_from_db()
+    other_user.refresh_from_db()
+    assert (user.email, other_user.email) == ("alice@example.com", "evil@example.com")
+    assert "alice@example.com" not in other_client.get("/accounts/settings/").content.decode()
+
+
+def test_the_password_reset_pages_do_not_reveal_whether_an_account_exists(
+    client, user, other_user, other_client
+):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core import mail
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    answers = []
+    for n, (browser, address) in enumerate(
+        [(client, "alice@example.com"), (client, "nobody@example.com"), (other_client, "alice@example.com")]
+    ):
+        response = browser.post("/accounts/password/reset/", {"email": address}, REMOTE_ADDR=f"10.9.0.{n}")
+        answers.append((response.status_code, response["Location"]))
+    assert answers == [(302, "/accounts/password/reset/sent/")] * 3
+    # The e-mails go to the account's own address only, never to whoever asked.
+    assert [m.to for m in mail.outbox] == [["alice@example.com"], ["alice@example.com"]]
+    page = client.get("/accounts/password/reset/sent/").content.decode()
+    assert "alice" not in page
+    # A link for alice with mallory's token, with a made-up token, or for an unknown id: one answer.
+    alice = urlsafe_base64_encode(force_bytes(user.pk))
+    nobody = urlsafe_base64_encode(force_bytes(999999))
+    for browser in (client, other_client):
+        for uid, token in (
+            (alice, default_token_generator.make_token(other_user)),
+            (alice, "made-up-token"),
+            (nobody, "made-up-token"),
+        ):
+            response = browser.get(f"/accounts/password/reset/{uid}/{token}/")
+            assert response.status_code == 200
+            assert response.context["validlink"] is False
+            posted = browser.post(
+                f"/accounts/password/reset/{uid}/{token}/",
+                {"new_password1": "taken-over-pass-99", "new_password2": "taken-over-pass-99"},
+            )
+            assert posted.status_code == 200
+    user.refresh_from_db()
+    assert not user.check_password("taken-over-pass-99")

@@ -227,8 +227,12 @@ def test_media_view_sends_private_cache_headers(user_client, photo):
 
 
 def test_anonymous_users_are_sent_to_login(client, photo):
+    # Home is the landing page for visitors (accounts.views.landing), with no one's photos.
+    home = client.get(reverse("gallery:photo_list"))
+    assert home.status_code == 200
+    assert home.templates[0].name == "accounts/landing.html"
+    assert f"/media/photos/{photo.pk}/" not in home.content.decode()
     for url in (
-        reverse("gallery:photo_list"),
         reverse("gallery:photo_upload"),
         reverse("gallery:photo_detail", kwargs={"photo_id": photo.pk}),
         reverse("gallery:album_list"),

@@ -103,7 +103,7 @@ def test_no_page_loads_anything_from_outside_or_breaks_the_csp(
     visitor = browser.new_context()
     watch.attach(visitor)
     anonymous = visitor.new_page()
-    for path in ("/accounts/login/", "/accounts/signup/", "/api/docs/"):
+    for path in ("/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/", "/api/docs/"):
         visit(anonymous, f"{base}{path}")
     anonymous.wait_for_selector(".swagger-ui .opblock")  # the docs rendered the schema
     visit(anonymous, f"{base}/no/such/page/", 404)

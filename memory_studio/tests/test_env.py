@@ -244,3 +244,122 @@ def test_malformed_settings_stop_the_settings_module(tmp_path):
     )
     assert result.returncode != 0
     assert "ImproperlyConfigured: RECOGNITION_MIN_FACE_PROB='nan'" in result.stderr
+
+
+EMAIL_VARIABLES = (
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_HOST_PASSWORD_FILE",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
+    "EMAIL_TIMEOUT",
+    "DEFAULT_FROM_EMAIL",
+)
+
+
+@pytest.fixture
+def email_env(monkeypatch):
+    for name in EMAIL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def email_refused(message_part: str) -> str:
+    with pytest.raises(ImproperlyConfigured) as error:
+        env.env_email()
+    message = str(error.value)
+    assert message_part in message
+    return message
+
+
+def test_env_email_writes_to_the_console_by_default(email_env):
+    email = env.env_email()
+    assert email.backend == "django.core.mail.backends.console.EmailBackend"
+    assert (email.use_tls, email.use_ssl, email.port, email.timeout) == (False, False, 25, 10)
+    assert email.from_email == "webmaster@localhost"
+
+
+def test_env_email_sends_by_smtp_with_a_host(email_env, tmp_path):
+    email_env.setenv("EMAIL_HOST", "smtp.example.com")
+    email_env.setenv("EMAIL_USE_TLS", "yes")
+    email_env.setenv("EMAIL_HOST_USER", "photos@example.com")
+    email_env.setenv("EMAIL_HOST_PASSWORD", "s3cret")
+    email_env.setenv("DEFAULT_FROM_EMAIL", "추억 사진관 <photos@example.com>")
+    email = env.env_email()
+    assert email.backend == "django.core.mail.backends.smtp.EmailBackend"
+    assert (email.host, email.port, email.use_tls, email.use_ssl) == ("smtp.example.com", 587, True, False)
+    assert (email.host_user, email.host_password) == ("photos@example.com", "s3cret")
+    assert email.from_email == "추억 사진관 <photos@example.com>"
+    email_env.delenv("EMAIL_USE_TLS")
+    email_env.setenv("EMAIL_USE_SSL", "1")
+    assert (env.env_email().port, env.env_email().use_ssl) == (465, True)
+    email_env.setenv("EMAIL_PORT", "2525")
+    assert env.env_email().port == 2525
+    # The password from a file (a container secret), the variable unset.
+    email_env.delenv("EMAIL_HOST_PASSWORD")
+    secret = tmp_path / "smtp_password"
+    secret.write_text("from-a-file\n", encoding="utf-8")
+    email_env.setenv("EMAIL_HOST_PASSWORD_FILE", str(secret))
+    assert env.env_email().host_password == "from-a-file"
+
+
+def test_env_email_refuses_tls_and_ssl_together(email_env):
+    email_env.setenv("EMAIL_HOST", "smtp.example.com")
+    email_env.setenv("EMAIL_USE_TLS", "1")
+    email_env.setenv("EMAIL_USE_SSL", "1")
+    email_refused("EMAIL_USE_TLS and EMAIL_USE_SSL are both on")
+
+
+def test_env_email_refuses_smtp_settings_without_a_host(email_env):
+    email_env.setenv("EMAIL_HOST_USER", "photos@example.com")
+    assert "EMAIL_HOST_USER set but EMAIL_HOST is not" in email_refused("EMAIL_HOST")
+    email_env.delenv("EMAIL_HOST_USER")
+    email_env.setenv("EMAIL_USE_TLS", "on")
+    email_refused("EMAIL_USE_TLS set but EMAIL_HOST is not")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message_part"),
+    [
+        ("EMAIL_PORT", "smtp", "EMAIL_PORT='smtp' is not an integer"),
+        ("EMAIL_PORT", "70000", "EMAIL_PORT=70000 is not a port"),
+        ("EMAIL_PORT", "0", "EMAIL_PORT=0 must be at least 1"),
+        ("EMAIL_TIMEOUT", "0", "EMAIL_TIMEOUT=0 must be at least 1"),
+        ("EMAIL_USE_TLS", "maybe", "EMAIL_USE_TLS='maybe' is not a boolean"),
+        ("DEFAULT_FROM_EMAIL", "photos", "DEFAULT_FROM_EMAIL='photos' is not an e-mail address"),
+        ("EMAIL_HOST_PASSWORD_FILE", "/nonexistent/smtp_password", "EMAIL_HOST_PASSWORD_FILE="),
+    ],
+)
+def test_env_email_refuses_malformed_values(email_env, name, value, message_part):
+    email_env.setenv("EMAIL_HOST", "smtp.example.com")
+    email_env.setenv(name, value)
+    email_refused(message_part)
+
+
+def test_email_settings_stop_the_settings_module():
+    """TLS and SSL together stop the process at start-up, naming both variables."""
+    import os
+    import subprocess
+    import sys
+
+    base = Path(__file__).resolve().parent.parent.parent
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "memory_studio.settings_test",
+        "EMAIL_HOST": "smtp.example.com",
+        "EMAIL_USE_TLS": "1",
+        "EMAIL_USE_SSL": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=base,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: EMAIL_USE_TLS and EMAIL_USE_SSL are both on" in result.stderr

@@ -146,6 +146,7 @@ def _pages(ids: dict[str, Any]) -> list[tuple[str, int]]:
         ("/accounts/settings/", 200),
         ("/accounts/password/", 200),
         ("/accounts/password/done/", 200),
+        ("/accounts/password/reset/", 200),
         ("/no-such-page/", 404),
         ("/photos/999999/", 404),
     ]
@@ -207,11 +208,77 @@ def test_the_empty_pages_are_korean_for_a_user_who_chose_korean(django_user_mode
         _assert_korean(_get(client, url, 200, ""), url)
 
 
+VISITOR_PAGES = (
+    "/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/accounts/password/reset/",
+    "/accounts/password/reset/sent/",
+    "/accounts/password/reset/MQ/expired-or-unknown/",
+    "/accounts/password/reset/complete/",
+    "/no-such-page/",
+)
+
+
 def test_the_pages_for_visitors_are_korean(client, user):
-    for url in ("/accounts/login/", "/accounts/signup/", "/no-such-page/"):
+    for url in VISITOR_PAGES:
         status = 404 if "no-such" in url else 200
         _assert_english(_get(client, url, status, "en"), url)
         _assert_korean(_get(client, url, status, "ko"), url)
+
+
+def test_the_account_pages_are_korean(client, django_user_model):
+    """The account page without an e-mail address (its notice), its e-mail form's errors, the
+    password reset form's limit, the message after logging out, the password reset e-mail."""
+    from django.core import mail
+
+    user = django_user_model.objects.create_user(username="jiwoo", password="a-long-passphrase-77")
+    client.force_login(user)
+    _assert_english(_get(client, "/accounts/settings/", 200, "en"), "account without e-mail")
+    _assert_korean(_get(client, "/accounts/settings/", 200, "ko"), "account without e-mail")
+    wrong = client.post(
+        "/accounts/settings/email/", {"email": "jiwoo", "current_password": "x"}, HTTP_ACCEPT_LANGUAGE="ko"
+    )
+    assert wrong.status_code == 400
+    _assert_korean(wrong.content.decode(), "e-mail form errors")
+    saved = client.post(
+        "/accounts/settings/email/",
+        {"email": "jiwoo@example.com", "current_password": "a-long-passphrase-77"},
+        HTTP_ACCEPT_LANGUAGE="ko",
+        follow=True,
+    )
+    _assert_korean(saved.content.decode(), "e-mail saved")
+    logged_out = client.post("/accounts/logout/", HTTP_ACCEPT_LANGUAGE="ko", follow=True)
+    assert "로그아웃했어요." in logged_out.content.decode()
+    _assert_korean(logged_out.content.decode(), "logged out")
+    for _ in range(4):
+        reset = client.post(
+            "/accounts/password/reset/", {"email": "jiwoo@example.com"}, HTTP_ACCEPT_LANGUAGE="ko"
+        )
+    assert reset.status_code == 429
+    _assert_korean(reset.content.decode(), "password reset limit")
+    assert len(mail.outbox) == 3
+    for message in mail.outbox:
+        body = f"<html><title>{message.subject}</title><p>{message.body}</p></html>"
+        assert not english_words(body), f"English left in the Korean e-mail: {english_words(body)}"
+    # The e-mail's link: the new password form, its errors, the page after it.
+    link = re.search(r"https?://[^/\s]+(/\S+)", str(mail.outbox[-1].body))
+    assert link
+    form = client.get(link.group(1), HTTP_ACCEPT_LANGUAGE="ko", follow=True)
+    assert form.context["validlink"] is True
+    _assert_english(
+        client.get(form.redirect_chain[-1][0], HTTP_ACCEPT_LANGUAGE="en").content.decode(),
+        "new password form",
+    )
+    _assert_korean(form.content.decode(), "new password form")
+    mismatch = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "a-brand-new-passphrase-31", "new_password2": "something-else-31"},
+        HTTP_ACCEPT_LANGUAGE="ko",
+    )
+    assert mismatch.status_code == 200
+    assert mismatch.context["form"].errors
+    _assert_korean(mismatch.content.decode(), "new password errors")
 
 
 def test_forms_with_errors_are_korean(user_client, library):
