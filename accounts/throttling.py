@@ -36,13 +36,13 @@ class _Window:
     ends_at: float
 
 
-def _windows(request: HttpRequest | Request, *, username: str) -> list[_Window]:
+def _windows(idents: Mapping[str, str]) -> list[_Window]:
+    """The counting windows of these scopes (a scope's rate from DEFAULT_THROTTLE_RATES) for
+    these identities (a client address, a username, a share link)."""
     now = time.time()
-    idents = {"login_ip": client_address(request), "login_username": username.strip().casefold()}
     windows = []
-    for scope in SCOPES:
+    for scope, ident in idents.items():
         configured = throttle_rate(scope)
-        ident = idents[scope]
         if configured is None or not ident:
             continue
         count, period = configured.split("/")  # DRF's syntax, checked by env_rate: 20/hour
@@ -53,10 +53,15 @@ def _windows(request: HttpRequest | Request, *, username: str) -> list[_Window]:
     return windows
 
 
-def login_attempt(request: HttpRequest | Request, *, username: str) -> float | None:
-    """Count one password attempt; None if it may go ahead, else the seconds until it may."""
+def _login_idents(request: HttpRequest | Request, *, username: str) -> dict[str, str]:
+    return {"login_ip": client_address(request), "login_username": username.strip().casefold()}
+
+
+def password_attempt(idents: Mapping[str, str]) -> float | None:
+    """Count one password attempt in each scope's window (`{scope: identity}`); None if it may
+    go ahead, else the seconds until it may."""
     waits = []
-    for window in _windows(request, username=username):
+    for window in _windows(idents):
         timeout = math.ceil(window.ends_at - time.time()) + 1
         cache.add(window.key, 0, timeout=timeout)
         try:
@@ -69,14 +74,24 @@ def login_attempt(request: HttpRequest | Request, *, username: str) -> float | N
     return max(1.0, max(waits)) if waits else None
 
 
-def login_succeeded(request: HttpRequest | Request, *, username: str) -> None:
-    """Give back the attempt of a login that succeeded."""
-    for window in _windows(request, username=username):
+def password_succeeded(idents: Mapping[str, str]) -> None:
+    """Give back the attempt of a password that was right."""
+    for window in _windows(idents):
         try:
             if cache.decr(window.key) < 0:
                 cache.delete(window.key)
         except ValueError:  # the window has ended meanwhile
             pass
+
+
+def login_attempt(request: HttpRequest | Request, *, username: str) -> float | None:
+    """Count one password attempt; None if it may go ahead, else the seconds until it may."""
+    return password_attempt(_login_idents(request, username=username))
+
+
+def login_succeeded(request: HttpRequest | Request, *, username: str) -> None:
+    """Give back the attempt of a login that succeeded."""
+    password_succeeded(_login_idents(request, username=username))
 
 
 def posted_username(request: Request) -> str:

@@ -355,6 +355,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "login_ip": env_rate("THROTTLE_LOGIN_IP", "20/hour"),
     "login_username": env_rate("THROTTLE_LOGIN_USERNAME", "50/day"),
     "search": env_rate("THROTTLE_SEARCH", "60/minute"),
+    # Wrong passwords typed on an album's share link page, per client address and per link.
+    "share_password_ip": env_rate("THROTTLE_SHARE_PASSWORD_IP", "20/hour"),
+    "share_password_link": env_rate("THROTTLE_SHARE_PASSWORD_LINK", "100/day"),
 }
 
 # API tokens: token authentication first, so that a missing or refused token answers 401 (with
