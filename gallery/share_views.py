@@ -4,7 +4,7 @@
 A visitor's only credential is the link's token: every visitor view starts from
 `selectors.album_share_get_by_token` (404 for an unknown, revoked or expired link) and reaches
 photos only through `selectors.shared_photo_get`. Shared pages carry no link into the app,
-are not indexed, and send no Referer (the token is in their URL).
+are not indexed, and send no Referer to other sites (the token is in their URL).
 """
 
 from __future__ import annotations
@@ -45,13 +45,18 @@ View = Callable[..., HttpResponseBase]
 
 
 def shared_page(view: View) -> View:
-    """Headers of every visitor answer: not indexed, no Referer to the next site (it would carry
-    the token), and pages not kept by the browser (a revoked link must not show from cache)."""
+    """Headers of every visitor answer: not indexed, no Referer to any other site (it would carry
+    the token), and pages not kept by the browser (a revoked link must not show from cache).
+
+    `same-origin`, not `no-referrer`: under `no-referrer` Chromium sends `Origin: null` with the
+    page's own forms (the password, the language switch), which Django's CSRF check refuses.
+    Other sites (S3 included) get no Referer either way; only this server, which knows the
+    token, sees it."""
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         if not response.has_header("Cache-Control"):
             response["Cache-Control"] = "private, no-store"

@@ -166,7 +166,7 @@ def test_a_visitor_sees_the_album_and_nothing_of_the_owner(album, user):
     response = Client().get(f"/s/{token}/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"  # no Referer to any other site
     assert "noindex" in response["X-Robots-Tag"]
     assert '<meta name="robots" content="noindex, nofollow">' in html
     for photo in _album_photos(album):
