@@ -397,3 +397,40 @@ def test_an_expiry_time_is_read_in_the_owners_time_zone(user, user_client, album
     expires = AlbumShare.objects.get().expires_at
     assert expires is not None
     assert abs(expires - when.replace(second=0, microsecond=0)) < dt.timedelta(seconds=1)
+
+
+def test_on_s3_visitors_get_short_lived_signed_urls_for_the_shared_photos_only(settings, moto_endpoint, user):
+    import urllib.request
+    import uuid
+
+    from gallery.tests.conftest import as_upload, exif_jpeg, s3_client, s3_options, storages_for
+
+    bucket = f"photos-{uuid.uuid4().hex[:12]}"
+    s3_client(moto_endpoint).create_bucket(Bucket=bucket)
+    settings.STORAGES = storages_for(
+        "storages.backends.s3.S3Storage", s3_options(moto_endpoint, bucket), settings
+    )
+    data = exif_jpeg()
+    shared = services.photo_create(owner=user, upload=as_upload(data, name="바다.jpg"))
+    loose = services.photo_create(owner=user, upload=as_upload(exif_jpeg(size=(60, 40)), name="x.jpg"))
+    album = services.album_create(owner=user, name="S3")
+    services.album_add_photos(album=album, photos=[shared])
+    share, token = _share(album, allow_download=True)
+    client = Client()
+    response = client.get(f"/s/{token}/media/{shared.pk}/original/?download=1")
+    assert response.status_code == 302
+    assert "X-Amz-Signature" in response["Location"]
+    with urllib.request.urlopen(response["Location"], timeout=10) as got:
+        assert got.read() == data
+        assert got.headers["Content-Disposition"].startswith("attachment")
+    assert client.get(f"/s/{token}/media/{loose.pk}/original/").status_code == 404
+    services.album_share_revoke(share=share)
+    assert client.get(f"/s/{token}/media/{shared.pk}/original/?download=1").status_code == 404
+
+
+def test_deleting_the_album_closes_its_links(user_client, album):
+    share, token = _share(album)
+    assert Client().get(f"/s/{token}/").status_code == 200
+    user_client.post(f"/albums/{album.pk}/delete/")
+    assert not AlbumShare.objects.filter(pk=share.pk).exists()
+    assert Client().get(f"/s/{token}/").status_code == 404
