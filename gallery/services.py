@@ -331,6 +331,7 @@ def album_share_revoke(*, share: AlbumShare) -> AlbumShare:
     return share
 
 
+@transaction.atomic
 def album_share_record_view(*, share: AlbumShare) -> None:
     """Count one visit (the caller counts each visitor session once)."""
     now = timezone.now()

@@ -434,3 +434,20 @@ def test_deleting_the_album_closes_its_links(user_client, album):
     user_client.post(f"/albums/{album.pk}/delete/")
     assert not AlbumShare.objects.filter(pk=share.pk).exists()
     assert Client().get(f"/s/{token}/").status_code == 404
+
+
+def test_staff_see_links_without_their_hash_and_can_revoke_them(admin_client, album):
+    share, token = _share(album, label="Grandma")
+    listed = admin_client.get("/admin/gallery/albumshare/")
+    assert listed.status_code == 200
+    assert "Grandma" in listed.content.decode()
+    detail = admin_client.get(f"/admin/gallery/albumshare/{share.pk}/change/").content.decode()
+    assert share.token_hash not in detail
+    assert token not in detail
+    response = admin_client.post(
+        "/admin/gallery/albumshare/", {"action": "revoke", "_selected_action": [share.pk]}
+    )
+    assert response.status_code == 302
+    share.refresh_from_db()
+    assert share.revoked_at is not None
+    assert Client().get(f"/s/{token}/").status_code == 404
