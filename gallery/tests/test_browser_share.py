@@ -101,3 +101,44 @@ def test_owner_shares_an_album_and_a_visitor_opens_it_until_revoked(live_server,
     assert errors == []
     visitor_context.close()
     owner_context.close()
+
+
+def test_the_share_pages_fit_a_phone_in_korean(live_server, browser, user, password):
+    """The album page's Share section, a new link's page and the visitor's pages, in Korean at a
+    phone's width: nothing wider than its box."""
+    from memory_studio.tests.test_korean_browser import OVERFLOWS
+
+    album = services.album_create(owner=user, name="2026년 여름 제주도 가족 여행")
+    photo = services.photo_create(
+        owner=user, upload=as_upload(make_image_bytes(size=(160, 120)), "IMG_0001.jpg")
+    )
+    services.album_add_photos(album=album, photos=[photo])
+    services.album_share_create(album=album, label="할머니와 할아버지께 보내는 링크", allow_download=True)
+    base = live_server.url
+    problems: list[str] = []
+    phone = {"viewport": {"width": 390, "height": 844}, "locale": "ko-KR"}
+
+    owner = browser.new_context(**phone).new_page()
+    owner.set_default_timeout(20_000)
+    log_in_page(owner, base, user.username, password)
+    owner.goto(f"{base}/albums/{album.pk}/")
+    assert owner.locator("#shares").get_attribute("open") is not None  # open: it has a link
+    assert "사용 중" in owner.inner_text("#shares .share-state")
+    problems += [f"album: {p}" for p in owner.evaluate(OVERFLOWS)]
+    owner.fill("#id_expires_in_days", "7")
+    owner.check("#id_allow_download")
+    owner.click("#share-form button[type=submit]")
+    owner.wait_for_selector("#share-url")
+    problems += [f"created: {p}" for p in owner.evaluate(OVERFLOWS)]
+    url = owner.input_value("#share-url")
+
+    visitor = browser.new_context(**phone).new_page()
+    visitor.set_default_timeout(20_000)
+    visitor.goto(url)
+    assert visitor.get_attribute("html", "lang") == "ko"
+    problems += [f"shared album: {p}" for p in visitor.evaluate(OVERFLOWS)]
+    visitor.locator(".grid .tile").first.click()
+    visitor.wait_for_url(f"{url}photos/{photo.pk}/")
+    assert visitor.inner_text("a[download]") == "원본 내려받기"
+    problems += [f"shared photo: {p}" for p in visitor.evaluate(OVERFLOWS)]
+    assert problems == []
