@@ -6,6 +6,7 @@ Albums and links are looked up through the owner-scoped selectors, so other user
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from typing import Any
 
 from django.urls import reverse
@@ -17,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.preferences import is_time_zone
 from gallery import selectors, services
 from gallery.models import AlbumShare
 from gallery.serializers import AlbumShareCreatedOutputSerializer, AlbumShareOutputSerializer
@@ -65,6 +67,16 @@ class AlbumShareInputSerializer(serializers.Serializer[Any]):
         return attrs
 
 
+def _validated(request: Request, *, partial: bool = False) -> dict[str, Any]:
+    """The input, an `expires_at` without an offset read in the owner's time zone (token clients
+    too: the middleware that activates it sees only session logins)."""
+    serializer = AlbumShareInputSerializer(data=request.data, partial=partial)
+    zone = getattr(request.user, "time_zone", "")
+    with timezone.override(zoneinfo.ZoneInfo(zone) if is_time_zone(zone) else None):
+        serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
 def _share_url(request: Request, token: str) -> str:
     return request.build_absolute_uri(reverse("share:album", kwargs={"token": token}))
 
@@ -83,9 +95,7 @@ class AlbumShareListApi(PaginatedListMixin, APIView):
     @extend_schema(request=AlbumShareInputSerializer, responses={201: AlbumShareCreatedOutputSerializer})
     def post(self, request: Request, album_id: int) -> Response:
         album = selectors.album_get_for_user(user=request.user, album_id=album_id)
-        serializer = AlbumShareInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = _validated(request)
         share, token = services.album_share_create(
             album=album,
             label=data.get("label", ""),
@@ -113,9 +123,7 @@ class AlbumShareDetailApi(APIView):
             raise serializers.ValidationError(
                 {"detail": _("This link was revoked; create a new one instead.")}, code="revoked"
             )
-        serializer = AlbumShareInputSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = _validated(request, partial=True)
         share = services.album_share_update(
             share=share,
             label=data.get("label"),

@@ -451,3 +451,24 @@ def test_staff_see_links_without_their_hash_and_can_revoke_them(admin_client, al
     share.refresh_from_db()
     assert share.revoked_at is not None
     assert Client().get(f"/s/{token}/").status_code == 404
+
+
+def test_api_reads_an_expiry_without_offset_in_the_owners_time_zone_for_token_clients(user, album):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    user.time_zone = "Asia/Seoul"
+    user.save(update_fields=["time_zone"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    response = client.post(
+        f"/api/albums/{album.pk}/shares/", {"expires_at": "2030-01-01T09:00"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert AlbumShare.objects.get().expires_at == dt.datetime(2030, 1, 1, 0, 0, tzinfo=dt.UTC)
+    with_offset = client.post(
+        f"/api/albums/{album.pk}/shares/", {"expires_at": "2030-01-01T09:00+00:00"}, format="json"
+    )
+    assert AlbumShare.objects.get(pk=with_offset.json()["id"]).expires_at == dt.datetime(
+        2030, 1, 1, 9, 0, tzinfo=dt.UTC
+    )
