@@ -262,6 +262,10 @@ class _Unchanged:
 UNCHANGED = _Unchanged()
 
 
+class ShareLinkRevokedError(ValueError):
+    """A revoked share link cannot be changed (it is closed for good)."""
+
+
 @transaction.atomic
 def album_share_create(
     *,
@@ -299,8 +303,10 @@ def album_share_update(
     """Change a link's label, expiry (None: never), password ("" removes it) or download
     permission; None (UNCHANGED for the expiry) leaves a field as it is. A revoked link stays
     revoked: it cannot be changed."""
-    if share.revoked_at is not None:
-        raise ValueError("A revoked share link cannot be changed.")
+    # Locked and read again: a revocation that committed meanwhile wins.
+    revoked = AlbumShare.objects.select_for_update().filter(pk=share.pk).values_list("revoked_at", flat=True)
+    if share.revoked_at is not None or revoked.first() is not None:
+        raise ShareLinkRevokedError(_("This link was revoked; create a new one instead."))
     fields: list[str] = []
     if label is not None:
         share.label = " ".join(label.split())[:SHARE_LABEL_MAX]

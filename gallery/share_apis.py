@@ -20,7 +20,6 @@ from rest_framework.views import APIView
 
 from accounts.preferences import is_time_zone
 from gallery import selectors, services
-from gallery.models import AlbumShare
 from gallery.serializers import AlbumShareCreatedOutputSerializer, AlbumShareOutputSerializer
 from memory_studio.api import PaginatedListMixin
 
@@ -119,18 +118,17 @@ class AlbumShareDetailApi(APIView):
     @extend_schema(request=AlbumShareInputSerializer, responses=AlbumShareOutputSerializer)
     def patch(self, request: Request, album_id: int, share_id: int) -> Response:
         share = selectors.album_share_get_for_user(user=request.user, album_id=album_id, share_id=share_id)
-        if share.state() == AlbumShare.State.REVOKED:
-            raise serializers.ValidationError(
-                {"detail": _("This link was revoked; create a new one instead.")}, code="revoked"
-            )
         data = _validated(request, partial=True)
-        share = services.album_share_update(
-            share=share,
-            label=data.get("label"),
-            expires_at=data.get("expires_at", services.UNCHANGED),
-            password=data.get("password"),
-            allow_download=data.get("allow_download"),
-        )
+        try:
+            share = services.album_share_update(
+                share=share,
+                label=data.get("label"),
+                expires_at=data.get("expires_at", services.UNCHANGED),
+                password=data.get("password"),
+                allow_download=data.get("allow_download"),
+            )
+        except services.ShareLinkRevokedError as exc:
+            raise serializers.ValidationError({"detail": str(exc)}, code="revoked") from exc
         return Response(AlbumShareOutputSerializer(share).data)
 
     @extend_schema(responses={204: None})
