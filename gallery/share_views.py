@@ -241,5 +241,6 @@ def shared_media(request: HttpRequest, token: str, photo_id: int, kind: str) -> 
         filename=photo.download_name if original else "",
         download=original and request.GET.get("download") == "1",
     )
-    response["Cache-Control"] = SHARED_MEDIA_CACHE_CONTROL
+    if response.status_code == 200:  # not a redirect to a pre-signed URL: that one expires
+        response["Cache-Control"] = SHARED_MEDIA_CACHE_CONTROL
     return response

@@ -189,6 +189,7 @@ def test_a_visitor_gets_the_thumbnails_and_the_photo_page(album):
         for kind in ("thumbnail", "display"):
             response = client.get(f"/s/{token}/media/{photo.pk}/{kind}/")
             assert response.status_code == 200
+            assert response["Cache-Control"] == "private, max-age=300"
             assert _body(response) == _read(photo, kind)
     middle = client.get(f"/s/{token}/photos/{photos[1].pk}/")
     assert middle.status_code == 200
@@ -420,6 +421,7 @@ def test_on_s3_visitors_get_short_lived_signed_urls_for_the_shared_photos_only(s
     response = client.get(f"/s/{token}/media/{shared.pk}/original/?download=1")
     assert response.status_code == 302
     assert "X-Amz-Signature" in response["Location"]
+    assert "max-age" not in response.get("Cache-Control", "")  # the signed URL expires
     with urllib.request.urlopen(response["Location"], timeout=10) as got:
         assert got.read() == data
         assert got.headers["Content-Disposition"].startswith("attachment")
