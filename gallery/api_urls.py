@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gallery import apis
+from gallery import apis, share_apis
 
 urlpatterns = [
     path("photos/", apis.PhotoListApi.as_view(), name="api-photo-list"),
@@ -16,5 +16,11 @@ urlpatterns = [
         "albums/<int:album_id>/photos/<int:photo_id>/",
         apis.AlbumPhotoApi.as_view(),
         name="api-album-photo",
+    ),
+    path("albums/<int:album_id>/shares/", share_apis.AlbumShareListApi.as_view(), name="api-album-shares"),
+    path(
+        "albums/<int:album_id>/shares/<int:share_id>/",
+        share_apis.AlbumShareDetailApi.as_view(),
+        name="api-album-share",
     ),
 ]

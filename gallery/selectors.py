@@ -4,6 +4,7 @@ so that a user can never see or learn of another user's photos or albums."""
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from accounts.preferences import user_time_zone
-from gallery.models import Album, Photo
+from gallery.models import Album, AlbumShare, Photo
 from memory_studio.ids import db_id
 
 if TYPE_CHECKING:
@@ -229,3 +230,51 @@ def photos_for_user_by_ids(*, user: AnyUser, photo_ids: list[int]) -> list[Photo
 def album_photos_to_download(*, album: Album) -> QuerySet[Photo]:
     """The album's photos that a download holds: those not in the trash, newest taken first."""
     return album_photo_list(album=album).filter(trashed_at__isnull=True)
+
+
+# Album share links: the owner's side (owner-scoped like everything above), then the visitor's
+# side, where the link's token is the only credential and reaches only its album's live photos.
+
+
+def album_share_list(*, album: Album) -> QuerySet[AlbumShare]:
+    """The share links of an album (already owner-checked through album_get_for_user), newest
+    first, revoked and expired ones included."""
+    return album.shares.order_by("-created_at", "-id")
+
+
+def album_share_get_for_user(*, user: AnyUser, album_id: Any, share_id: Any) -> AlbumShare:
+    """The user's share link `share_id` of their album `album_id`; Http404 otherwise."""
+    album = album_get_for_user(user=user, album_id=album_id)
+    share_pk = db_id(share_id)
+    share = album_share_list(album=album).filter(pk=share_pk).first() if share_pk else None
+    if share is None:
+        raise Http404(_("No such share link."))
+    return share
+
+
+def album_share_get_by_token(*, token: str) -> AlbumShare:
+    """The active share link whose token this is; Http404 for an unknown, revoked or expired one.
+
+    The lookup is by the token's SHA-256, so the database's comparison learns nothing useful
+    about the token from its timing; the digest is compared again in constant time."""
+    if not token or len(token) > 100:
+        raise Http404(_("No such share link."))
+    digest = AlbumShare.hash_token(token)
+    share = AlbumShare.objects.active().select_related("album").filter(token_hash=digest).first()
+    if share is None or not hmac.compare_digest(share.token_hash, digest):
+        raise Http404(_("No such share link."))
+    return share
+
+
+def shared_photo_list(*, share: AlbumShare) -> QuerySet[Photo]:
+    """What a share link shows: its album's photos outside the trash, in album order."""
+    return album_photo_list(album=share.album).filter(trashed_at__isnull=True)
+
+
+def shared_photo_get(*, share: AlbumShare, photo_id: Any) -> Photo:
+    """A photo of the shared album (outside the trash); Http404 for any other photo."""
+    pk = db_id(photo_id)
+    photo = shared_photo_list(share=share).filter(pk=pk).first() if pk else None
+    if photo is None:
+        raise Http404(_("No such photo."))
+    return photo

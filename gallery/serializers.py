@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from gallery import selectors
-from gallery.models import Album, Photo
+from gallery.models import Album, AlbumShare, Photo
 from gallery.storage import MediaKind, media_url
 
 
@@ -124,3 +124,42 @@ class AlbumOutputSerializer(serializers.ModelSerializer[Album]):
 
 class PhotoIdsOutputSerializer(serializers.Serializer[Any]):
     photos = serializers.ListField(child=serializers.IntegerField(), help_text="Photo ids, in order.")
+
+
+class AlbumShareOutputSerializer(serializers.ModelSerializer[AlbumShare]):
+    """A share link as its owner sees it; the link itself only in the answer that created it."""
+
+    state = serializers.SerializerMethodField()
+    has_password = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = AlbumShare
+        fields: tuple[str, ...] = (
+            "id",
+            "label",
+            "state",
+            "has_password",
+            "allow_download",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "view_count",
+            "last_viewed_at",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=AlbumShare.State.choices))
+    def get_state(self, share: AlbumShare) -> str:
+        return str(share.state())
+
+
+class AlbumShareCreatedOutputSerializer(AlbumShareOutputSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta(AlbumShareOutputSerializer.Meta):
+        fields = (*AlbumShareOutputSerializer.Meta.fields, "url")
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(help_text="The link; shown only this once."))
+    def get_url(self, share: AlbumShare) -> str:
+        return str(self.context["url"])

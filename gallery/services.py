@@ -6,23 +6,26 @@ photo removes its files only after the database commit.
 
 from __future__ import annotations
 
+import datetime
 import enum
+import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import PurePath
 from typing import IO, TYPE_CHECKING, Literal
 
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gallery import images
 from gallery.cleanup import files_delete_after_commit, files_delete_now
 from gallery.images import DuplicatePhoto
-from gallery.models import Album, AlbumPhoto, Photo
+from gallery.models import Album, AlbumPhoto, AlbumShare, Photo
 from gallery.storage import STORAGE_ERRORS, StorageUnavailable, photo_storage
 from people.services import lock_owner_faces
 from recognition.services import faces_forget_owner, faces_forget_photo, photo_mark_index_pending
@@ -368,3 +371,100 @@ def album_move_photo(*, album: Album, photo: Photo, offset: int) -> Album:
     order.insert(new, order.pop(old))
     _write_order(album, order)
     return album
+
+
+# ----------------------------------------------------------------------------------------------
+# Album share links (issue 10)
+# ----------------------------------------------------------------------------------------------
+
+SHARE_LABEL_MAX = 100
+SHARE_PASSWORD_MAX = 128
+
+
+class _Unchanged:
+    """A keyword left as it is (None is a value for `expires_at`: never expires)."""
+
+
+UNCHANGED = _Unchanged()
+
+
+class ShareLinkRevokedError(ValueError):
+    """A revoked share link cannot be changed (it is closed for good)."""
+
+
+@transaction.atomic
+def album_share_create(
+    *,
+    album: Album,
+    label: str = "",
+    expires_at: datetime.datetime | None = None,
+    password: str = "",
+    allow_download: bool = False,
+) -> tuple[AlbumShare, str]:
+    """A new read-only link to `album`; returns it with its token, which is stored only as a
+    hash: this is the one moment anyone can learn the link."""
+    if expires_at is not None and timezone.is_naive(expires_at):
+        raise ValueError("expires_at must be timezone-aware")
+    token = secrets.token_urlsafe(32)
+    share = AlbumShare.objects.create(
+        album=album,
+        token_hash=AlbumShare.hash_token(token),
+        label=" ".join(label.split())[:SHARE_LABEL_MAX],
+        password_hash=make_password(password) if password else "",
+        allow_download=allow_download,
+        expires_at=expires_at,
+    )
+    return share, token
+
+
+@transaction.atomic
+def album_share_update(
+    *,
+    share: AlbumShare,
+    label: str | None = None,
+    expires_at: datetime.datetime | _Unchanged | None = UNCHANGED,
+    password: str | None = None,
+    allow_download: bool | None = None,
+) -> AlbumShare:
+    """Change a link's label, expiry (None: never), password ("" removes it) or download
+    permission; None (UNCHANGED for the expiry) leaves a field as it is. A revoked link stays
+    revoked: it cannot be changed."""
+    # Locked and read again: a revocation that committed meanwhile wins.
+    revoked = AlbumShare.objects.select_for_update().filter(pk=share.pk).values_list("revoked_at", flat=True)
+    if share.revoked_at is not None or revoked.first() is not None:
+        raise ShareLinkRevokedError(_("This link was revoked; create a new one instead."))
+    fields: list[str] = []
+    if label is not None:
+        share.label = " ".join(label.split())[:SHARE_LABEL_MAX]
+        fields.append("label")
+    if not isinstance(expires_at, _Unchanged):
+        if expires_at is not None and timezone.is_naive(expires_at):
+            raise ValueError("expires_at must be timezone-aware")
+        share.expires_at = expires_at
+        fields.append("expires_at")
+    if password is not None:
+        share.password_hash = make_password(password) if password else ""
+        fields.append("password_hash")
+    if allow_download is not None:
+        share.allow_download = allow_download
+        fields.append("allow_download")
+    if fields:
+        share.save(update_fields=fields)
+    return share
+
+
+@transaction.atomic
+def album_share_revoke(*, share: AlbumShare) -> AlbumShare:
+    """Close the link for good (its visitors get 404 from the next request on); the row stays
+    so that the owner sees it was revoked, with its view count."""
+    if share.revoked_at is None:
+        share.revoked_at = timezone.now()
+        share.save(update_fields=["revoked_at"])
+    return share
+
+
+@transaction.atomic
+def album_share_record_view(*, share: AlbumShare) -> None:
+    """Count one visit (the caller counts each visitor session once)."""
+    now = timezone.now()
+    AlbumShare.objects.filter(pk=share.pk).update(view_count=F("view_count") + 1, last_viewed_at=now)

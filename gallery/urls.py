@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gallery import apis, views
+from gallery import apis, share_views, views
 
 app_name = "gallery"
 
@@ -27,5 +27,11 @@ urlpatterns = [
         "albums/<int:album_id>/photos/<int:photo_id>/remove/",
         views.album_remove_photo,
         name="album_remove_photo",
+    ),
+    path("albums/<int:album_id>/shares/", share_views.album_share_create, name="album_share_create"),
+    path(
+        "albums/<int:album_id>/shares/<int:share_id>/revoke/",
+        share_views.album_share_revoke,
+        name="album_share_revoke",
     ),
 ]

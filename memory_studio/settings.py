@@ -382,6 +382,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     # Password reset requests, per client address and per e-mail address typed (known or not).
     "password_reset_ip": env_rate("THROTTLE_PASSWORD_RESET_IP", "10/hour"),
     "password_reset_email": env_rate("THROTTLE_PASSWORD_RESET_EMAIL", "3/hour"),
+    # Wrong passwords typed on an album's share link page, per client address and per link.
+    "share_password_ip": env_rate("THROTTLE_SHARE_PASSWORD_IP", "20/hour"),
+    "share_password_link": env_rate("THROTTLE_SHARE_PASSWORD_LINK", "100/day"),
 }
 
 # API tokens: token authentication first, so that a missing or refused token answers 401 (with

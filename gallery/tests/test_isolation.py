@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gallery import services
-from gallery.models import Album, Photo
+from gallery.models import Album, AlbumShare, Photo
 from people.models import FaceRejection, Person
 from people.services import person_create
 from recognition.models import Face, SearchQuery
@@ -118,6 +118,19 @@ MATRIX = [
     ("api", "post", "/api/photos/download/", {"photos": ["{photo}"]}),
     ("api", "post", "/api/photos/download/", {"photos": ["{mine_photo}", "{photo}"]}),
     ("api", "get", "/api/albums/{album}/download/", None),
+    # Album share links, the owner's side ({share} is a link to the victim's album).
+    ("page", "get", "/albums/{album}/shares/", None),
+    ("page", "post", "/albums/{album}/shares/", {"label": "pwned"}),
+    ("page", "post", "/albums/{album}/shares/{share}/revoke/", {}),
+    ("page", "post", "/albums/{mine_album}/shares/{share}/revoke/", {}),
+    ("api", "get", "/api/albums/{album}/shares/", None),
+    ("api", "post", "/api/albums/{album}/shares/", {"label": "pwned"}),
+    ("api", "get", "/api/albums/{album}/shares/{share}/", None),
+    ("api", "patch", "/api/albums/{album}/shares/{share}/", {"allow_download": True}),
+    ("api", "delete", "/api/albums/{album}/shares/{share}/", None),
+    ("api", "get", "/api/albums/{mine_album}/shares/{share}/", None),
+    ("api", "patch", "/api/albums/{mine_album}/shares/{share}/", {"allow_download": True}),
+    ("api", "delete", "/api/albums/{mine_album}/shares/{share}/", None),
 ]
 
 
@@ -195,7 +208,9 @@ def test_other_users_objects_are_404_and_unchanged(
     mine_person = person_create(owner=other_user, faces=[Face.objects.get(pk=mine_face)], name="Mine")
     victim_photo.refresh_from_db()
     indexed = (victim_photo.index_status, victim_photo.indexed_at)
+    victim_share, _token = services.album_share_create(album=victim_album, label="Private link")
     ids = {
+        "share": victim_share.pk,
         "person": victim_person.pk,
         "mine_person": mine_person.pk,
         "mine_face": mine_face,
@@ -234,6 +249,13 @@ def test_other_users_objects_are_404_and_unchanged(
     assert Person.objects.count() == 2
     assert not FaceRejection.objects.exists()
     assert SearchQuery.objects.get(pk=ids["query"]).owner_id == user.pk
+    victim_share.refresh_from_db()
+    assert (victim_share.label, victim_share.allow_download, victim_share.revoked_at) == (
+        "Private link",
+        False,
+        None,
+    )
+    assert AlbumShare.objects.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -416,3 +438,78 @@ def test_the_password_reset_pages_do_not_reveal_whether_an_account_exists(
             assert posted.status_code == 200
     user.refresh_from_db()
     assert not user.check_password("taken-over-pass-99")
+
+
+# Album share links, the visitor's side: a link to album X, opened by someone without an account
+# and by another logged-in user, reaches X's live photos and nothing else of its owner.
+# {token} opens the victim's shared album; {other_album_photo} is in another album of the same
+# owner, {loose_photo} in none, {trashed} in the shared album but in the trash, {mine_photo} is
+# the visitor's own; {revoked}/{expired} are tokens of closed links to the same album.
+SHARE_MATRIX = [
+    "/s/{token}/photos/{other_album_photo}/",
+    "/s/{token}/photos/{loose_photo}/",
+    "/s/{token}/photos/{trashed}/",
+    "/s/{token}/photos/{mine_photo}/",
+    *(
+        f"/s/{{token}}/media/{{{photo}}}/{kind}/"
+        for photo in ("other_album_photo", "loose_photo", "trashed", "mine_photo")
+        for kind in ("thumbnail", "display", "original")
+    ),
+    "/s/{token}/media/{shared_photo}/original/",  # downloads not allowed on this link
+    "/s/{token}/media/{shared_photo}/faces/",
+    *(
+        url
+        for closed in ("revoked", "expired")
+        for url in (
+            f"/s/{{{closed}}}/",
+            f"/s/{{{closed}}}/photos/{{shared_photo}}/",
+            f"/s/{{{closed}}}/media/{{shared_photo}}/thumbnail/",
+        )
+    ),
+    "/s/{token}x/",
+    "/s/{token}x/media/{shared_photo}/thumbnail/",
+]
+
+
+@pytest.mark.parametrize("visitor", ["anonymous", "other_user"])
+@pytest.mark.parametrize("url", SHARE_MATRIX)
+def test_a_share_link_reaches_only_its_albums_live_photos(
+    visitor, url, user, other_user, photo_factory, other_client
+):
+    import datetime as dt
+
+    from django.test import Client
+    from django.utils import timezone
+
+    shared_album = services.album_create(owner=user, name="Shared album")
+    shared_photo, trashed = photo_factory(user, title="Shared"), photo_factory(user, title="Private trashed")
+    services.album_add_photos(album=shared_album, photos=[shared_photo, trashed])
+    services.photos_trash(owner=user, photos=[trashed])
+    other_album = services.album_create(owner=user, name="Private album")
+    other_album_photo = photo_factory(user, title="Private in another album")
+    services.album_add_photos(album=other_album, photos=[other_album_photo])
+    loose_photo = photo_factory(user, title="Private loose")
+    _share, token = services.album_share_create(album=shared_album)
+    revoked, revoked_token = services.album_share_create(album=shared_album)
+    services.album_share_revoke(share=revoked)
+    expired, expired_token = services.album_share_create(album=shared_album)
+    AlbumShare.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    ids = {
+        "token": token,
+        "revoked": revoked_token,
+        "expired": expired_token,
+        "shared_photo": shared_photo.pk,
+        "trashed": trashed.pk,
+        "other_album_photo": other_album_photo.pk,
+        "loose_photo": loose_photo.pk,
+        "mine_photo": photo_factory(other_user, title="Mine").pk,
+    }
+    client = Client() if visitor == "anonymous" else other_client
+    # The link itself works for this visitor: what follows is refused for what it names.
+    assert client.get(f"/s/{token}/media/{shared_photo.pk}/thumbnail/").status_code == 200
+
+    response = client.get(url.format(**ids))
+
+    assert response.status_code == 404, response.content
+    assert "Private" not in response.content.decode(errors="replace")
+    assert user.username not in response.content.decode(errors="replace")

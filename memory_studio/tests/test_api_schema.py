@@ -235,6 +235,24 @@ def test_every_operation_answers_as_documented(
     )
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+    # Album share links: the link is in the creating answer only.
+    shares, s_url = "/api/albums/{album_id}/shares/", f"{a_url}shares/"
+    created = {"label": "Family", "expires_in_days": 7, "password": "pw", "allow_download": False}
+    share = c("POST", shares, api.post(s_url, created, format="json")).json()
+    assert share["url"].startswith("http://testserver/s/")
+    c("POST", shares, api.post(s_url, {"expires_in_days": 0}, format="json"))  # 400
+    c("POST", shares, api.post("/api/albums/999999/shares/", {}, format="json"))  # 404
+    c("GET", shares, api.get(s_url))
+    c("GET", shares, api.get("/api/albums/999999/shares/"))
+    s_one, s_one_url = "/api/albums/{album_id}/shares/{share_id}/", f"{s_url}{share['id']}/"
+    c("GET", s_one, api.get(s_one_url))
+    c("GET", s_one, api.get(f"{s_url}999999/"))
+    c("PATCH", s_one, api.patch(s_one_url, {"allow_download": True, "expires_at": None}, format="json"))
+    c("PATCH", s_one, api.patch(s_one_url, {"expires_in_days": "x"}, format="json"))  # 400
+    c("DELETE", s_one, api.delete(s_one_url))
+    c("PATCH", s_one, api.patch(s_one_url, {"label": "again"}, format="json"))  # 400: revoked
+    c("DELETE", s_one, api.delete(f"{s_url}999999/"))
+
     # Deletions last.
     c("DELETE", a_one, api.delete(a_url))
     c("DELETE", a_one, api.delete(a_url))

@@ -21,7 +21,7 @@ from django.utils import translation
 
 from conftest import make_image_bytes
 from gallery import services
-from gallery.models import Photo
+from gallery.models import Album, AlbumShare, Photo
 from gallery.tests.conftest import as_upload
 from memory_studio import errors
 from people.services import person_create
@@ -43,7 +43,7 @@ Change, Create, Your, Newer, Older, Page, Skip, Language, Choose, Drop, Loose, S
 Not, Memory Studio, Who, Similar, Manage, All, Retry, Go, Username, Email, Birth, Time zone,
 Title, Caption, This, There, Something, You, Bad, Server, Temporarily, Already, Every, Nobody,
 Account, Logged, Matching, Query, Several, How, the, and, your, you, of, to, in, is, or, for,
-with, this, photo, photos, face, faces, here, yet, one, each, click, files, page, not
+with, this, photo, photos, face, faces, here, yet, one, each, click, files, page, not,
 Apply, Clear, Jump, Sort, Newest, Oldest, continued, matches, uploaded, taken, titles, Cover,
 cover, Drag, earlier, later
 """.strip(),
@@ -135,6 +135,7 @@ def _pages(ids: dict[str, Any]) -> list[tuple[str, int]]:
         (f"/albums/{ids['album']}/", 200),
         (f"/albums/{ids['album']}/add/", 200),
         (f"/albums/{ids['album']}/delete/", 200),
+        (f"/albums/{ids['album']}/shares/", 200),
         ("/search/", 200),
         (f"/search/?face_id={ids['face']}", 200),
         ("/search/?q=expired-or-unknown", 200),
@@ -279,6 +280,45 @@ def test_the_account_pages_are_korean(client, django_user_model):
     assert mismatch.status_code == 200
     assert mismatch.context["form"].errors
     _assert_korean(mismatch.content.decode(), "new password errors")
+
+
+def test_share_link_pages_are_korean(user_client, library):
+    """The owner's link pages (created, listed with each state, form errors) and every page a
+    visitor of a link sees (password, wrong password, album, photo)."""
+    album = Album.objects.get(pk=library["album"])
+    expired, _ = services.album_share_create(album=album, label="할머니")
+    AlbumShare.objects.filter(pk=expired.pk).update(expires_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    revoked, _ = services.album_share_create(album=album, password="비밀", allow_download=True)
+    services.album_share_revoke(share=revoked)
+    for language, check in (("en", _assert_english), ("ko", _assert_korean)):
+        created = user_client.post(
+            f"/albums/{album.pk}/shares/",
+            {"expires_in_days": "7", "password": "비밀", "allow_download": "on"},
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        assert created.status_code == 200
+        check(created.content.decode(), f"link created ({language})")
+        token = created.content.decode().split("/s/", 1)[1].split("/", 1)[0]
+        listed = user_client.get(f"/albums/{album.pk}/", HTTP_ACCEPT_LANGUAGE=language)
+        check(listed.content.decode(), f"album with links ({language})")
+        refused = user_client.post(
+            f"/albums/{album.pk}/shares/",
+            {"expires_in_days": "1", "expires_at": "2020-01-01T10:00"},
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        assert refused.status_code == 400
+        check(refused.content.decode(), f"link form errors ({language})")
+        visitor = Client()
+        pages = [
+            visitor.get(f"/s/{token}/", HTTP_ACCEPT_LANGUAGE=language),
+            visitor.post(f"/s/{token}/", {"password": "틀림"}, HTTP_ACCEPT_LANGUAGE=language),
+        ]
+        assert visitor.post(f"/s/{token}/", {"password": "비밀"}).status_code == 302
+        pages.append(visitor.get(f"/s/{token}/", HTTP_ACCEPT_LANGUAGE=language))
+        pages.append(visitor.get(f"/s/{token}/photos/{library['photo']}/", HTTP_ACCEPT_LANGUAGE=language))
+        for n, page in enumerate(pages):
+            assert page.status_code in (200, 400), n
+            check(page.content.decode(), f"visitor page {n} ({language})")
 
 
 def test_forms_with_errors_are_korean(user_client, library):
