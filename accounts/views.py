@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.preferences import is_language
 from accounts.services import user_create, user_language_update, user_preferences_update
 from accounts.throttling import login_attempt, login_succeeded
+from gallery.selectors import storage_usage_for_user
 
 
 def _remember_language(response: HttpResponseBase, language: str) -> HttpResponseBase:
@@ -147,5 +148,8 @@ def account(request: HttpRequest) -> HttpResponseBase:
             messages.success(request, _("Your settings were saved."))
         return _remember_language(redirect("accounts:account"), user.language)
     return render(
-        request, "accounts/account.html", {"form": form}, status=400 if request.method == "POST" else 200
+        request,
+        "accounts/account.html",
+        {"form": form, "storage": storage_usage_for_user(user=user)},
+        status=400 if request.method == "POST" else 200,
     )

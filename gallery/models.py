@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -42,6 +43,10 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
     def trashed(self) -> PhotoQuerySet:
         return self.filter(trashed_at__isnull=False)
 
+    def trashed_before(self, moment: datetime) -> PhotoQuerySet:
+        """Photos moved to the trash before `moment` (those due to be deleted for good)."""
+        return self.filter(trashed_at__lt=moment)
+
 
 class Photo(models.Model):
     owner = models.ForeignKey(
@@ -57,6 +62,10 @@ class Photo(models.Model):
     width = models.PositiveIntegerField(_("width"), help_text="Width of the upright (EXIF-rotated) image.")
     height = models.PositiveIntegerField(_("height"), help_text="Height of the upright (EXIF-rotated) image.")
     size = models.PositiveBigIntegerField(_("size"), help_text="Size of the original file in bytes.")
+    stored_size = models.PositiveBigIntegerField(
+        default=0,
+        help_text="Bytes this photo takes in storage: the original, display and thumbnail files.",
+    )
     mime_type = models.CharField(_("type"), max_length=50)
     taken_at = models.DateTimeField(_("taken at"), help_text="EXIF DateTimeOriginal, else the upload time.")
     taken_at_from_exif = models.BooleanField(default=False)
@@ -131,6 +140,22 @@ class Photo(models.Model):
         return f"photo-{self.pk}.{extension}"
 
     @property
+    def purge_at(self) -> datetime | None:
+        """When a trashed photo will be deleted for good (None outside the trash)."""
+        if self.trashed_at is None:
+            return None
+        return self.trashed_at + timedelta(days=settings.TRASH_DAYS)
+
+    @property
+    def days_left_in_trash(self) -> int | None:
+        """Whole days (rounded up, at least 0) until a trashed photo is deleted for good."""
+        purge_at = self.purge_at
+        if purge_at is None:
+            return None
+        seconds = (purge_at - timezone.now()).total_seconds()
+        return max(0, -int(-seconds // 86400))
+
+    @property
     def file_names(self) -> list[str]:
         """Every stored file of this photo (original, display, thumbnail)."""
         return [f.name for f in (self.original, self.display, self.thumbnail) if f and f.name]
@@ -138,7 +163,8 @@ class Photo(models.Model):
 
 class AlbumQuerySet(models.QuerySet["Album"]):
     def with_photo_count(self) -> AlbumQuerySet:
-        return self.annotate(photo_count=models.Count("photos", distinct=True))
+        live = models.Q(photos__trashed_at__isnull=True)
+        return self.annotate(photo_count=models.Count("photos", filter=live, distinct=True))
 
 
 class Album(models.Model):

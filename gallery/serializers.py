@@ -62,6 +62,17 @@ class PhotoOutputSerializer(serializers.ModelSerializer[Photo]):
         return _absolute(self, photo, "thumbnail")
 
 
+class TrashedPhotoOutputSerializer(PhotoOutputSerializer):
+    """A photo in the trash: when it went there and when it will be deleted for good."""
+
+    purge_at = serializers.DateTimeField(read_only=True, help_text="When it is deleted for good.")
+
+    class Meta:
+        model = Photo
+        fields = (*PhotoOutputSerializer.Meta.fields, "trashed_at", "purge_at")
+        read_only_fields = fields
+
+
 class AlbumOutputSerializer(serializers.ModelSerializer[Album]):
     photo_count = serializers.SerializerMethodField()
 
@@ -73,4 +84,4 @@ class AlbumOutputSerializer(serializers.ModelSerializer[Album]):
     @extend_schema_field(serializers.IntegerField())
     def get_photo_count(self, album: Album) -> int:
         count = getattr(album, "photo_count", None)
-        return int(count) if count is not None else album.photos.count()
+        return int(count) if count is not None else album.photos.live().count()

@@ -20,6 +20,7 @@ from gallery.forms import AlbumChoiceForm, AlbumForm, PhotoEditForm, PhotoPickFo
 from gallery.images import InvalidImage
 from gallery.models import Photo
 from gallery.storage import StorageUnavailable
+from gallery.templatetags.gallery_tags import trash_undo_tags
 from people import selectors as people_selectors
 from recognition.runtime import active_model_key
 
@@ -101,7 +102,13 @@ def photo_upload(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
-    photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+    """A photo with its details, faces, albums and edit form; a photo in the trash is shown as
+    such, with Restore and Delete forever (and cannot be edited)."""
+    photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id, trashed=None)
+    if photo.trashed_at is not None:
+        if request.method == "POST":
+            raise Http404(_("No such photo."))
+        return render(request, "gallery/photo_trashed.html", {"photo": photo})
     form = PhotoEditForm(request.POST or None, initial={"title": photo.title, "caption": photo.caption})
     if request.method == "POST" and form.is_valid():
         services.photo_update(
@@ -183,12 +190,19 @@ def photo_reindex(request: HttpRequest, photo_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def photo_delete(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """Move a photo to the trash (GET asks first); the message offers to undo it."""
     photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
     if request.method == "POST":
-        services.photo_delete(photo=photo)
-        messages.success(request, _("Deleted “%(title)s”.") % {"title": photo.display_title})
+        services.photos_trash(owner=_user(request), photos=[photo])
+        messages.success(
+            request,
+            _("Moved “%(title)s” to the trash.") % {"title": photo.display_title},
+            extra_tags=trash_undo_tags([photo.pk]),
+        )
         return redirect("gallery:photo_list")
-    return render(request, "gallery/photo_confirm_delete.html", {"photo": photo})
+    return render(
+        request, "gallery/photo_confirm_delete.html", {"photo": photo, "trash_days": settings.TRASH_DAYS}
+    )
 
 
 @login_required

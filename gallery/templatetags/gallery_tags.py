@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 from django.utils.translation import ngettext
 
@@ -33,3 +35,23 @@ def filesize(value: int) -> str:
             return f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} GB"  # pragma: no cover
+
+
+# A message about photos just moved to the trash carries their ids in its tags, so that the
+# message can offer Undo as a plain form (no JavaScript, no session state).
+_UNDO_TAG = "trash-undo"
+
+
+def trash_undo_tags(photo_ids: list[int]) -> str:
+    """The `extra_tags` of a "moved to the trash" message that offers to undo it."""
+    return " ".join([_UNDO_TAG, *(f"{_UNDO_TAG}-{pk}" for pk in photo_ids)])
+
+
+@register.filter
+def trash_undo_ids(message: Any) -> list[int]:
+    """The photo ids a message offers to take back out of the trash (none for other messages)."""
+    tags = str(getattr(message, "extra_tags", "") or "").split()
+    if _UNDO_TAG not in tags:
+        return []
+    prefix = f"{_UNDO_TAG}-"
+    return [int(t[len(prefix) :]) for t in tags if t.startswith(prefix) and t[len(prefix) :].isdigit()]

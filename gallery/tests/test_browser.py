@@ -88,8 +88,24 @@ def test_sign_up_upload_two_browse_open_and_delete(live_server, page, faces_dir,
     page.click("#photo-delete-link")
     page.click("#confirm-delete")
     page.wait_for_url(f"{base}/")
-    assert "Deleted" in page.locator(".messages").inner_text()
+    assert "trash" in page.locator(".messages").inner_text()
     assert page.locator("#photo-grid .tile").count() == 1
+    assert Photo.objects.filter(owner__username="browser-user").live().count() == 1
+    # Undo (a plain form in the message) brings it back, and its page with it.
+    page.click(".trash-undo-button")
+    page.wait_for_url(photo_url)
+    page.wait_for_selector("#photo-stage #photo-image")
+    assert Photo.objects.filter(owner__username="browser-user").live().count() == 2
+    # Delete again, then for good from the trash page.
+    page.click("#photo-delete-link")
+    page.click("#confirm-delete")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/trash/")
+    assert page.locator("#trash-grid .trash-tile").count() == 1
+    page.locator("#trash-grid .trash-tile button[form^='trash-delete-']").click()
+    page.click("#confirm-delete-forever")
+    page.wait_for_url(f"{base}/trash/")
+    assert page.locator("#trash-empty-state").count() == 1
     assert Photo.objects.filter(owner__username="browser-user").count() == 1
     assert page.goto(photo_url).status == 404
     assert errors == []
