@@ -4,7 +4,7 @@ and the storage quota counts the trash."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -85,7 +85,7 @@ def test_a_trashed_photo_is_hidden_everywhere_and_comes_back_whole(
                 p["id"] for p in api_client.get(f"/api/albums/{album.pk}/photos/").json()["results"]
             },
             "search": {h.photo.pk for h in hits},
-            "person_counts": (listed.face_count, listed.photo_count),
+            "person_counts": (getattr(listed, "face_count", None), getattr(listed, "photo_count", None)),
             "person_photos": {
                 p["id"] for p in api_client.get(f"/api/people/{person.pk}/photos/").json()["results"]
             },
@@ -175,7 +175,7 @@ def test_a_trashed_photos_page_offers_restore_and_its_files_still_load(
     for kind in ("thumbnail", "display", "original"):
         response = user_client.get(f"/media/photos/{photo.pk}/{kind}/")
         assert response.status_code == 200
-        assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"  # type: ignore[attr-defined]
+        assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
         assert other_client.get(f"/media/photos/{photo.pk}/{kind}/").status_code == 404
     assert other_client.get(f"/photos/{photo.pk}/").status_code == 404
 
@@ -197,8 +197,9 @@ def test_trash_api_lists_only_my_trash_newest_trashed_first(
     first = body["results"][0]
     assert first["trashed_at"]
     assert first["purge_at"]
-    trashed_at = Photo.objects.get(pk=newer.pk).trashed_at
-    assert first["purge_at"].startswith((trashed_at + timedelta(days=30)).date().isoformat())
+    purge_at = Photo.objects.get(pk=newer.pk).purge_at
+    assert purge_at is not None
+    assert datetime.fromisoformat(first["purge_at"].replace("Z", "+00:00")) == purge_at
     assert live.pk not in {p["id"] for p in body["results"]}
 
 
