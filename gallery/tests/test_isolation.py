@@ -342,15 +342,15 @@ def test_the_album_service_refuses_another_users_photo_as_a_permission_error_not
 
 # The trash (issue 10): the victim's photo is in their trash; every trash URL, used by another
 # user, is 404 (or lists nothing) and changes nothing; anonymous visitors are sent to log in.
-TRASH_MATRIX = [
-    ("page", "get", "/photos/{photo}/"),
-    ("page", "get", "/media/photos/{photo}/thumbnail/"),
-    ("page", "get", "/media/photos/{photo}/original/"),
+TRASH_MATRIX: list[tuple[str, str, str, dict[str, Any] | None]] = [
+    ("page", "get", "/photos/{photo}/", None),
+    ("page", "get", "/media/photos/{photo}/thumbnail/", None),
+    ("page", "get", "/media/photos/{photo}/original/", None),
     ("page", "post", "/trash/restore/", {"photo_ids": ["{photo}"]}),
     ("page", "post", "/trash/restore/", {"photo_ids": ["{photo}", "{mine_photo}"]}),
     ("page", "post", "/trash/delete/", {"photo_ids": ["{photo}"]}),
     ("page", "post", "/trash/delete/", {"photo_ids": ["{photo}"], "confirm": "1"}),
-    ("api", "get", "/api/photos/{photo}/"),
+    ("api", "get", "/api/photos/{photo}/", None),
     ("api", "post", "/api/trash/restore/", {"photos": ["{photo}"]}),
     ("api", "post", "/api/trash/restore/", {"photos": ["{photo}", "{mine_photo}"]}),
     ("api", "post", "/api/trash/delete/", {"photos": ["{photo}"]}),
@@ -358,12 +358,23 @@ TRASH_MATRIX = [
 ]
 
 
-@pytest.mark.parametrize("row", TRASH_MATRIX, ids=[f"{r[1].upper()} {r[2]} {r[3:]}" for r in TRASH_MATRIX])
+@pytest.mark.parametrize(
+    ("kind", "method", "url", "data"),
+    TRASH_MATRIX,
+    ids=[f"{m.upper()} {u} {d}" for _, m, u, d in TRASH_MATRIX],
+)
 def test_another_users_trash_is_out_of_reach(
-    row, user, other_user, photo_factory, other_client, other_api_client, django_capture_on_commit_callbacks
+    kind,
+    method,
+    url,
+    data,
+    user,
+    other_user,
+    photo_factory,
+    other_client,
+    other_api_client,
+    django_capture_on_commit_callbacks,
 ):
-    kind, method, url, *rest = row
-    data = rest[0] if rest else None
     victim = photo_factory(user, title="Private")
     services.photos_trash(owner=user, photos=[victim])
     mine = photo_factory(other_user)
