@@ -13,6 +13,7 @@ import pytest
 from django.db import connections
 
 from conftest import log_in_page
+from gallery import services
 from gallery.models import Photo
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
@@ -201,4 +202,27 @@ def test_a_photo_uploaded_again_links_to_the_one_you_have(live_server, page, fac
     assert "already" in link.inner_text()
     link.click()
     page.wait_for_url(f"{base}/photos/{kept.pk}/")
+    assert Photo.objects.filter(owner=user).count() == 1
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_photo_uploaded_again_from_the_trash_is_offered_back(live_server, page, faces_dir, user, password):
+    photo = sorted((faces_dir / "angelina_jolie").glob("*.jpg"))[0]
+    base = live_server.url
+    log_in_page(page, base, user.username, password)
+    page.goto(f"{base}/upload/")
+    page.set_input_files("#file-input", [str(photo)])
+    page.wait_for_selector(".upload-item.ok")
+    kept = Photo.objects.get(owner=user)
+    services.photos_trash(owner=user, photos=[kept])
+
+    page.goto(f"{base}/upload/")
+    page.set_input_files("#file-input", [str(photo)])
+    restore = page.locator(".upload-item .upload-restore")
+    restore.wait_for()
+    assert "trash" in page.locator(".upload-item .upload-status.warn").inner_text()
+    restore.click()
+    page.locator(".upload-item .upload-status.ok a").wait_for()
+    assert Photo.objects.get(owner=user).trashed_at is None
     assert Photo.objects.filter(owner=user).count() == 1
