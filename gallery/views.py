@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gallery import selectors, services
 from gallery.forms import AlbumChoiceForm, AlbumForm, PhotoEditForm, PhotoPickForm
-from gallery.images import InvalidImage
+from gallery.images import DuplicatePhoto, InvalidImage
 from gallery.models import Photo
 from gallery.storage import StorageUnavailable
 from gallery.templatetags.gallery_tags import trash_undo_tags
@@ -80,6 +80,10 @@ def photo_upload(request: HttpRequest) -> HttpResponse:
                 created += 1
                 if photo.index_status == Photo.IndexStatus.FAILED:
                     messages.warning(request, _index_outcome_message(photo, name=upload.name))
+            except DuplicatePhoto as exc:
+                # Already in the trash: the message offers to restore it (a plain form).
+                tags = trash_undo_tags([exc.existing_id], restore=True) if exc.in_trash else ""
+                messages.error(request, _named(upload.name, exc.message), extra_tags=tags)
             except InvalidImage as exc:
                 messages.error(request, _named(upload.name, exc.message))
             except StorageUnavailable as exc:

@@ -42,9 +42,12 @@ def filesize(value: int) -> str:
 _UNDO_TAG = "trash-undo"
 
 
-def trash_undo_tags(photo_ids: list[int]) -> str:
-    """The `extra_tags` of a "moved to the trash" message that offers to undo it."""
-    return " ".join([_UNDO_TAG, *(f"{_UNDO_TAG}-{pk}" for pk in photo_ids)])
+def trash_undo_tags(photo_ids: list[int], *, restore: bool = False) -> str:
+    """The `extra_tags` of a "moved to the trash" message that offers to undo it (or, with
+    `restore`, of a message about photos found in the trash, offering to restore them)."""
+    return " ".join(
+        [_UNDO_TAG, *(["trash-restore"] if restore else []), *(f"{_UNDO_TAG}-{pk}" for pk in photo_ids)]
+    )
 
 
 @register.filter

@@ -274,8 +274,12 @@ def test_uploading_bytes_that_are_in_the_trash_says_so(user: Any, api_client: An
     assert again.json()["existing_id"] == photo_id
     assert again.json()["in_trash"] is True
     assert "in your trash" in again.json()["detail"]
-    page = user_client.post("/upload/", {"images": [SimpleUploadedFile("c.jpg", data)]})
-    assert "in your trash" in page.content.decode()
+    page = user_client.post("/upload/", {"images": [SimpleUploadedFile("c.jpg", data)]}).content.decode()
+    assert "in your trash" in page
+    # Without JavaScript the message carries a Restore form for that photo.
+    assert 'action="/trash/restore/"' in page
+    assert f'name="photo_ids" value="{photo_id}"' in page
+    assert ">Restore</button>" in page
     assert Photo.objects.count() == 1
 
 
