@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,11 +17,14 @@ from rest_framework.views import APIView
 from accounts.requests import signed_in_user
 from gallery import selectors, services
 from gallery.serializers import PhotoOutputSerializer, TrashedPhotoOutputSerializer
-from memory_studio.api import PaginatedListMixin
+from memory_studio.api import ErrorSerializer, PaginatedListMixin
 from memory_studio.parsers import BoundedJSONParser
 
 # One request names at most this many photos (a page of the trash is far smaller).
 _MAX_PHOTOS = 1000
+_NOT_IN_TRASH = OpenApiResponse(
+    ErrorSerializer, description="An id is not a photo in your trash (someone else's, outside it, missing)."
+)
 
 
 class TrashPhotosInputSerializer(serializers.Serializer[Any]):
@@ -48,7 +51,10 @@ class TrashRestoreApi(APIView):
 
     parser_classes = (BoundedJSONParser,)
 
-    @extend_schema(request=TrashPhotosInputSerializer, responses=PhotoOutputSerializer(many=True))
+    @extend_schema(
+        request=TrashPhotosInputSerializer,
+        responses={200: PhotoOutputSerializer(many=True), 404: _NOT_IN_TRASH},
+    )
     def post(self, request: Request) -> Response:
         serializer = TrashPhotosInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -66,7 +72,9 @@ class TrashDeleteApi(APIView):
 
     parser_classes = (BoundedJSONParser,)
 
-    @extend_schema(request=TrashPhotosInputSerializer, responses=TrashCountOutputSerializer)
+    @extend_schema(
+        request=TrashPhotosInputSerializer, responses={200: TrashCountOutputSerializer, 404: _NOT_IN_TRASH}
+    )
     def post(self, request: Request) -> Response:
         serializer = TrashPhotosInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
