@@ -36,6 +36,7 @@ from accounts.services import (
     user_preferences_update,
 )
 from accounts.throttling import login_attempt, login_succeeded, password_reset_attempt
+from gallery.selectors import storage_usage_for_user
 
 
 def _remember_language(response: HttpResponseBase, language: str) -> HttpResponseBase:
@@ -254,7 +255,12 @@ def account_email(request: HttpRequest) -> HttpResponseBase:
             minutes,
         ) % {"minutes": minutes}
         form = EmailForm(user=user, initial={"email": request.POST.get("email", "")[:254]})
-        context = {"form": _preferences_form(user), "email_form": form, "email_throttled": throttled}
+        context = {
+            "form": _preferences_form(user),
+            "email_form": form,
+            "email_throttled": throttled,
+            "storage": storage_usage_for_user(user=user),
+        }
         response = render(request, "accounts/account.html", context, status=429)
         response["Retry-After"] = str(math.ceil(wait))
         return response
@@ -263,7 +269,11 @@ def account_email(request: HttpRequest) -> HttpResponseBase:
     if "current_password" not in form.errors:
         login_succeeded(request, username=user.get_username())
     if not valid:
-        context = {"form": _preferences_form(user), "email_form": form}
+        context = {
+            "form": _preferences_form(user),
+            "email_form": form,
+            "storage": storage_usage_for_user(user=user),
+        }
         return render(request, "accounts/account.html", context, status=400)
     user_email_update(user=user, email=form.cleaned_data["email"])
     messages.success(request, _("Your e-mail address was saved."))
@@ -288,6 +298,6 @@ def account(request: HttpRequest) -> HttpResponseBase:
     return render(
         request,
         "accounts/account.html",
-        {"form": form, "email_form": _email_form(user)},
+        {"form": form, "email_form": _email_form(user), "storage": storage_usage_for_user(user=user)},
         status=400 if request.method == "POST" else 200,
     )

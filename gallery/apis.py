@@ -197,7 +197,8 @@ class PhotoListApi(PaginatedListMixin, APIView):
         responses={
             201: PhotoOutputSerializer,
             409: OpenApiResponse(
-                DuplicatePhotoErrorSerializer, description="An exact duplicate; `existing_id` names it."
+                DuplicatePhotoErrorSerializer,
+                description="An exact duplicate; `existing_id` names it, `in_trash` says it is in the trash.",
             ),
         },
     )
@@ -217,7 +218,8 @@ class PhotoListApi(PaginatedListMixin, APIView):
 
 
 class PhotoDetailApi(APIView):
-    """Read, edit (title, caption) or delete one of your photos."""
+    """Read, edit (title, caption) or delete one of your photos. Deleting moves it to the trash
+    (restorable for TRASH_DAYS: `/api/trash/restore/`); photos in the trash are 404 here."""
 
     parser_classes = (BoundedJSONParser, MultiPartParser, FormParser)
 
@@ -245,7 +247,7 @@ class PhotoDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, photo_id: int) -> Response:
         photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
-        services.photo_delete(photo=photo)
+        services.photos_trash(owner=signed_in_user(request), photos=[photo])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -428,7 +430,8 @@ class PhotoMediaApi(APIView):
     def get(self, request: Request, photo_id: int, kind: str) -> HttpResponseBase:
         if kind not in MEDIA_KINDS:
             raise Http404(_("No such file."))
-        photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+        # The trash page shows trashed photos: their files stay reachable for their owner.
+        photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id, trashed=None)
         field = getattr(photo, kind)
         original = kind == "original"
         return storage_file_response(

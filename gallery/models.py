@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import uuid
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -46,6 +46,10 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
     def trashed(self) -> PhotoQuerySet:
         return self.filter(trashed_at__isnull=False)
 
+    def trashed_before(self, moment: datetime) -> PhotoQuerySet:
+        """Photos moved to the trash before `moment` (those due to be deleted for good)."""
+        return self.filter(trashed_at__lt=moment)
+
 
 class Photo(models.Model):
     owner = models.ForeignKey(
@@ -61,6 +65,10 @@ class Photo(models.Model):
     width = models.PositiveIntegerField(_("width"), help_text="Width of the upright (EXIF-rotated) image.")
     height = models.PositiveIntegerField(_("height"), help_text="Height of the upright (EXIF-rotated) image.")
     size = models.PositiveBigIntegerField(_("size"), help_text="Size of the original file in bytes.")
+    stored_size = models.PositiveBigIntegerField(
+        default=0,
+        help_text="Bytes this photo takes in storage: the original, display and thumbnail files.",
+    )
     mime_type = models.CharField(_("type"), max_length=50)
     taken_at = models.DateTimeField(_("taken at"), help_text="EXIF DateTimeOriginal, else the upload time.")
     taken_at_from_exif = models.BooleanField(default=False)
@@ -134,6 +142,22 @@ class Photo(models.Model):
         stored = self.original.name or ""
         extension = stored.rsplit(".", 1)[-1] if "." in stored else "jpg"
         return f"photo-{self.pk}.{extension}"
+
+    @property
+    def purge_at(self) -> datetime | None:
+        """When a trashed photo will be deleted for good (None outside the trash)."""
+        if self.trashed_at is None:
+            return None
+        return self.trashed_at + timedelta(days=settings.TRASH_DAYS)
+
+    @property
+    def days_left_in_trash(self) -> int | None:
+        """Whole days (rounded up, at least 0) until a trashed photo is deleted for good."""
+        purge_at = self.purge_at
+        if purge_at is None:
+            return None
+        seconds = (purge_at - timezone.now()).total_seconds()
+        return max(0, -int(-seconds // 86400))
 
     @property
     def file_names(self) -> list[str]:
@@ -264,7 +288,7 @@ class PendingDeletion(models.Model):
 
 
 class AlbumShareQuerySet(models.QuerySet["AlbumShare"]):
-    def active(self, *, now: datetime.datetime | None = None) -> AlbumShareQuerySet:
+    def active(self, *, now: datetime | None = None) -> AlbumShareQuerySet:
         """Links that open their album: not revoked, not expired."""
         now = now or timezone.now()
         return self.filter(revoked_at__isnull=True).filter(
@@ -319,7 +343,7 @@ class AlbumShare(models.Model):
     def password_matches(self, password: str) -> bool:
         return bool(self.password_hash) and check_password(password, self.password_hash)
 
-    def state(self, *, now: datetime.datetime | None = None) -> AlbumShare.State:
+    def state(self, *, now: datetime | None = None) -> AlbumShare.State:
         if self.revoked_at is not None:
             return self.State.REVOKED
         if self.expires_at is not None and self.expires_at <= (now or timezone.now()):

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -149,11 +150,19 @@ def photo_months(
     return months
 
 
-def photo_get_for_user(*, user: AnyUser, photo_id: Any) -> Photo:
-    """The user's photo with this id; Http404 for missing, malformed or other users' ids."""
+def photo_get_for_user(*, user: AnyUser, photo_id: Any, trashed: bool | None = False) -> Photo:
+    """The user's photo with this id; Http404 for missing, malformed or other users' ids.
+
+    Photos in the trash are 404 too unless `trashed` is None (either: the photo page and the media
+    URLs, which show a trashed photo with Restore) or True (only a trashed one)."""
+    if not user.is_authenticated:
+        raise Http404(_("No such photo."))
+    photos = Photo.objects.filter(owner_id=user.pk)
+    if trashed is not None:
+        photos = photos.trashed() if trashed else photos.live()
     try:
-        return photo_list_for_user(user=user).get(pk=int(photo_id))
-    except (Photo.DoesNotExist, TypeError, ValueError):
+        return photos.get(pk=int(photo_id))
+    except (Photo.DoesNotExist, TypeError, ValueError, OverflowError):
         raise Http404(_("No such photo.")) from None
 
 
@@ -216,12 +225,13 @@ def album_photo_ids(*, album: Album) -> list[int]:
     return list(album_photo_list(album=album).values_list("pk", flat=True))
 
 
-def photos_for_user_by_ids(*, user: AnyUser, photo_ids: list[int]) -> list[Photo]:
-    """All the given photos, or Http404 if any is missing or someone else's."""
+def photos_for_user_by_ids(*, user: AnyUser, photo_ids: list[int], trashed: bool = False) -> list[Photo]:
+    """All the given photos (outside the trash, or with `trashed=True` all in it), or Http404 if
+    any is missing, someone else's or on the other side of the trash."""
     wanted = set(photo_ids)
     if any(db_id(pk) is None for pk in wanted):
         raise Http404(_("No such photo."))
-    photos = list(photo_list_for_user(user=user).filter(pk__in=wanted))
+    photos = list(photo_list_for_user(user=user, trashed=trashed).filter(pk__in=wanted))
     if len(photos) != len(wanted):
         raise Http404(_("No such photo."))
     return photos
@@ -278,3 +288,50 @@ def shared_photo_get(*, share: AlbumShare, photo_id: Any) -> Photo:
     if photo is None:
         raise Http404(_("No such photo."))
     return photo
+
+
+def trash_list_for_user(*, user: AnyUser) -> QuerySet[Photo]:
+    """The user's trash, most recently trashed first."""
+    return photo_list_for_user(user=user, trashed=True).order_by("-trashed_at", "-id")
+
+
+def storage_quota_bytes() -> int | None:
+    """Each user's storage quota in bytes (STORAGE_QUOTA_MB), or None when unlimited."""
+    quota_mb = int(settings.STORAGE_QUOTA_MB)
+    return quota_mb * 1024 * 1024 if quota_mb > 0 else None
+
+
+def storage_used_bytes(*, owner_id: int) -> int:
+    """Bytes an owner's photos take in storage (originals and renditions), trash included."""
+    return int(Photo.objects.filter(owner_id=owner_id).aggregate(used=Sum("stored_size"))["used"] or 0)
+
+
+@dataclass(frozen=True)
+class StorageUsage:
+    used_bytes: int
+    quota_bytes: int | None
+    trashed_count: int
+    trashed_bytes: int
+
+    @property
+    def percent(self) -> int | None:
+        if not self.quota_bytes:
+            return None
+        return min(100, round(100 * self.used_bytes / self.quota_bytes))
+
+
+def storage_usage_for_user(*, user: AnyUser) -> StorageUsage:
+    """What the user's photos take in storage (trash included) and what of it is in the trash."""
+    if not user.is_authenticated:
+        return StorageUsage(used_bytes=0, quota_bytes=storage_quota_bytes(), trashed_count=0, trashed_bytes=0)
+    totals = Photo.objects.filter(owner_id=user.pk).aggregate(
+        used=Sum("stored_size"),
+        trashed_count=Count("id", filter=Q(trashed_at__isnull=False)),
+        trashed_bytes=Sum("stored_size", filter=Q(trashed_at__isnull=False)),
+    )
+    return StorageUsage(
+        used_bytes=int(totals["used"] or 0),
+        quota_bytes=storage_quota_bytes(),
+        trashed_count=int(totals["trashed_count"] or 0),
+        trashed_bytes=int(totals["trashed_bytes"] or 0),
+    )

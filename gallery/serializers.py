@@ -74,6 +74,17 @@ class _AlbumListSerializer(serializers.ListSerializer[Album]):
         return super().to_representation(albums)
 
 
+class TrashedPhotoOutputSerializer(PhotoOutputSerializer):
+    """A photo in the trash: when it went there and when it will be deleted for good."""
+
+    purge_at = serializers.DateTimeField(read_only=True, help_text="When it is deleted for good.")
+
+    class Meta:
+        model = Photo
+        fields = (*PhotoOutputSerializer.Meta.fields, "trashed_at", "purge_at")
+        read_only_fields = fields
+
+
 class AlbumOutputSerializer(serializers.ModelSerializer[Album]):
     """An album from gallery.selectors (annotated with its summary)."""
 

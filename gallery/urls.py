@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gallery import apis, share_views, views
+from gallery import apis, share_views, trash_views, views
 
 app_name = "gallery"
 
@@ -13,6 +13,10 @@ urlpatterns = [
     path("photos/<int:photo_id>/reindex/", views.photo_reindex, name="photo_reindex"),
     path("photos/<int:photo_id>/albums/", views.photo_add_to_album, name="photo_add_to_album"),
     path("media/photos/<int:photo_id>/<str:kind>/", apis.PhotoMediaApi.as_view(), name="photo_media"),
+    path("trash/", trash_views.trash_list, name="trash_list"),
+    path("trash/restore/", trash_views.trash_restore, name="trash_restore"),
+    path("trash/delete/", trash_views.trash_delete, name="trash_delete"),
+    path("trash/empty/", trash_views.trash_empty, name="trash_empty"),
     path("albums/", views.album_list, name="album_list"),
     path("albums/<int:album_id>/", views.album_detail, name="album_detail"),
     path("albums/<int:album_id>/delete/", views.album_delete, name="album_delete"),

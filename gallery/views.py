@@ -30,7 +30,7 @@ from gallery.forms import (
     PhotoFilterForm,
     PhotoPickForm,
 )
-from gallery.images import InvalidImage
+from gallery.images import DuplicatePhoto, InvalidImage
 from gallery.models import Album, Photo
 from gallery.responses import (
     album_zip_name,
@@ -39,6 +39,7 @@ from gallery.responses import (
     zip_download_refusal,
 )
 from gallery.storage import StorageUnavailable
+from gallery.templatetags.gallery_tags import trash_undo_tags
 from gallery.timeline import jump_years, timeline_groups
 from memory_studio.ids import db_id
 from people import selectors as people_selectors
@@ -129,6 +130,10 @@ def photo_upload(request: HttpRequest) -> HttpResponse:
                 created += 1
                 if photo.index_status == Photo.IndexStatus.FAILED:
                     messages.warning(request, _index_outcome_message(photo, name=upload.name))
+            except DuplicatePhoto as exc:
+                # Already in the trash: the message offers to restore it (a plain form).
+                tags = trash_undo_tags([exc.existing_id], restore=True) if exc.in_trash else ""
+                messages.error(request, _named(upload.name, exc.message), extra_tags=tags)
             except InvalidImage as exc:
                 messages.error(request, _named(upload.name, exc.message))
             except StorageUnavailable as exc:
@@ -151,7 +156,13 @@ def photo_upload(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
-    photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+    """A photo with its details, faces, albums and edit form; a photo in the trash is shown as
+    such, with Restore and Delete forever (and cannot be edited)."""
+    photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id, trashed=None)
+    if photo.trashed_at is not None:
+        if request.method == "POST":
+            raise Http404(_("No such photo."))
+        return render(request, "gallery/photo_trashed.html", {"photo": photo})
     form = PhotoEditForm(request.POST or None, initial={"title": photo.title, "caption": photo.caption})
     if request.method == "POST" and form.is_valid():
         services.photo_update(
@@ -233,12 +244,19 @@ def photo_reindex(request: HttpRequest, photo_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def photo_delete(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """Move a photo to the trash (GET asks first); the message offers to undo it."""
     photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
     if request.method == "POST":
-        services.photo_delete(photo=photo)
-        messages.success(request, _("Deleted “%(title)s”.") % {"title": photo.display_title})
+        services.photos_trash(owner=_user(request), photos=[photo])
+        messages.success(
+            request,
+            _("Moved “%(title)s” to the trash.") % {"title": photo.display_title},
+            extra_tags=trash_undo_tags([photo.pk]),
+        )
         return redirect("gallery:photo_list")
-    return render(request, "gallery/photo_confirm_delete.html", {"photo": photo})
+    return render(
+        request, "gallery/photo_confirm_delete.html", {"photo": photo, "trash_days": settings.TRASH_DAYS}
+    )
 
 
 @login_required

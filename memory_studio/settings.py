@@ -216,6 +216,11 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int(
 )
 THUMBNAIL_SMALL_SIZE = env_int("THUMBNAIL_SMALL_SIZE", 400, minimum=16)
 THUMBNAIL_LARGE_SIZE = env_int("THUMBNAIL_LARGE_SIZE", 1600, minimum=16)
+# Trash: deleted photos stay restorable this many days, then `purge_trash` deletes them for good.
+TRASH_DAYS = env_int("TRASH_DAYS", 30, minimum=1)
+TRASH_PURGE_INTERVAL = env_int("TRASH_PURGE_INTERVAL", 3600, minimum=60)
+# Storage per user in MB (originals and renditions, trash included); 0 means unlimited.
+STORAGE_QUOTA_MB = env_int("STORAGE_QUOTA_MB", 0, minimum=0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -259,6 +264,11 @@ CELERY_BEAT_SCHEDULE = {
     "retry-pending-deletions": {
         "task": "gallery.tasks.retry_pending_deletions",
         "schedule": float(env_int("STORAGE_SWEEP_INTERVAL", 900, minimum=10)),
+    },
+    # Deletes for good the photos that have been in the trash for more than TRASH_DAYS.
+    "purge-trash": {
+        "task": "gallery.tasks.purge_trash",
+        "schedule": float(TRASH_PURGE_INTERVAL),
     },
 }
 

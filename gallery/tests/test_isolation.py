@@ -131,6 +131,11 @@ MATRIX = [
     ("api", "get", "/api/albums/{mine_album}/shares/{share}/", None),
     ("api", "patch", "/api/albums/{mine_album}/shares/{share}/", {"allow_download": True}),
     ("api", "delete", "/api/albums/{mine_album}/shares/{share}/", None),
+    # The trash (issue 10): another user's photo, in the trash or not, is no photo of theirs.
+    ("page", "post", "/trash/restore/", {"photo_ids": ["{photo}"]}),
+    ("page", "post", "/trash/delete/", {"photo_ids": ["{photo}"], "confirm": "1"}),
+    ("api", "post", "/api/trash/restore/", {"photos": ["{photo}"]}),
+    ("api", "post", "/api/trash/delete/", {"photos": ["{photo}"]}),
 ]
 
 
@@ -513,3 +518,95 @@ def test_a_share_link_reaches_only_its_albums_live_photos(
     assert response.status_code == 404, response.content
     assert "Private" not in response.content.decode(errors="replace")
     assert user.username not in response.content.decode(errors="replace")
+
+
+# The trash (issue 10): the victim's photo is in their trash; every trash URL, used by another
+# user, is 404 (or lists nothing) and changes nothing; anonymous visitors are sent to log in.
+TRASH_MATRIX: list[tuple[str, str, str, dict[str, Any] | None]] = [
+    ("page", "get", "/photos/{photo}/", None),
+    ("page", "get", "/media/photos/{photo}/thumbnail/", None),
+    ("page", "get", "/media/photos/{photo}/original/", None),
+    ("page", "post", "/trash/restore/", {"photo_ids": ["{photo}"]}),
+    ("page", "post", "/trash/restore/", {"photo_ids": ["{photo}", "{mine_photo}"]}),
+    ("page", "post", "/trash/delete/", {"photo_ids": ["{photo}"]}),
+    ("page", "post", "/trash/delete/", {"photo_ids": ["{photo}"], "confirm": "1"}),
+    ("api", "get", "/api/photos/{photo}/", None),
+    ("api", "post", "/api/trash/restore/", {"photos": ["{photo}"]}),
+    ("api", "post", "/api/trash/restore/", {"photos": ["{photo}", "{mine_photo}"]}),
+    ("api", "post", "/api/trash/delete/", {"photos": ["{photo}"]}),
+    ("api", "post", "/api/trash/delete/", {"photos": ["{mine_photo}", "{photo}"]}),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "method", "url", "data"),
+    TRASH_MATRIX,
+    ids=[f"{m.upper()} {u} {d}" for _, m, u, d in TRASH_MATRIX],
+)
+def test_another_users_trash_is_out_of_reach(
+    kind,
+    method,
+    url,
+    data,
+    user,
+    other_user,
+    photo_factory,
+    other_client,
+    other_api_client,
+    django_capture_on_commit_callbacks,
+):
+    victim = photo_factory(user, title="Private")
+    services.photos_trash(owner=user, photos=[victim])
+    mine = photo_factory(other_user)
+    services.photos_trash(owner=other_user, photos=[mine])
+    ids = {"photo": victim.pk, "mine_photo": mine.pk}
+    client = other_client if kind == "page" else other_api_client
+    kwargs = {"format": "json"} if kind == "api" and data is not None else {}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = getattr(client, method)(url.format(**ids), _fill(data, ids), **kwargs)
+    assert response.status_code == 404, response.content
+    assert "Private" not in response.content.decode(errors="replace")
+    assert set(Photo.objects.trashed().values_list("pk", flat=True)) == {victim.pk, mine.pk}
+    assert all(victim.original.storage.exists(name) for name in victim.file_names)
+
+
+def test_trash_lists_and_empty_touch_only_the_callers_trash(
+    user, other_user, photo_factory, other_client, other_api_client, django_capture_on_commit_callbacks
+):
+    victim = photo_factory(user, title="Private")
+    services.photos_trash(owner=user, photos=[victim])
+    assert "Private" not in other_client.get("/trash/").content.decode()
+    assert f'data-photo-id="{victim.pk}"' not in other_client.get("/trash/").content.decode()
+    assert other_api_client.get("/api/trash/").json()["count"] == 0
+    assert "Private" not in other_client.get("/trash/empty/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert other_client.post("/trash/empty/").status_code == 302
+        assert other_api_client.post("/api/trash/empty/").json() == {"count": 0}
+    assert Photo.objects.trashed().get() == victim
+    assert all(victim.original.storage.exists(name) for name in victim.file_names)
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/trash/"),
+        ("get", "/trash/empty/"),
+        ("post", "/trash/empty/"),
+        ("post", "/trash/restore/"),
+        ("post", "/trash/delete/"),
+        ("get", "/api/trash/"),
+        ("post", "/api/trash/restore/"),
+        ("post", "/api/trash/delete/"),
+        ("post", "/api/trash/empty/"),
+    ],
+)
+def test_the_trash_needs_a_login(method, url, client, user, photo_factory):
+    victim = photo_factory(user, title="Private")
+    services.photos_trash(owner=user, photos=[victim])
+    response = getattr(client, method)(url, {"photo_ids": [victim.pk], "photos": [victim.pk]})
+    if url.startswith("/api/"):
+        assert response.status_code in (401, 403)
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    assert Photo.objects.trashed().get() == victim

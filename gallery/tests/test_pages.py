@@ -150,23 +150,33 @@ def test_detail_edit_title_and_caption(user_client, photo):
     assert photo.title == "Dunes"
 
 
-def test_delete_asks_for_confirmation_then_removes_row_and_files(
+def test_delete_asks_for_confirmation_then_moves_the_photo_to_the_trash(
     user_client, photo, django_capture_on_commit_callbacks
 ):
     url = reverse("gallery:photo_delete", kwargs={"photo_id": photo.pk})
     confirm = user_client.get(url)
     assert confirm.status_code == 200
-    assert "Delete this photo?" in confirm.content.decode()
-    assert Photo.objects.filter(pk=photo.pk).exists()  # GET changes nothing
+    assert "Move this photo to the trash?" in confirm.content.decode()
+    assert Photo.objects.get(pk=photo.pk).trashed_at is None  # GET changes nothing
     storage = photo.original.storage
     names = photo.file_names
-    assert all(storage.exists(n) for n in names)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = user_client.post(url)
-    assert response.status_code == 302
-    assert len(callbacks) == 1
-    assert not Photo.objects.filter(pk=photo.pk).exists()
-    assert not any(storage.exists(n) for n in names)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = user_client.post(url, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("gallery:photo_list")
+    assert Photo.objects.get(pk=photo.pk).trashed_at is not None
+    assert all(storage.exists(n) for n in names)  # files kept while in the trash
+    page = response.content.decode()
+    assert "Moved “Beach” to the trash." in page
+    # The message's Undo is a plain form: it restores the photo and goes back to it.
+    assert 'action="/trash/restore/"' in page
+    assert f'name="photo_ids" value="{photo.pk}"' in page
+    undo = user_client.post(
+        reverse("gallery:trash_restore"),
+        {"photo_ids": [photo.pk], "next": f"/photos/{photo.pk}/"},
+    )
+    assert undo.status_code == 302
+    assert undo["Location"] == f"/photos/{photo.pk}/"
+    assert Photo.objects.get(pk=photo.pk).trashed_at is None
 
 
 def test_albums_pages_flow(user_client, user, photo_factory):

@@ -256,8 +256,23 @@ def test_every_operation_answers_as_documented(
     # Deletions last.
     c("DELETE", a_one, api.delete(a_url))
     c("DELETE", a_one, api.delete(a_url))
-    c("DELETE", one, api.delete(url))
-    c("DELETE", one, api.delete(url))
+    c("DELETE", one, api.delete(url))  # to the trash
+    c("DELETE", one, api.delete(url))  # 404: a trashed photo is no photo here
+
+    # The trash: the photo just deleted is in it.
+    trash = "/api/trash/"
+    c("GET", trash, api.get(trash))
+    c("GET", trash, anonymous.get(trash))  # 401
+    restore, forever, empty = "/api/trash/restore/", "/api/trash/delete/", "/api/trash/empty/"
+    c("POST", restore, api.post(restore, {"photos": [first["id"]]}, format="json"))
+    c("POST", restore, api.post(restore, {"photos": [first["id"]]}, format="json"))  # 404: not in it
+    c("POST", restore, api.post(restore, {"photos": []}, format="json"))  # 400
+    assert api.delete(url).status_code == 204  # back to the trash
+    c("POST", forever, api.post(forever, {"photos": [999999]}, format="json"))  # 404
+    with django_capture_on_commit_callbacks(execute=True):
+        c("POST", forever, api.post(forever, {"photos": [first["id"]]}, format="json"))
+        c("POST", empty, api.post(empty))
+    c("POST", empty, anonymous.post(empty))  # 401
     revoke = "/api/auth/token/revoke/"
     c("POST", revoke, anonymous.post(revoke))  # 401
     c("POST", revoke, api.post(revoke))  # 204: the token stops working

@@ -117,7 +117,17 @@ def library(user: Any) -> dict[str, Any]:
     services.album_add_photos(album=album, photos=photos[:2])
     face = Face.objects.filter(photo=photos[0]).order_by("x1").first()
     assert face is not None
-    return {"photo": photos[0].pk, "album": album.pk, "person": person.pk, "face": face.pk}
+    trashed = services.photo_create(
+        owner=user, upload=as_upload(make_image_bytes(size=(32, 24), color=(1, 2, 3)), "IMG_8888.jpg")
+    )
+    services.photos_trash(owner=user, photos=[trashed])
+    return {
+        "photo": photos[0].pk,
+        "album": album.pk,
+        "person": person.pk,
+        "face": face.pk,
+        "trashed": trashed.pk,
+    }
 
 
 def _pages(ids: dict[str, Any]) -> list[tuple[str, int]]:
@@ -144,6 +154,9 @@ def _pages(ids: dict[str, Any]) -> list[tuple[str, int]]:
         ("/people/?q=없는이름", 200),
         (f"/people/{ids['person']}/", 200),
         ("/people/review/", 200),
+        ("/trash/", 200),
+        ("/trash/empty/", 200),
+        (f"/photos/{ids['trashed']}/", 200),
         ("/accounts/settings/", 200),
         ("/accounts/password/", 200),
         ("/accounts/password/done/", 200),
@@ -201,11 +214,12 @@ def test_the_empty_pages_are_korean_for_a_user_who_chose_korean(django_user_mode
     user = django_user_model.objects.create_user(username="jiwoo", password="a-long-passphrase-77")
     client = Client()
     client.force_login(user)
-    for url in ("/", "/albums/", "/people/", "/people/?hidden=1", "/people/review/", "/search/"):
+    empty = ("/", "/albums/", "/people/", "/people/?hidden=1", "/people/review/", "/search/", "/trash/")
+    for url in empty:
         _assert_english(_get(client, url, 200, ""), url)
     user.language = "ko"
     user.save(update_fields=["language"])
-    for url in ("/", "/albums/", "/people/", "/people/?hidden=1", "/people/review/", "/search/"):
+    for url in empty:
         _assert_korean(_get(client, url, 200, ""), url)
 
 
@@ -358,6 +372,16 @@ def test_forms_with_errors_are_korean(user_client, library):
     )
     _assert_korean(saved.content.decode(), "photo saved")
     assert "저장했어요." in saved.content.decode()
+    binned = user_client.post(
+        f"/photos/{library['photo']}/delete/", HTTP_ACCEPT_LANGUAGE="ko", follow=True
+    ).content.decode()
+    _assert_korean(binned, "moved to the trash, with Undo")
+    assert "휴지통으로 옮겼어요." in binned
+    assert "되돌리기" in binned
+    confirm = user_client.post(
+        "/trash/delete/", {"photo_ids": [library["trashed"]]}, HTTP_ACCEPT_LANGUAGE="ko"
+    ).content.decode()
+    _assert_korean(confirm, "delete forever confirmation")
 
 
 def test_the_error_pages_are_korean(rf, user):
