@@ -5,6 +5,7 @@ from gallery import apis
 urlpatterns = [
     path("photos/", apis.PhotoListApi.as_view(), name="api-photo-list"),
     path("photos/<int:photo_id>/", apis.PhotoDetailApi.as_view(), name="api-photo-detail"),
+    path("photos/<int:photo_id>/viewer/", apis.PhotoViewerApi.as_view(), name="api-photo-viewer"),
     path("photos/<int:photo_id>/reindex/", apis.PhotoReindexApi.as_view(), name="api-photo-reindex"),
     path("albums/", apis.AlbumListApi.as_view(), name="api-album-list"),
     path("albums/<int:album_id>/", apis.AlbumDetailApi.as_view(), name="api-album-detail"),

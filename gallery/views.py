@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gallery import selectors, services
+from gallery import selectors, services, viewer
 from gallery.forms import AlbumChoiceForm, AlbumForm, PhotoEditForm, PhotoPickForm
 from gallery.images import InvalidImage
 from gallery.models import Photo
+from gallery.serializers import ViewerOutputSerializer
 from gallery.storage import StorageUnavailable
 from people import selectors as people_selectors
 from recognition.runtime import active_model_key
@@ -59,6 +60,7 @@ def photo_list(request: HttpRequest) -> HttpResponse:
             "failed_count": failed_count,
             "only_failed": only_failed,
             "persons": persons,
+            "viewer_query": viewer.grid_query(only_failed=only_failed, person_ids=[p.pk for p in persons]),
         },
     )
 
@@ -149,6 +151,22 @@ def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
     )
 
 
+@login_required
+@require_GET
+def photo_view(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """The full-screen viewer: one photo on a dark page with links to the photos before and after
+    it in the order the query string names (gallery.viewer), so it works without JavaScript;
+    static/js/viewer.js steps through photos in place from the same data (and the JSON API)."""
+    place = viewer.viewer_place(user=_user(request), photo_id=photo_id, params=request.GET)
+    # Without the request, media URLs stay paths on this site (or S3's signed URLs).
+    data = ViewerOutputSerializer(place, context={"viewer_query": place.query}).data
+    return render(
+        request,
+        "gallery/photo_viewer.html",
+        {"place": place, "photo": place.photo, "neighbours": place.neighbours, "viewer_data": data},
+    )
+
+
 def _named(name: str | None, message: str) -> str:
     """A message about one uploaded file, led by the file's name."""
     return _("%(name)s: %(message)s") % {"name": name, "message": message}
@@ -236,7 +254,7 @@ def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
     return render(
         request,
         "gallery/album_detail.html",
-        {"album": album, "page": page, "form": form},
+        {"album": album, "page": page, "form": form, "viewer_query": viewer.album_query(album)},
         status=400 if request.method == "POST" else 200,
     )
 
