@@ -114,9 +114,9 @@ def test_on_a_phone_a_swipe_steps_and_the_controls_fit(live_server, browser, use
         for control in ("#viewer-close", "#viewer-info", "#viewer-download", "#viewer-prev", "#viewer-next"):
             box = page.locator(control).bounding_box()
             assert box is not None, control
-            assert box["x"] >= 0 and box["x"] + box["width"] <= 390, control
-            assert box["y"] >= 0 and box["y"] + box["height"] <= 844, control
-            assert box["width"] >= 44 and box["height"] >= 44, control  # big enough to tap
+            assert 0 <= box["x"] <= box["x"] + box["width"] <= 390, control
+            assert 0 <= box["y"] <= box["y"] + box["height"] <= 844, control
+            assert min(box["width"], box["height"]) >= 44, control  # big enough to tap
         swipe = """([fromX, toX]) => {
             const stage = document.getElementById('viewer-stage');
             const touch = x => new Touch({identifier: 1, target: stage, clientX: x, clientY: 400});

@@ -271,3 +271,11 @@ def test_an_expired_or_another_users_search_is_404(
     assert other_api_client.get(f"/api/photos/{mine.pk}/viewer/?face_id={face.pk}").status_code == 404
     SearchQuery.objects.filter(pk=query.pk).update(created_at=timezone.now() - dt.timedelta(days=30))
     assert api_client.get(f"/api/photos/{best.pk}/viewer/?search={query.pk}&face=0").status_code == 404
+
+
+def test_the_photo_page_opens_the_viewer_and_the_viewer_links_back(user_client, burst):
+    photo = burst[1]
+    html = user_client.get(f"/photos/{photo.pk}/").content.decode()
+    assert f'id="photo-view-link" href="/photos/{photo.pk}/view/"' in html
+    viewer = user_client.get(f"/photos/{photo.pk}/view/").content.decode()
+    assert re.search(rf'id="viewer-info" href="/photos/{photo.pk}/"', viewer)
