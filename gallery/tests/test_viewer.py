@@ -279,3 +279,12 @@ def test_the_photo_page_opens_the_viewer_and_the_viewer_links_back(user_client, 
     assert f'id="photo-view-link" href="/photos/{photo.pk}/view/"' in html
     viewer = user_client.get(f"/photos/{photo.pk}/view/").content.decode()
     assert re.search(rf'id="viewer-info" href="/photos/{photo.pk}/"', viewer)
+
+
+def test_the_failed_filter_of_the_grid_is_the_viewers_order_too(user_client, api_client, burst):
+    failed = [burst[1], burst[3]]
+    Photo.objects.filter(pk__in=[p.pk for p in failed]).update(index_status=Photo.IndexStatus.FAILED)
+    html = user_client.get("/?status=failed").content.decode()
+    assert f'href="/photos/{burst[3].pk}/view/?status=failed"' in html
+    assert _walk(api_client, burst[1], "?status=failed") == [p.pk for p in failed]
+    assert _api(api_client, burst[3], "?status=failed")["close_url"] == f"/?status=failed#photo-{burst[3].pk}"
