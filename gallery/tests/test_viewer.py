@@ -288,3 +288,41 @@ def test_the_failed_filter_of_the_grid_is_the_viewers_order_too(user_client, api
     assert f'href="/photos/{burst[3].pk}/view/?status=failed"' in html
     assert _walk(api_client, burst[1], "?status=failed") == [p.pk for p in failed]
     assert _api(api_client, burst[3], "?status=failed")["close_url"] == f"/?status=failed#photo-{burst[3].pk}"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?album=",
+        "?album=99999999999999999999999",
+        "?album=-1",
+        "?album=%00",
+        "?person=99999999999999999999999",
+        "?person=x",
+        "?face_id=99999999999999999999999",
+        "?face_id=0",
+        "?search=",
+        "?search=%00",
+        "?search=" + "a" * 40,
+    ],
+)
+def test_a_malformed_order_is_404_not_an_error(user_client, api_client, photo, query):
+    assert user_client.get(f"/photos/{photo.pk}/view/{query}").status_code == 404
+    assert api_client.get(f"/api/photos/{photo.pk}/viewer/{query}").status_code == 404
+
+
+def test_a_malformed_face_number_or_strictness_is_ignored_like_on_the_search_page(api_client, ranked):
+    best, query = ranked["photos"][0.95][0], ranked["query"]
+    body = _api(api_client, best, f"?search={query.pk}&face=0&strictness=zzz")
+    assert body["query"] == f"?search={query.pk}&face=0"
+    # No valid face number: the largest face's results, which do not hold this photo.
+    assert api_client.get(f"/api/photos/{best.pk}/viewer/?search={query.pk}&face=x1").status_code == 404
+
+
+def test_a_step_costs_a_few_queries_whatever_the_librarys_size(
+    api_client, burst, photo_factory, django_assert_max_num_queries
+):
+    for _ in range(20):
+        photo_factory()
+    with django_assert_max_num_queries(6):  # the photo, membership, two neighbours, two counts
+        _api(api_client, burst[2])
