@@ -28,7 +28,7 @@
   var places = new Map(); // photo id → what the server said about it (Back shows it at once)
   var preloaded = new Map(); // display URL → Image, kept so the browser keeps loading it
   var queue = Promise.resolve();
-  var siteTitle = document.title.slice(document.title.indexOf(" · "));
+  var siteTitle = document.title.slice(document.title.lastIndexOf(" · "));
 
   function apiUrl(photoId) {
     return apiPattern.replace(/\/0\/viewer\/$/, "/" + photoId + "/viewer/") + place.query;
