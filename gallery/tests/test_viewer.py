@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from PIL import Image
 from gallery import services
 from gallery.models import Photo
 from people.services import person_create
+from recognition import index
 from recognition.ml.types import DetectedFace, FaceEmbedding
 from recognition.models import Face, SearchQuery
 from recognition.services import photo_faces_replace, search_query_create
@@ -198,6 +200,15 @@ def _vector(similarity: float, axis: int) -> np.ndarray:
 def _embedding(vector: np.ndarray, x: float = 5.0, size: float = 20.0) -> FaceEmbedding:
     box = (x, 5.0, x + size, 5.0 + size)
     return FaceEmbedding(face=DetectedFace(box=box, score=0.99, landmarks=()), vector=vector)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_face_index() -> Iterator[None]:
+    """Searches here cache this process's face matrices by (owner id, index version); a later
+    test's library, rolled back to the same ids and versions, must not find this one's faces."""
+    index.clear_cache()
+    yield
+    index.clear_cache()
 
 
 @pytest.fixture
