@@ -46,13 +46,6 @@ class ViewerPlace:
     query: str
     close_url: str
 
-    def view_url(self, photo: Photo) -> str:
-        return viewer_url(photo, self.query)
-
-
-def viewer_url(photo: Photo, query: str = "") -> str:
-    return reverse("gallery:photo_view", kwargs={"photo_id": photo.pk}) + query
-
 
 def grid_query(*, only_failed: bool = False, person_ids: Sequence[int] = ()) -> str:
     """The viewer's query string for the grid with these filters (the grid's tiles link with it)."""
