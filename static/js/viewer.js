@@ -104,7 +104,8 @@
       return Promise.resolve();
     }
     if (partial) showPhoto(partial);
-    return load(photoId).then(showPlace, function () { window.location.assign(viewUrl); });
+    // (replace: the step already has its history entry)
+    return load(photoId).then(showPlace, function () { window.location.replace(viewUrl); });
   }
 
   function step(direction) {
