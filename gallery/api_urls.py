@@ -6,6 +6,7 @@ urlpatterns = [
     path("photos/", apis.PhotoListApi.as_view(), name="api-photo-list"),
     path("photos/download/", apis.PhotoDownloadApi.as_view(), name="api-photo-download"),
     path("photos/<int:photo_id>/", apis.PhotoDetailApi.as_view(), name="api-photo-detail"),
+    path("photos/<int:photo_id>/viewer/", apis.PhotoViewerApi.as_view(), name="api-photo-viewer"),
     path("photos/<int:photo_id>/reindex/", apis.PhotoReindexApi.as_view(), name="api-photo-reindex"),
     path("trash/", trash_apis.TrashListApi.as_view(), name="api-trash-list"),
     path("trash/restore/", trash_apis.TrashRestoreApi.as_view(), name="api-trash-restore"),

@@ -36,12 +36,19 @@ from gallery.responses import (
     storage_file_response,
     zip_download_refusal,
 )
-from gallery.serializers import AlbumOutputSerializer, PhotoIdsOutputSerializer, PhotoOutputSerializer
+from gallery.serializers import (
+    AlbumOutputSerializer,
+    PhotoIdsOutputSerializer,
+    PhotoOutputSerializer,
+    ViewerOutputSerializer,
+)
 from gallery.storage import MEDIA_KINDS
+from gallery.viewer import viewer_place
 from memory_studio.api import DuplicatePhotoErrorSerializer, ErrorSerializer, PaginatedListMixin
 from memory_studio.ids import MAX_DB_ID
 from memory_studio.parsers import BoundedJSONParser
 from people.selectors import photos_with_persons_for_user
+from recognition.search import STRICTNESS
 
 # Room for the multipart envelope and the small text fields around one file.
 _MULTIPART_OVERHEAD = 64 * 1024
@@ -510,3 +517,30 @@ class AlbumDownloadApi(APIView):
         if refusal is not None:
             raise serializers.ValidationError({"detail": refusal})
         return photos_zip_response(photos=list(photos), filename=album_zip_name(album))
+
+
+class PhotoViewerApi(APIView):
+    """One of your photos as the full-screen viewer shows it, with the photos before and after it
+    in an order named by the query string (the grid's by default; see gallery.viewer): what the
+    viewer's script reads to step through photos without reloading the page."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("album", int, description="Step through this album's photos."),
+            OpenApiParameter("search", str, description="Step through this kept query photo's results."),
+            OpenApiParameter(
+                "face", int, description="With `search`: which of its faces (default: largest)."
+            ),
+            OpenApiParameter("face_id", int, description="Step through the results for one of your faces."),
+            OpenApiParameter(
+                "strictness", str, enum=list(STRICTNESS), description="With `search` or `face_id`."
+            ),
+            OpenApiParameter("person", int, many=True, description="The grid's filter: photos of all these."),
+            OpenApiParameter("status", str, enum=["failed"], description="The grid's filter."),
+        ],
+        responses={200: ViewerOutputSerializer},
+    )
+    def get(self, request: Request, photo_id: int) -> Response:
+        place = viewer_place(user=signed_in_user(request), photo_id=photo_id, params=request.query_params)
+        context = {"request": request, "viewer_query": place.query}
+        return Response(ViewerOutputSerializer(place, context=context).data)

@@ -335,3 +335,58 @@ def storage_usage_for_user(*, user: AnyUser) -> StorageUsage:
         trashed_count=int(totals["trashed_count"] or 0),
         trashed_bytes=int(totals["trashed_bytes"] or 0),
     )
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Where a photo sits in an ordered list of photos: the ones shown before and after it
+    (None at either end), its 1-based position and the list's length."""
+
+    previous: Photo | None
+    next: Photo | None
+    position: int
+    count: int
+
+
+def photo_neighbours(*, photos: QuerySet[Photo], photo: Photo) -> Neighbours:
+    """The neighbours of `photo` in `photos` (the user's, already owner-scoped) in the grid's
+    order, newest taken first and, for the same taken-at, highest id first, so that a burst
+    of photos taken in the same second is stepped through one by one, none skipped, across the
+    grid's page boundaries. Http404 if `photo` is not among `photos`."""
+    if not photos.filter(pk=photo.pk).exists():
+        raise Http404(_("No such photo."))
+    same_time = Q(taken_at=photo.taken_at)
+    before = Q(taken_at__gt=photo.taken_at) | (same_time & Q(id__gt=photo.pk))
+    after = Q(taken_at__lt=photo.taken_at) | (same_time & Q(id__lt=photo.pk))
+    return Neighbours(
+        previous=photos.filter(before).order_by("taken_at", "id").first(),
+        next=photos.filter(after).order_by("-taken_at", "-id").first(),
+        position=photos.filter(before).count() + 1,
+        count=photos.count(),
+    )
+
+
+def photo_neighbours_in_ranking(
+    *, user: AnyUser, photo_ids: list[int], photo: Photo, live_already: bool = False
+) -> Neighbours:
+    """The neighbours of `photo` in a ranked list of photo ids (search results, best first),
+    keeping only the user's live photos (`live_already`: the ids come from an owner-scoped list
+    of live photos, such as an album's or the grid's, and need no check). Http404 if `photo` is
+    not in the list."""
+    if live_already:
+        ranked = list(dict.fromkeys(photo_ids))
+    else:
+        live = set(photo_list_for_user(user=user).filter(pk__in=photo_ids).values_list("pk", flat=True))
+        ranked = [pk for pk in dict.fromkeys(photo_ids) if pk in live]
+    try:
+        index = ranked.index(photo.pk)
+    except ValueError:
+        raise Http404(_("No such photo.")) from None
+    wanted = [ranked[i] for i in (index - 1, index + 1) if 0 <= i < len(ranked)]
+    found = {p.pk: p for p in photo_list_for_user(user=user).filter(pk__in=wanted)}
+    return Neighbours(
+        previous=found.get(ranked[index - 1]) if index > 0 else None,
+        next=found.get(ranked[index + 1]) if index + 1 < len(ranked) else None,
+        position=index + 1,
+        count=len(ranked),
+    )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("upload/", views.photo_upload, name="photo_upload"),
     path("photos/download/", views.photos_download, name="photos_download"),
     path("photos/<int:photo_id>/", views.photo_detail, name="photo_detail"),
+    path("photos/<int:photo_id>/view/", views.photo_view, name="photo_view"),
     path("photos/<int:photo_id>/delete/", views.photo_delete, name="photo_delete"),
     path("photos/<int:photo_id>/reindex/", views.photo_reindex, name="photo_reindex"),
     path("photos/<int:photo_id>/albums/", views.photo_add_to_album, name="photo_add_to_album"),

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.preferences import user_time_zone
 from accounts.views import landing_for_visitors
-from gallery import selectors, services
+from gallery import selectors, services, viewer
 from gallery.forms import (
     AlbumChoiceForm,
     AlbumCoverForm,
@@ -38,6 +38,7 @@ from gallery.responses import (
     selection_zip_name,
     zip_download_refusal,
 )
+from gallery.serializers import ViewerOutputSerializer
 from gallery.storage import StorageUnavailable
 from gallery.templatetags.gallery_tags import trash_undo_tags
 from gallery.timeline import jump_years, timeline_groups
@@ -110,6 +111,9 @@ def photo_list(request: HttpRequest) -> HttpResponse:
             "failed_count": failed_count,
             "only_failed": only_failed,
             "persons": persons,
+            "viewer_query": viewer.grid_query(
+                only_failed=only_failed, person_ids=[p.pk for p in persons], filters=filters
+            ),
         },
     )
 
@@ -207,6 +211,22 @@ def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
             "person_names": sorted({p.name for p in named[:500]}),
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_GET
+def photo_view(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """The full-screen viewer: one photo on a dark page with links to the photos before and after
+    it in the order the query string names (gallery.viewer), so it works without JavaScript;
+    static/js/viewer.js steps through photos in place from the same data (and the JSON API)."""
+    place = viewer.viewer_place(user=_user(request), photo_id=photo_id, params=request.GET)
+    # Without the request, media URLs stay paths on this site (or S3's signed URLs).
+    data = ViewerOutputSerializer(place, context={"viewer_query": place.query}).data
+    return render(
+        request,
+        "gallery/photo_viewer.html",
+        {"place": place, "photo": place.photo, "neighbours": place.neighbours, "viewer_data": data},
     )
 
 
@@ -321,6 +341,7 @@ def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
             "manual_order": manual,
             # The whole order, for the drag-and-drop script (it sends every id back).
             "order_ids": selectors.album_photo_ids(album=album) if manual else None,
+            "viewer_query": viewer.album_query(album),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -13,7 +13,7 @@ from PIL import Image
 
 from recognition.ml.types import DetectedFace
 from recognition.models import Face, SearchQuery
-from recognition.runtime import search_threshold
+from recognition.runtime import active_model_key, search_threshold
 from recognition.selectors import SearchHit, face_search
 from recognition.services import search_query_create
 
@@ -199,3 +199,49 @@ def _rank(
         hits=hits,
         query=query,
     )
+
+
+# The search page asks for this many results at the loose strictness and filters them there.
+PAGE_RESULTS_LIMIT = 1000
+
+
+def ranked_photo_ids(
+    *,
+    user: User,
+    query: SearchQuery | None = None,
+    face: Face | None = None,
+    face_index: int | None = None,
+    strictness: str = "default",
+) -> list[int]:
+    """The ids of the photos the search page lists for a kept query photo (its `face_index`,
+    else its largest face) or one of the user's faces, best first, at this strictness: the
+    viewer steps through them in that order. Needs the stored embeddings only, never the
+    loaded model."""
+    model_key = active_model_key()
+    if query is not None:
+        if query.model_key != model_key:
+            raise FaceOfAnotherModelError(
+                _("The face model has changed since this photo was searched. Choose the photo again.")
+            )
+        areas = [DetectedFace(box=tuple(f["box"]), score=0.0, landmarks=()).area for f in query.faces]
+        _check_face_index(face_index, len(areas))
+        if face_index is None:
+            face_index = max(range(len(areas)), key=lambda i: areas[i])
+        vector = query.vectors()[face_index]
+    elif face is not None:
+        if face.model_key != model_key:
+            raise FaceOfAnotherModelError(_("This face was indexed with another model. Search again."))
+        vector = face.vector()
+    else:
+        raise ValueError("ranked_photo_ids needs a query or a face")
+    thresholds = strictness_thresholds(search_threshold())
+    hits = face_search(
+        user=user,
+        vector=vector,
+        model_key=model_key,
+        min_similarity=thresholds["loose"],
+        limit=PAGE_RESULTS_LIMIT,
+    )
+    minimum = thresholds.get(strictness, thresholds["default"])
+    # Compared as the page does: the API rounds similarities to 4 places.
+    return [hit.photo.pk for hit in hits if round(hit.similarity, 4) >= minimum]

@@ -82,7 +82,9 @@ def test_sign_up_upload_two_browse_open_and_delete(live_server, page, faces_dir,
         ".every(img => img.complete && img.naturalWidth > 0)"
     )
 
-    page.locator("#photo-grid .tile").first.click()
+    page.locator("#photo-grid .tile").first.click()  # the full-screen viewer; its ⓘ: the photo's page
+    page.wait_for_function("() => document.getElementById('viewer-image').naturalWidth > 0")
+    page.click("#viewer-info")
     page.wait_for_selector("#photo-stage #photo-image")
     page.wait_for_function("() => document.getElementById('photo-image').naturalWidth > 0")
     photo_url = page.url

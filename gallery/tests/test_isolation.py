@@ -136,6 +136,18 @@ MATRIX = [
     ("page", "post", "/trash/delete/", {"photo_ids": ["{photo}"], "confirm": "1"}),
     ("api", "post", "/api/trash/restore/", {"photos": ["{photo}"]}),
     ("api", "post", "/api/trash/delete/", {"photos": ["{photo}"]}),
+    # The full-screen viewer: someone else's photo, or your own in someone else's order.
+    ("page", "get", "/photos/{photo}/view/", None),
+    ("page", "get", "/photos/{photo}/view/?album={mine_album}", None),
+    ("page", "get", "/photos/{mine_photo}/view/?album={album}", None),
+    ("page", "get", "/photos/{mine_photo}/view/?person={person}", None),
+    ("page", "get", "/photos/{mine_photo}/view/?search={query}", None),
+    ("page", "get", "/photos/{mine_photo}/view/?face_id={face}", None),
+    ("api", "get", "/api/photos/{photo}/viewer/", None),
+    ("api", "get", "/api/photos/{mine_photo}/viewer/?album={album}", None),
+    ("api", "get", "/api/photos/{mine_photo}/viewer/?person={person}", None),
+    ("api", "get", "/api/photos/{mine_photo}/viewer/?search={query}&face=0", None),
+    ("api", "get", "/api/photos/{mine_photo}/viewer/?face_id={face}&strictness=loose", None),
 ]
 
 
@@ -264,7 +276,15 @@ def test_other_users_objects_are_404_and_unchanged(
 
 
 @pytest.mark.parametrize(
-    "url", ["/photos/999999/", "/api/photos/999999/", "/api/albums/999999/", "/albums/999999/"]
+    "url",
+    [
+        "/photos/999999/",
+        "/api/photos/999999/",
+        "/api/albums/999999/",
+        "/albums/999999/",
+        "/photos/999999/view/",
+        "/api/photos/999999/viewer/",
+    ],
 )
 def test_missing_ids_are_404_too(user_client, url):
     assert user_client.get(url).status_code == 404

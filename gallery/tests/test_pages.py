@@ -27,8 +27,9 @@ def test_grid_shows_own_thumbnails_newest_taken_first_with_lazy_loading(
     assert f"/photos/{other_photo.pk}/" not in html
     # Each tile's image is the photo's thumbnail, served to its owner, loaded lazily.
     tiles = re.findall(r'<a class="tile" href="([^"]+)"[^>]*>\s*<img src="([^"]+)"[^>]*loading="lazy"', html)
+    # A tile opens its photo in the full-screen viewer.
     assert [link for link, _ in tiles] == [
-        reverse("gallery:photo_detail", kwargs={"photo_id": p.pk}) for p in (new, old)
+        reverse("gallery:photo_view", kwargs={"photo_id": p.pk}) for p in (new, old)
     ]
     for (_, src), photo in zip(tiles, (new, old), strict=True):
         served = user_client.get(src)

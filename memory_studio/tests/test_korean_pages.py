@@ -141,6 +141,8 @@ def _pages(ids: dict[str, Any]) -> list[tuple[str, int]]:
         ("/upload/", 200),
         (f"/photos/{ids['photo']}/", 200),
         (f"/photos/{ids['photo']}/delete/", 200),
+        (f"/photos/{ids['photo']}/view/", 200),
+        (f"/photos/{ids['photo']}/view/?album={ids['album']}", 200),
         ("/albums/", 200),
         (f"/albums/{ids['album']}/", 200),
         (f"/albums/{ids['album']}/add/", 200),
