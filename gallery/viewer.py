@@ -119,7 +119,9 @@ def _grid_place(*, user: User, photo: Photo, params: QueryDict) -> ViewerPlace:
         neighbours = selectors.photo_neighbours(photos=photos, photo=photo)  # a few indexed queries
     else:  # a search or another sort: step through the list's ids in its order
         ids = list(photos.values_list("pk", flat=True))
-        neighbours = selectors.photo_neighbours_in_ranking(user=user, photo_ids=ids, photo=photo)
+        neighbours = selectors.photo_neighbours_in_ranking(
+            user=user, photo_ids=ids, photo=photo, live_already=True
+        )
     close = reverse("gallery:photo_list") + _query_string(filters + _page_of(neighbours.position))
     return ViewerPlace(
         photo=photo,
@@ -133,7 +135,9 @@ def _album_place(*, user: User, photo: Photo, album_id: str) -> ViewerPlace:
     album = selectors.album_get_for_user(user=user, album_id=album_id)
     # The album page's order (its custom order, or newest/oldest taken first), outside the trash.
     ids = selectors.album_photo_ids(album=album)
-    neighbours = selectors.photo_neighbours_in_ranking(user=user, photo_ids=ids, photo=photo)
+    neighbours = selectors.photo_neighbours_in_ranking(
+        user=user, photo_ids=ids, photo=photo, live_already=True
+    )
     close = reverse("gallery:album_detail", kwargs={"album_id": album.pk})
     return ViewerPlace(
         photo=photo,
