@@ -41,3 +41,31 @@ class PreferencesForm(forms.Form):
         field = self.fields["time_zone"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [(name, name.replace("_", " ")) for name in time_zone_names()]
+
+
+class FaceRecognitionForm(forms.Form):
+    """Turn face recognition on or off (turning it off deletes the face data: confirmed first)."""
+
+    enabled = forms.TypedChoiceField(
+        choices=[("on", _("On")), ("off", _("Off"))], coerce=lambda value: value == "on"
+    )
+
+
+class PasswordConfirmForm(forms.Form):
+    """Deleting the account: the user types their password again."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("That is not your password."), code="password_incorrect")
+        return password
