@@ -128,7 +128,8 @@ def test_a_job_that_was_already_running_writes_nothing_once_recognition_is_off(u
     # The model finished after the switch: its write sees the flag under the owner's lock.
     outcome = photo_faces_replace(photo_id=photo.pk, model_key=MODEL, faces=_faces([1, 0, 0]))
 
-    assert outcome is not None and outcome.status == Photo.IndexStatus.OFF
+    assert outcome is not None
+    assert outcome.status == Photo.IndexStatus.OFF
     assert not Face.objects.filter(owner=user).exists()
     assert index.face_matrix(owner_id=user.pk, model_key=MODEL) is None
 
@@ -140,7 +141,8 @@ def test_turning_recognition_on_again_queues_every_photo(user, django_capture_on
     with django_capture_on_commit_callbacks(execute=False) as queued:
         change = user_face_recognition_set(user=user, enabled=True)
 
-    assert change.queued == 3 and change.deleted is None
+    assert change.queued == 3
+    assert change.deleted is None
     assert len(queued) == 3
     assert set(
         Photo.objects.filter(pk__in=[p.pk for p in photos]).values_list("index_status", flat=True)
@@ -191,7 +193,8 @@ def test_deleting_face_data_keeps_recognition_on_and_indexes_again(
     assert "Deleted 4 faces, 2 people, 1 rejected match and 1 search photo." in response.content.decode()
     user.refresh_from_db()
     assert user.face_recognition is True
-    assert not Face.objects.filter(owner=user).exists() and not Person.objects.filter(owner=user).exists()
+    assert not Face.objects.filter(owner=user).exists()
+    assert not Person.objects.filter(owner=user).exists()
     assert set(Photo.objects.filter(owner=user).values_list("index_status", flat=True)) == {"pending"}
     assert len(queued) == 2
 
@@ -214,11 +217,13 @@ def test_the_account_api_reads_and_switches_recognition(user, api_client, django
 
     with django_capture_on_commit_callbacks(execute=False):
         on = api_client.patch("/api/account/", {"face_recognition": True, "language": "ko"}, format="json")
-    assert on.json()["photos_queued"] == 2 and on.json()["face_data_deleted"] is None
+    assert on.json()["photos_queued"] == 2
+    assert on.json()["face_data_deleted"] is None
     assert on.json()["language"] == "ko"
 
     bad = api_client.patch("/api/account/", {"time_zone": "Mars/Olympus"}, format="json")
-    assert bad.status_code == 400 and "time_zone" in bad.json()
+    assert bad.status_code == 400
+    assert "time_zone" in bad.json()
     assert User.objects.get(pk=user.pk).time_zone == user.time_zone
 
 
