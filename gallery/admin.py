@@ -17,10 +17,11 @@ from gallery import services
 from gallery.models import Album, AlbumShare, PendingDeletion, Photo
 from gallery.responses import storage_file_response
 from gallery.storage import MEDIA_KINDS
+from memory_studio.admin_media import UserMediaAdmin, check_can_view_user_media
 
 
 @admin.register(Photo)
-class PhotoAdmin(admin.ModelAdmin[Photo]):
+class PhotoAdmin(UserMediaAdmin[Photo]):
     list_display = ("preview", "display_title", "owner", "taken_at", "uploaded_at", "width", "height", "size")
     list_display_links = ("preview", "display_title")
     list_filter = ("owner", "taken_at", "uploaded_at", "mime_type")
@@ -44,6 +45,7 @@ class PhotoAdmin(admin.ModelAdmin[Photo]):
     )
     fields = ("large_preview", "owner", "title", "caption", "taken_at", *readonly_fields[2:])
     actions = ("delete_with_files",)
+    media_fields = ("preview", "large_preview")
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -65,6 +67,7 @@ class PhotoAdmin(admin.ModelAdmin[Photo]):
     def media_view(self, request: HttpRequest, photo_id: int, kind: str) -> HttpResponseBase:
         if kind not in MEDIA_KINDS or not self.has_view_permission(request):
             raise Http404("No such file.")
+        check_can_view_user_media(request)
         try:
             photo = Photo.objects.get(pk=photo_id)
         except Photo.DoesNotExist:

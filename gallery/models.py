@@ -79,6 +79,7 @@ class Photo(models.Model):
         INDEXED = "indexed", _("Faces indexed")
         NO_FACES = "no_faces", _("No faces found")
         FAILED = "failed", _("Face detection failed")
+        OFF = "off", _("Face recognition is off")
 
     index_status = models.CharField(
         _("face detection"),

@@ -273,6 +273,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Face recognition
+# Whether new accounts start with face recognition on ("on") or must turn it on themselves ("off").
+FACE_RECOGNITION_DEFAULT = env_choice("FACE_RECOGNITION_DEFAULT", "on", ("on", "off")) == "on"
+# Operators (superusers only) may see users' originals, renditions and face crops in the admin.
+ADMIN_CAN_VIEW_USER_MEDIA = env_bool("ADMIN_CAN_VIEW_USER_MEDIA", False)
 RECOGNITION_MODEL = env_str("RECOGNITION_MODEL", "dlib-resnet")
 RECOGNITION_DEVICE = env_str("RECOGNITION_DEVICE", "auto")
 RECOGNITION_PRELOAD = env_bool("RECOGNITION_PRELOAD", True)

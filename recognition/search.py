@@ -37,6 +37,18 @@ class NoFaceInQueryError(SearchError):
     pass
 
 
+class FaceRecognitionOffError(SearchError):
+    pass
+
+
+def check_face_recognition_on(user: User) -> None:
+    """Search by face needs the user's consent to face recognition (and keeps nothing without it)."""
+    if not user.face_recognition:
+        raise FaceRecognitionOffError(
+            _("Face recognition is off for your account. Turn it on in your settings to search by face.")
+        )
+
+
 class FaceIndexOutOfRangeError(SearchError):
     pass
 
@@ -78,6 +90,7 @@ def search_by_image(
 ) -> SearchResult:
     """Detect the query's faces, keep them as a SearchQuery (with a preview), take the largest
     (or `face_index`) and rank the user's photos."""
+    check_face_recognition_on(user)
     faces = pipeline.predict([image])[0]
     if not faces:
         raise NoFaceInQueryError(
@@ -107,6 +120,7 @@ def search_by_query(
     limit: int = 100,
 ) -> SearchResult:
     """Search again with a kept query photo: another of its faces, another strictness."""
+    check_face_recognition_on(user)
     if query.model_key != pipeline.embedder.key:
         raise FaceOfAnotherModelError(
             _("The face model has changed since this photo was searched. Choose the photo again.")
@@ -140,6 +154,7 @@ def search_by_face(
     limit: int = 100,
 ) -> SearchResult:
     """Rank the user's photos by similarity to one of their indexed faces."""
+    check_face_recognition_on(user)
     if face.model_key != pipeline.embedder.key:
         raise FaceOfAnotherModelError(
             _(

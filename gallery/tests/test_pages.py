@@ -256,8 +256,9 @@ def test_anonymous_users_are_sent_to_login(client, photo):
 
 
 def test_admin_lists_photos_with_previews_and_deletes_files(
-    client, django_user_model, photo, other_photo, django_capture_on_commit_callbacks
+    client, django_user_model, photo, other_photo, django_capture_on_commit_callbacks, settings
 ):
+    settings.ADMIN_CAN_VIEW_USER_MEDIA = True  # previews: superusers only, and only with this on
     admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-admin-1")
     client.force_login(admin)
     changelist = client.get(reverse("admin:gallery_photo_changelist"))

@@ -95,8 +95,9 @@ def library(user: Any, faces_dir: Any) -> dict[str, int]:
 
 
 def test_no_page_loads_anything_from_outside_or_breaks_the_csp(
-    live_server, browser, user, password, django_user_model, faces_dir
+    live_server, browser, user, password, django_user_model, faces_dir, settings
 ):
+    settings.ADMIN_CAN_VIEW_USER_MEDIA = True  # the admin's previews load too
     ids = library(user, faces_dir)
     django_user_model.objects.create_superuser(username="root", password=password)
     base = live_server.url

@@ -163,6 +163,9 @@ def _pages(ids: dict[str, Any]) -> list[tuple[str, int]]:
         ("/accounts/password/", 200),
         ("/accounts/password/done/", 200),
         ("/accounts/password/reset/", 200),
+        ("/accounts/face-recognition/", 200),
+        ("/accounts/face-data/delete/", 200),
+        ("/accounts/delete/", 200),
         ("/no-such-page/", 404),
         ("/photos/999999/", 404),
     ]
@@ -384,6 +387,29 @@ def test_forms_with_errors_are_korean(user_client, library):
         "/trash/delete/", {"photo_ids": [library["trashed"]]}, HTTP_ACCEPT_LANGUAGE="ko"
     ).content.decode()
     _assert_korean(confirm, "delete forever confirmation")
+
+
+def test_the_privacy_pages_and_messages_are_korean(user_client, library):
+    """Face recognition turned off (its message and the pages that say it is off), then on, the
+    face data deleted, and a wrong password on the account deletion page."""
+    off = user_client.post(
+        "/accounts/face-recognition/", {"enabled": "off"}, HTTP_ACCEPT_LANGUAGE="ko", follow=True
+    )
+    html = off.content.decode()
+    _assert_korean(html, "recognition off")
+    assert "얼굴 인식을 껐어요. 삭제했어요: 얼굴 " in html
+    for url in ("/accounts/settings/", "/search/", "/people/", "/"):
+        _assert_korean(_get(user_client, url, 200, "ko"), f"{url} with recognition off")
+    on = user_client.post(
+        "/accounts/face-recognition/", {"enabled": "on"}, HTTP_ACCEPT_LANGUAGE="ko", follow=True
+    )
+    _assert_korean(on.content.decode(), "recognition on")
+    deleted = user_client.post("/accounts/face-data/delete/", HTTP_ACCEPT_LANGUAGE="ko", follow=True)
+    _assert_korean(deleted.content.decode(), "face data deleted")
+    wrong = user_client.post("/accounts/delete/", {"password": "nope"}, HTTP_ACCEPT_LANGUAGE="ko")
+    assert wrong.status_code == 400
+    _assert_korean(wrong.content.decode(), "account deletion error")
+    assert "비밀번호가 맞지 않아요." in wrong.content.decode()
 
 
 def test_the_error_pages_are_korean(rf, user):

@@ -204,8 +204,10 @@ def test_search_page_and_face_crop(user_client, other_client, library):
     assert b"photo_faces.js" in detail.content
 
 
-def test_staff_see_face_crops_only_through_the_admin(library, django_user_model):
+def test_staff_see_face_crops_only_through_the_admin(library, django_user_model, settings):
     from django.test import Client
+
+    settings.ADMIN_CAN_VIEW_USER_MEDIA = True  # and then only superusers see them
 
     face = Face.objects.filter(photo=library["photos"]["obama"][0])[0]
     staff = django_user_model.objects.create_user(
