@@ -4,6 +4,7 @@ from gallery import apis
 
 urlpatterns = [
     path("photos/", apis.PhotoListApi.as_view(), name="api-photo-list"),
+    path("photos/bulk/", apis.PhotoBulkApi.as_view(), name="api-photo-bulk"),
     path("photos/<int:photo_id>/", apis.PhotoDetailApi.as_view(), name="api-photo-detail"),
     path("photos/<int:photo_id>/reindex/", apis.PhotoReindexApi.as_view(), name="api-photo-reindex"),
     path("albums/", apis.AlbumListApi.as_view(), name="api-album-list"),

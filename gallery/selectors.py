@@ -3,6 +3,7 @@ so that a user can never see or learn of another user's photos or albums."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
@@ -65,12 +66,15 @@ def album_photo_list(*, album: Album) -> QuerySet[Photo]:
     return album.photos.filter(owner_id=album.owner_id).order_by("-taken_at", "-id")
 
 
-def photos_for_user_by_ids(*, user: AnyUser, photo_ids: list[int]) -> list[Photo]:
-    """All the given photos, or Http404 if any is missing or someone else's."""
-    wanted = set(photo_ids)
-    if any(db_id(pk) is None for pk in wanted):
+def photos_for_user_by_ids(*, user: AnyUser, photo_ids: Iterable[Any], trashed: bool = False) -> list[Photo]:
+    """All the given photos, or Http404 if any is missing, malformed or someone else's. Only photos
+    outside the trash count, or with `trashed=True` only those in it (a photo on the wrong side is
+    missing too)."""
+    given = {db_id(pk) for pk in photo_ids}
+    wanted = {pk for pk in given if pk is not None}
+    if len(wanted) != len(given):
         raise Http404(_("No such photo."))
-    photos = list(photo_list_for_user(user=user).filter(pk__in=wanted))
+    photos = list(photo_list_for_user(user=user, trashed=trashed).filter(pk__in=wanted))
     if len(photos) != len(wanted):
         raise Http404(_("No such photo."))
     return photos
