@@ -195,3 +195,43 @@ def test_the_bar_fits_a_phone(open_page, live_server, user, photo_factory):
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     # The checkboxes show once selecting has started.
     assert page.locator("#photo-grid .tile-check").nth(2).evaluate("e => getComputedStyle(e).opacity") == "1"
+
+
+def _same_face(photo: Photo) -> int:
+    """Give a photo one indexed face, the same synthetic one on every photo (no model needed)."""
+    import numpy as np
+
+    from recognition.ml.types import DetectedFace, FaceEmbedding
+    from recognition.models import Face
+    from recognition.services import photo_faces_replace
+
+    marks = ((10.0, 10.0), (20.0, 10.0), (15.0, 15.0), (11.0, 20.0), (19.0, 20.0))
+    vector = np.full(128, 128**-0.5, dtype=np.float32)
+    face = FaceEmbedding(
+        face=DetectedFace(box=(5.0, 5.0, 25.0, 25.0), score=0.99, landmarks=marks), vector=vector
+    )
+    photo_faces_replace(photo_id=photo.pk, model_key="dlib-resnet", faces=[face])
+    return int(Face.objects.get(photo=photo).pk)
+
+
+def test_search_results_can_be_selected_and_added_to_an_album(open_page, live_server, user, photo_factory):
+    photos = [photo_factory() for _ in range(3)]
+    faces = [_same_face(p) for p in photos]
+    album = services.album_create(owner=user, name="Found")
+    page = open_page()
+    page.goto(f"{live_server.url}/search/?face_id={faces[0]}")
+    tiles = page.locator("#search-results .result-tile")
+    tiles.nth(2).wait_for(timeout=60_000)
+    shown = [int(t.get_attribute("data-photo-id") or 0) for t in tiles.all()]
+    assert sorted(shown) == sorted(p.pk for p in photos)
+
+    tiles.nth(0).focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Shift+ArrowRight")
+    assert selected_ids(page) == shown[:2]
+    page.click("#selection-add")
+    page.wait_for_selector("#album-dialog[open] .album-choice-existing")
+    page.click("#album-dialog-submit")  # the first album is chosen
+    page.wait_for_selector("#selection-toast:not([hidden])")
+
+    assert set(album.photos.values_list("pk", flat=True)) == set(shown[:2])

@@ -57,7 +57,7 @@
       return node;
     }
     function box(item) { return item.querySelector(".tile-check"); }
-    function link(item) { return item.querySelector("a.tile"); }
+    function link(item) { return item.querySelector("a"); } // a grid tile or a search result
     function idOf(item) { return Number(box(item).value); }
     function isSelected(item) { return box(item).checked; }
     function setSelected(item, on) {
@@ -504,6 +504,8 @@
       });
     });
 
+    // Tiles drawn by a script (search results) come and go: the bar follows what is there.
+    new MutationObserver(function () { update(); }).observe(grid, { childList: true });
     update();
   }
 
