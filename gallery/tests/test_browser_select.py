@@ -235,3 +235,56 @@ def test_search_results_can_be_selected_and_added_to_an_album(open_page, live_se
     page.wait_for_selector("#selection-toast:not([hidden])")
 
     assert set(album.photos.values_list("pk", flat=True)) == set(shown[:2])
+
+
+def _centre(locator: Any) -> tuple[float, float]:
+    box = locator.bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def test_drag_across_tiles_and_a_long_press_select(open_page, live_server, user, photo_factory):
+    for _ in range(6):
+        photo_factory()
+    order = grid_order(user)
+    page = open_page()
+    home = f"{live_server.url}/"
+    page.goto(home)
+    tiles = page.locator("#photo-grid .tile")
+
+    # Dragging from a checkbox across tiles selects them all, and opens nothing.
+    page.locator("#photo-grid .tile-item").nth(0).hover()
+    page.mouse.move(*_centre(page.locator("#photo-grid .tile-check").nth(0)))
+    page.mouse.down()
+    page.mouse.move(*_centre(tiles.nth(2)), steps=8)
+    page.mouse.up()
+    assert selected_ids(page) == order[:3]
+    assert page.url == home
+
+    # While selecting, a drag that starts on a selected tile deselects what it crosses.
+    page.mouse.move(*_centre(tiles.nth(1)))
+    page.mouse.down()
+    page.mouse.move(*_centre(tiles.nth(3)), steps=8)
+    page.mouse.up()
+    assert selected_ids(page) == order[:1]
+    assert page.url == home
+    page.keyboard.press("Escape")
+    assert selected_ids(page) == []
+
+    # A long press (touch) starts selecting; the click that ends it opens nothing; a tap then toggles.
+    press = """(tile) => {
+        const r = tile.getBoundingClientRect();
+        const at = {pointerType: "touch", bubbles: true, clientX: r.x + 10, clientY: r.y + 10};
+        tile.dispatchEvent(new PointerEvent("pointerdown", at));
+        return new Promise((done) => setTimeout(() => {
+          tile.dispatchEvent(new PointerEvent("pointerup", at));
+          tile.click();
+          done();
+        }, 800));
+    }"""
+    tiles.nth(4).evaluate(press)
+    assert selected_ids(page) == [order[4]]
+    assert page.url == home
+    tiles.nth(5).click()
+    assert selected_ids(page) == order[4:6]
+    assert page.url == home

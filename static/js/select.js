@@ -43,6 +43,7 @@
     var rangeBase = null; // the selection before the current shift+arrow range began
     var suppressClick = false; // the click that ends a long press or a drag opens nothing
     var busy = false;
+    var gone = {}; // ids moved to the trash or out of this album: hidden if a script draws them again
 
     // ---- the tiles and their state
 
@@ -343,15 +344,20 @@
     }
 
     function hideTiles(list) {
-      list.forEach(function (item) { setSelected(item, false); cell(item).hidden = true; });
+      list.forEach(function (item) { setSelected(item, false); cell(item).hidden = true; gone[idOf(item)] = true; });
       adjustCount(-list.length);
       update();
     }
 
     function showTiles(list) {
-      list.forEach(function (item) { cell(item).hidden = false; });
+      var ids = {};
+      list.forEach(function (item) { ids[idOf(item)] = true; delete gone[idOf(item)]; });
+      var shown = Array.prototype.filter.call(grid.querySelectorAll(".tile-item"), function (item) {
+        return ids[idOf(item)]; // the same tiles, or the same photos drawn again since (search)
+      });
+      shown.forEach(function (item) { cell(item).hidden = false; });
       adjustCount(list.length);
-      if (list.length) { link(list[0]).focus(); }
+      if (shown.length) { link(shown[0]).focus(); }
     }
 
     // Delete: to the trash, with Undo (restore).
@@ -505,7 +511,12 @@
     });
 
     // Tiles drawn by a script (search results) come and go: the bar follows what is there.
-    new MutationObserver(function () { update(); }).observe(grid, { childList: true });
+    new MutationObserver(function () {
+      grid.querySelectorAll(".tile-item").forEach(function (item) {
+        if (gone[idOf(item)]) { cell(item).hidden = true; }
+      });
+      update();
+    }).observe(grid, { childList: true });
     update();
   }
 
