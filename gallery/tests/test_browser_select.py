@@ -103,6 +103,19 @@ def test_select_five_with_the_keyboard_and_add_them_to_an_album(open_page, live_
     assert set(new.photos.values_list("pk", flat=True)) == set(order[6:8])
     assert set(trip.photos.values_list("pk", flat=True)) == set(order[:5])
 
+    # Down and up move by a row of the grid.
+    per_row = page.evaluate(
+        "() => { const tops = [...document.querySelectorAll('#photo-grid .tile-item')]"
+        ".map(e => e.getBoundingClientRect().top);"
+        " return tops.filter(t => Math.abs(t - tops[0]) < 2).length; }"
+    )
+    assert 1 < per_row < 8
+    page.locator("#photo-grid .tile").nth(1).focus()
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("() => Number(document.activeElement.dataset.photoId)") == order[1 + per_row]
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate("() => Number(document.activeElement.dataset.photoId)") == order[1]
+
 
 def test_delete_three_then_undo_and_without_undo_they_stay_in_the_trash(
     open_page, live_server, user, photo_factory

@@ -52,10 +52,8 @@
         return !cell(item).hidden;
       });
     }
-    function cell(item) { // the grid's child holding the tile (the album page wraps each tile)
-      var node = item;
-      while (node.parentElement && node.parentElement !== grid) { node = node.parentElement; }
-      return node;
+    function cell(item) { // what to hide with the tile (the album page wraps each tile with a form)
+      return item.closest(".tile-wrap") || item;
     }
     function box(item) { return item.querySelector(".tile-check"); }
     function link(item) { return item.querySelector("a"); } // a grid tile or a search result
@@ -109,11 +107,27 @@
       update();
     }
 
-    function columns(all) {
-      var top = cell(all[0]).getBoundingClientRect().top;
-      var n = 0;
-      while (n < all.length && Math.abs(cell(all[n]).getBoundingClientRect().top - top) < 2) { n++; }
-      return Math.max(n, 1);
+    // The tile in the row above or below (`direction` -1 or 1) nearest in x; rows by position on the
+    // screen, so that grids split under date headings are walked through as one.
+    function vertical(all, item, direction) {
+      var here = item.getBoundingClientRect();
+      var x = here.left + here.width / 2;
+      var rowTop = null;
+      var best = item;
+      var bestDistance = Infinity;
+      all.forEach(function (other) {
+        var r = other.getBoundingClientRect();
+        if (direction > 0 ? r.top <= here.top + 2 : r.top >= here.top - 2) { return; }
+        if (rowTop === null || (direction > 0 ? r.top < rowTop - 2 : r.top > rowTop + 2)) {
+          rowTop = r.top;
+          bestDistance = Infinity;
+        } else if (Math.abs(r.top - rowTop) > 2) {
+          return;
+        }
+        var distance = Math.abs(r.left + r.width / 2 - x);
+        if (distance < bestDistance) { best = other; bestDistance = distance; }
+      });
+      return best;
     }
 
     // ---- mouse and touch
@@ -217,17 +231,16 @@
         return;
       }
       var all = items();
-      var steps = { ArrowLeft: -1, ArrowRight: 1 };
-      if (event.key === "ArrowUp" || event.key === "ArrowDown") {
-        var perRow = columns(all);
-        steps.ArrowUp = -perRow;
-        steps.ArrowDown = perRow;
+      var target;
+      if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+        var to = all.indexOf(item) + (event.key === "ArrowLeft" ? -1 : 1);
+        target = all[Math.min(all.length - 1, Math.max(0, to))];
+      } else if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+        target = vertical(all, item, event.key === "ArrowUp" ? -1 : 1);
+      } else {
+        return;
       }
-      if (!(event.key in steps)) { return; }
       event.preventDefault();
-      var from = all.indexOf(item);
-      var to = Math.min(all.length - 1, Math.max(0, from + steps[event.key]));
-      var target = all[to];
       (onBox ? box(target) : link(target)).focus();
       if (!event.shiftKey) { rangeBase = null; return; }
       if (rangeBase === null) {
