@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.http import Http404, HttpResponseBase
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -351,28 +352,29 @@ class PhotoBulkApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         action, owner = data["action"], signed_in_user(request)
-        # Everything is resolved (or refused with 404) before anything is written.
-        album = None
-        if "album" in data:
-            album = selectors.album_get_for_user(user=request.user, album_id=data["album"])
-        photos = selectors.photos_for_user_by_ids(
-            user=request.user, photo_ids=data["photos"], trashed=action == "restore"
-        )
-        if action == "add_to_album" and album is None:
-            album, changed = services.album_create_with_photos(
-                owner=owner, name=data["new_album"], photos=photos
-            )
-        elif action == "add_to_album" and album is not None:
-            changed = services.album_add_photos_counted(album=album, photos=photos)
-        elif action == "remove_from_album" and album is not None:
-            changed = services.album_remove_photos_counted(album=album, photos=photos)
-        elif action == "trash":
-            changed = services.photos_trash(owner=owner, photos=photos)
-        else:
-            changed = services.photos_restore(owner=owner, photos=photos)
-        if album is not None and action in ("add_to_album", "remove_from_album"):
-            album = selectors.album_get_for_user(user=request.user, album_id=album.pk)
-        else:
+        with transaction.atomic():
+            # Everything is resolved (or refused with 404) before anything is written.
             album = None
+            if "album" in data:
+                album = selectors.album_get_for_user(user=request.user, album_id=data["album"])
+            photos = selectors.photos_for_user_by_ids(
+                user=request.user, photo_ids=data["photos"], trashed=action == "restore"
+            )
+            if action == "trash":
+                changed = services.photos_trash(owner=owner, photos=photos)
+            elif action == "restore":
+                changed = services.photos_restore(owner=owner, photos=photos)
+            elif album is None:  # add_to_album with `new_album` (the input serializer checked)
+                album, changed = services.album_create_with_photos(
+                    owner=owner, name=data["new_album"], photos=photos
+                )
+            elif action == "add_to_album":
+                changed = services.album_add_photos_counted(album=album, photos=photos)
+            else:
+                changed = services.album_remove_photos_counted(album=album, photos=photos)
+            if album is not None and action in ("add_to_album", "remove_from_album"):
+                album = selectors.album_get_for_user(user=request.user, album_id=album.pk)
+            else:
+                album = None
         result = {"action": action, "requested": len(photos), "changed": changed, "album": album}
         return Response(self.PhotoBulkOutputSerializer(result).data)
