@@ -169,20 +169,24 @@
     var press = null;
     var drag = null;
 
+    function longPress(started) {
+      if (started.fired) { return; }
+      window.clearTimeout(started.timer);
+      started.fired = true;
+      suppressClick = true;
+      setSelected(started.item, true);
+      anchor = started.item;
+      update();
+      if (navigator.vibrate) { navigator.vibrate(15); }
+    }
+
     grid.addEventListener("pointerdown", function (event) {
       suppressClick = false;
       var item = itemOf(event.target);
       if (!item) { return; }
       if (event.pointerType === "touch") {
         var started = { item: item, x: event.clientX, y: event.clientY, fired: false };
-        started.timer = window.setTimeout(function () {
-          started.fired = true;
-          suppressClick = true;
-          setSelected(item, true);
-          anchor = item;
-          update();
-          if (navigator.vibrate) { navigator.vibrate(15); }
-        }, LONG_PRESS_MS);
+        started.timer = window.setTimeout(function () { longPress(started); }, LONG_PRESS_MS);
         press = started;
         return;
       }
@@ -213,7 +217,11 @@
     document.addEventListener("pointerup", endPress);
     document.addEventListener("pointercancel", endPress);
     grid.addEventListener("contextmenu", function (event) {
-      if (press && press.fired) { event.preventDefault(); } // the long press selected; no menu
+      // A phone's own long-press menu may come first: the press selects, and no menu opens.
+      if (press) {
+        longPress(press);
+        event.preventDefault();
+      }
     });
     grid.addEventListener("dragstart", function (event) {
       if (drag || selecting()) { event.preventDefault(); } // dragging selects instead
