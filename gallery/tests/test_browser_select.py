@@ -159,6 +159,11 @@ def test_delete_three_then_undo_and_without_undo_they_stay_in_the_trash(
     assert trashed() == set(order[3:6])
     ids_shown = page.eval_on_selector_all("#photo-grid .tile-check", "els => els.map(e => Number(e.value))")
     assert ids_shown == order[:3]
+    # Ctrl+A selects every tile of the page.
+    page.locator("#photo-grid .tile").first.focus()
+    page.keyboard.press("Control+a")
+    assert selected_ids(page) == order[:3]
+    assert page.locator("#selection-count").inner_text() == "3 photos selected"
 
 
 def test_remove_from_an_album_and_undo(open_page, live_server, user, photo_factory):

@@ -6,7 +6,8 @@
 // instead of opening it, shift-click selects the range from the last tile toggled, and dragging
 // over tiles selects (or, started on a selected one, deselects) them. Touch: a long press starts
 // the selection. Keyboard: arrow keys move between tiles, space toggles, shift+arrows extend the
-// selection, Esc clears it. Strings come from Django's JavaScript catalog (/jsi18n/).
+// selection, Ctrl+A (⌘A) selects every tile on the page, Esc clears it. Strings come from
+// Django's JavaScript catalog (/jsi18n/).
 (function () {
   "use strict";
 
@@ -231,6 +232,12 @@
 
     grid.addEventListener("keydown", function (event) {
       var item = itemOf(event.target);
+      if (item && (event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "a") {
+        event.preventDefault(); // every tile on this page, not the page's text
+        items().forEach(function (other) { setSelected(other, true); });
+        update();
+        return;
+      }
       if (!item || event.altKey || event.ctrlKey || event.metaKey) { return; }
       var onBox = event.target === box(item);
       if (event.key === " " && !onBox) { // on the checkbox, space is the checkbox's own
