@@ -197,6 +197,8 @@ def test_the_bar_fits_a_phone(open_page, live_server, user, photo_factory):
         photo_factory()
     page = open_page(390, 844)
     page.goto(f"{live_server.url}/")
+    third = page.locator("#photo-grid .tile-check").nth(2)
+    assert third.evaluate("e => getComputedStyle(e).opacity") == "0"  # until selecting starts
     page.locator("#photo-grid .tile").first.focus()
     page.keyboard.press("Space")
 
@@ -211,8 +213,10 @@ def test_the_bar_fits_a_phone(open_page, live_server, user, photo_factory):
         assert button_box is not None
         assert button_box["x"] + button_box["width"] <= 390
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
-    # The checkboxes show once selecting has started.
-    assert page.locator("#photo-grid .tile-check").nth(2).evaluate("e => getComputedStyle(e).opacity") == "1"
+    # The checkboxes show once selecting has started (after their fade-in).
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelectorAll('#photo-grid .tile-check')[2]).opacity === '1'"
+    )
 
 
 def _same_face(photo: Photo) -> int:
