@@ -5,6 +5,7 @@ from gallery import apis, share_apis, trash_apis
 urlpatterns = [
     path("photos/", apis.PhotoListApi.as_view(), name="api-photo-list"),
     path("photos/download/", apis.PhotoDownloadApi.as_view(), name="api-photo-download"),
+    path("photos/bulk/", apis.PhotoBulkApi.as_view(), name="api-photo-bulk"),
     path("photos/<int:photo_id>/", apis.PhotoDetailApi.as_view(), name="api-photo-detail"),
     path("photos/<int:photo_id>/viewer/", apis.PhotoViewerApi.as_view(), name="api-photo-viewer"),
     path("photos/<int:photo_id>/reindex/", apis.PhotoReindexApi.as_view(), name="api-photo-reindex"),

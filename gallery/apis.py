@@ -10,12 +10,13 @@ import re
 from typing import Any, Literal
 
 from django.conf import settings
+from django.db import transaction
 from django.http import Http404, HttpResponseBase
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -45,10 +46,17 @@ from gallery.serializers import (
 from gallery.storage import MEDIA_KINDS
 from gallery.viewer import viewer_place
 from memory_studio.api import DuplicatePhotoErrorSerializer, ErrorSerializer, PaginatedListMixin
-from memory_studio.ids import MAX_DB_ID
+from memory_studio.ids import MAX_DB_ID, db_id
 from memory_studio.parsers import BoundedJSONParser
 from people.selectors import photos_with_persons_for_user
 from recognition.search import STRICTNESS
+
+BULK_ACTIONS = (
+    ("add_to_album", "add_to_album"),
+    ("remove_from_album", "remove_from_album"),
+    ("trash", "trash"),
+    ("restore", "restore"),
+)
 
 # Room for the multipart envelope and the small text fields around one file.
 _MULTIPART_OVERHEAD = 64 * 1024
@@ -544,3 +552,102 @@ class PhotoViewerApi(APIView):
         place = viewer_place(user=signed_in_user(request), photo_id=photo_id, params=request.query_params)
         context = {"request": request, "viewer_query": place.query}
         return Response(ViewerOutputSerializer(place, context=context).data)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ObjectIdField(serializers.Field):  # type: ignore[type-arg]
+    """An object's id as sent. One that names nothing (malformed, not positive, beyond 64 bits)
+    becomes None, which the owner-scoped selectors answer with 404, like someone else's id: a
+    client learns nothing from the difference."""
+
+    def to_internal_value(self, data: Any) -> int | None:
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            return None
+        return db_id(data)
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class PhotoBulkApi(APIView):
+    """Act on many of your photos at once: add them to an album (an existing one, or a new one
+    named by `new_album`), remove them from an album, move them to the trash, or restore them
+    from it (the undo of a bulk delete).
+
+    All or nothing: if any photo or album is missing, malformed or someone else's, the answer is
+    404 and nothing changes. `trash` and the album actions take photos outside the trash,
+    `restore` only photos in it (any other counts as missing). At most BULK_MAX_PHOTOS ids.
+    """
+
+    class PhotoBulkInputSerializer(serializers.Serializer[Any]):
+        action = serializers.ChoiceField(choices=BULK_ACTIONS)
+        photos = serializers.ListField(
+            child=ObjectIdField(),
+            min_length=1,
+            max_length=services.BULK_MAX_PHOTOS,
+            help_text="Photo ids (duplicates count once).",
+        )
+        album = ObjectIdField(
+            required=False, help_text="The album, for `add_to_album` and `remove_from_album`."
+        )
+        new_album = serializers.CharField(
+            max_length=services.ALBUM_NAME_MAX,
+            required=False,
+            help_text="For `add_to_album` instead of `album`: create an album with this name.",
+        )
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            action = attrs["action"]
+            has_album, has_new = "album" in attrs, "new_album" in attrs
+            if has_new and action != "add_to_album":
+                raise serializers.ValidationError({"new_album": [_("Only for adding to an album.")]})
+            if has_new and not attrs["new_album"].strip():
+                raise serializers.ValidationError({"new_album": [_("An album needs a name.")]})
+            if action == "add_to_album" and has_album == has_new:
+                raise serializers.ValidationError(
+                    {"album": [_("Name one album: an existing one or a new one, not both.")]}
+                )
+            if action == "remove_from_album" and not has_album:
+                raise serializers.ValidationError({"album": [_("Choose an album.")]})
+            return attrs
+
+    class PhotoBulkOutputSerializer(serializers.Serializer[Any]):
+        action = serializers.ChoiceField(choices=BULK_ACTIONS)
+        requested = serializers.IntegerField(help_text="How many distinct photos the request named.")
+        changed = serializers.IntegerField(
+            help_text="How many of them changed (added, removed, moved to or out of the trash)."
+        )
+        album = AlbumOutputSerializer(allow_null=True, help_text="The album, for the album actions.")
+
+    @extend_schema(request=PhotoBulkInputSerializer, responses=PhotoBulkOutputSerializer)
+    def post(self, request: Request) -> Response:
+        serializer = self.PhotoBulkInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        action, owner = data["action"], signed_in_user(request)
+        with transaction.atomic():
+            # Everything is resolved (or refused with 404) before anything is written.
+            album = None
+            if "album" in data:
+                album = selectors.album_get_for_user(user=request.user, album_id=data["album"])
+            photos = selectors.photos_for_user_by_ids(
+                user=request.user, photo_ids=data["photos"], trashed=action == "restore"
+            )
+            if action == "trash":
+                changed = services.photos_trash(owner=owner, photos=photos)
+            elif action == "restore":
+                changed = services.photos_restore(owner=owner, photos=photos)
+            elif album is None:  # add_to_album with `new_album` (the input serializer checked)
+                album, changed = services.album_create_with_photos(
+                    owner=owner, name=data["new_album"], photos=photos
+                )
+            elif action == "add_to_album":
+                changed = services.album_add_photos_counted(album=album, photos=photos)
+            else:
+                changed = services.album_remove_photos_counted(album=album, photos=photos)
+            if album is not None and action in ("add_to_album", "remove_from_album"):
+                album = selectors.album_get_for_user(user=request.user, album_id=album.pk)
+            else:
+                album = None
+        result = {"action": action, "requested": len(photos), "changed": changed, "album": album}
+        return Response(self.PhotoBulkOutputSerializer(result).data)

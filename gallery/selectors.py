@@ -225,11 +225,13 @@ def album_photo_ids(*, album: Album) -> list[int]:
     return list(album_photo_list(album=album).values_list("pk", flat=True))
 
 
-def photos_for_user_by_ids(*, user: AnyUser, photo_ids: list[int], trashed: bool = False) -> list[Photo]:
-    """All the given photos (outside the trash, or with `trashed=True` all in it), or Http404 if
-    any is missing, someone else's or on the other side of the trash."""
-    wanted = set(photo_ids)
-    if any(db_id(pk) is None for pk in wanted):
+def photos_for_user_by_ids(*, user: AnyUser, photo_ids: Iterable[Any], trashed: bool = False) -> list[Photo]:
+    """All the given photos, or Http404 if any is missing, malformed or someone else's. Only photos
+    outside the trash count, or with `trashed=True` only those in it (a photo on the wrong side is
+    missing too)."""
+    given = {db_id(pk) for pk in photo_ids}
+    wanted = {pk for pk in given if pk is not None}
+    if len(wanted) != len(given):
         raise Http404(_("No such photo."))
     photos = list(photo_list_for_user(user=user, trashed=trashed).filter(pk__in=wanted))
     if len(photos) != len(wanted):

@@ -585,3 +585,36 @@ def album_share_record_view(*, share: AlbumShare) -> None:
     """Count one visit (the caller counts each visitor session once)."""
     now = timezone.now()
     AlbumShare.objects.filter(pk=share.pk).update(view_count=F("view_count") + 1, last_viewed_at=now)
+
+
+# Bulk actions on a selection of photos (the grid's "n selected" bar and POST /api/photos/bulk/).
+# Each counts what it changed; callers resolve every photo and album through the owner-scoped
+# selectors first, so that one foreign id refuses the whole request before anything is written.
+
+BULK_MAX_PHOTOS = 1000
+
+
+@transaction.atomic
+def album_add_photos_counted(*, album: Album, photos: Iterable[Photo]) -> int:
+    """Add photos to an album; returns how many were not in it yet."""
+    photos = _check_owner(album, photos)
+    ids = {p.pk for p in photos}
+    already = album.photos.filter(pk__in=ids).count()
+    album_add_photos(album=album, photos=photos)
+    return len(ids) - already
+
+
+@transaction.atomic
+def album_create_with_photos(*, owner: User, name: str, photos: Iterable[Photo]) -> tuple[Album, int]:
+    """A new album holding these photos (both or neither); returns it and how many it holds."""
+    album = album_create(owner=owner, name=name)
+    return album, album_add_photos_counted(album=album, photos=photos)
+
+
+@transaction.atomic
+def album_remove_photos_counted(*, album: Album, photos: Iterable[Photo]) -> int:
+    """Take photos out of an album (they stay in the gallery); returns how many were in it."""
+    photos = _check_owner(album, photos)
+    present = album.photos.filter(pk__in={p.pk for p in photos}).count()
+    album_remove_photos(album=album, photos=photos)
+    return present

@@ -61,6 +61,34 @@ MATRIX = [
     ("api", "patch", "/api/albums/{mine_album}/", {"cover": "{photo}"}),
     ("api", "put", "/api/albums/{album}/order/", {"photos": ["{photo}"]}),
     ("api", "put", "/api/albums/{mine_album}/order/", {"photos": ["{photo}"]}),
+    ("api", "post", "/api/photos/bulk/", {"action": "trash", "photos": ["{photo}"]}),
+    ("api", "post", "/api/photos/bulk/", {"action": "trash", "photos": ["{mine_photo}", "{photo}"]}),
+    ("api", "post", "/api/photos/bulk/", {"action": "restore", "photos": ["{photo}"]}),
+    (
+        "api",
+        "post",
+        "/api/photos/bulk/",
+        {"action": "add_to_album", "photos": ["{photo}"], "album": "{mine_album}"},
+    ),
+    (
+        "api",
+        "post",
+        "/api/photos/bulk/",
+        {"action": "add_to_album", "photos": ["{mine_photo}"], "album": "{album}"},
+    ),
+    ("api", "post", "/api/photos/bulk/", {"action": "add_to_album", "photos": ["{photo}"], "new_album": "x"}),
+    (
+        "api",
+        "post",
+        "/api/photos/bulk/",
+        {"action": "remove_from_album", "photos": ["{photo}"], "album": "{album}"},
+    ),
+    (
+        "api",
+        "post",
+        "/api/photos/bulk/",
+        {"action": "remove_from_album", "photos": ["{mine_photo}"], "album": "{album}"},
+    ),
     ("api", "get", "/media/photos/{photo}/original/", None),
     ("api", "get", "/media/photos/{photo}/original/?download=1", None),
     ("page", "get", "/faces/{face}/crop.jpg", None),
@@ -250,6 +278,7 @@ def test_other_users_objects_are_404_and_unchanged(
     victim_album.refresh_from_db()
     assert victim_photo.title == "Private"
     assert (victim_photo.index_status, victim_photo.indexed_at) == indexed
+    assert victim_photo.trashed_at is None
     assert victim_album.name == "Private album"
     assert (victim_album.sort_order, victim_album.cover_id) == ("manual", None)
     assert list(victim_album.memberships.values_list("position", flat=True)) == [0]
@@ -384,6 +413,20 @@ def test_the_language_switch_changes_only_the_callers_language(client, user, oth
     user.refresh_from_db()
     other_user.refresh_from_db()
     assert (user.language, other_user.language) == ("", "ko")
+
+
+def test_another_user_cannot_restore_a_photo_from_the_trash(user, photo_factory, other_api_client):
+    """The bulk restore (undo of a delete) reaches only the caller's trash."""
+    victim = photo_factory(user, title="Private")
+    services.photos_trash(owner=user, photos=[victim])
+
+    response = other_api_client.post(
+        "/api/photos/bulk/", {"action": "restore", "photos": [victim.pk]}, format="json"
+    )
+
+    assert response.status_code == 404
+    assert "Private" not in response.content.decode()
+    assert Photo.objects.trashed().get() == victim
 
 
 def test_the_album_service_refuses_another_users_photo_as_a_permission_error_not_an_outage(

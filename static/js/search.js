@@ -155,7 +155,17 @@
         label.prepend(who);
       }
       tile.appendChild(label);
-      grid.appendChild(tile);
+      // A checkbox to select the photo (static/js/select.js and the bar act on the selection).
+      var item = document.createElement("div");
+      item.className = "tile-item";
+      var check = document.createElement("input");
+      check.type = "checkbox";
+      check.className = "tile-check";
+      check.value = String(photo.id);
+      check.setAttribute("aria-label", interpolate(gettext("Select %s"), [img.alt]));
+      item.appendChild(check);
+      item.appendChild(tile);
+      grid.appendChild(item);
     });
     var n = hits.length;
     if (n === 0) {
