@@ -619,7 +619,15 @@ class PhotoBulkApi(APIView):
         )
         album = AlbumOutputSerializer(allow_null=True, help_text="The album, for the album actions.")
 
-    @extend_schema(request=PhotoBulkInputSerializer, responses=PhotoBulkOutputSerializer)
+    @extend_schema(
+        request=PhotoBulkInputSerializer,
+        responses={
+            200: PhotoBulkOutputSerializer,
+            404: OpenApiResponse(
+                ErrorSerializer, description="A photo or album that is not yours, or missing (nothing done)."
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = self.PhotoBulkInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
