@@ -30,7 +30,12 @@ from accounts.throttling import password_attempt, password_succeeded
 from gallery import selectors, services
 from gallery.forms import AlbumShareForm, SharePasswordForm
 from gallery.models import AlbumShare
-from gallery.responses import storage_file_response
+from gallery.responses import (
+    album_zip_name,
+    photos_zip_response,
+    storage_file_response,
+    zip_download_refusal,
+)
 from gallery.storage import MEDIA_KINDS
 from memory_studio.throttling import client_address
 
@@ -244,3 +249,19 @@ def shared_media(request: HttpRequest, token: str, photo_id: int, kind: str) -> 
     if response.status_code == 200:  # not a redirect to a pre-signed URL: that one expires
         response["Cache-Control"] = SHARED_MEDIA_CACHE_CONTROL
     return response
+
+
+@shared_page
+@require_GET
+def shared_album_download(request: HttpRequest, token: str) -> HttpResponseBase:
+    """The whole shared album as one zip of its originals (those outside the trash), streamed;
+    only when the owner allowed downloads (else 404, like the originals themselves)."""
+    share = selectors.album_share_get_by_token(token=token)
+    if not _is_unlocked(request, share) or not share.allow_download:
+        raise Http404(_("No such file."))
+    photos = selectors.shared_photo_list(share=share)
+    refusal = zip_download_refusal(photos.count())
+    if refusal is not None:
+        messages.error(request, refusal)
+        return redirect("share:album", token=token)
+    return photos_zip_response(photos=list(photos), filename=album_zip_name(share.album))

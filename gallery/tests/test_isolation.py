@@ -524,6 +524,7 @@ SHARE_MATRIX = [
         for kind in ("thumbnail", "display", "original")
     ),
     "/s/{token}/media/{shared_photo}/original/",  # downloads not allowed on this link
+    "/s/{token}/download/",  # nor the album's zip
     "/s/{token}/media/{shared_photo}/faces/",
     *(
         url
@@ -532,6 +533,7 @@ SHARE_MATRIX = [
             f"/s/{{{closed}}}/",
             f"/s/{{{closed}}}/photos/{{shared_photo}}/",
             f"/s/{{{closed}}}/media/{{shared_photo}}/thumbnail/",
+            f"/s/{{{closed}}}/download/",
         )
     ),
     "/s/{token}x/",

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from gallery import services
+from gallery import selectors, services
 from gallery.models import AlbumShare, Photo
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,8 @@ def _share(album, **kwargs: Any) -> tuple[AlbumShare, str]:
 
 
 def _album_photos(album) -> list[Photo]:
-    return list(album.photos.order_by("-taken_at", "-id"))
+    """In the album's own order, which a shared album follows."""
+    return list(selectors.album_photo_list(album=album))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,6 +214,31 @@ def test_download_only_when_allowed(album):
     assert (
         f"/s/{open_}/media/{photo.pk}/original/?download=1"
         in client.get(f"/s/{open_}/photos/{photo.pk}/").content.decode()
+    )
+
+
+def test_the_whole_album_downloads_as_a_zip_only_when_allowed(album, user):
+    import io
+    import zipfile
+
+    photos = _album_photos(album)
+    services.photos_trash(owner=user, photos=[photos[0]])
+    _, closed = _share(album)
+    _, open_ = _share(album, allow_download=True)
+    client = Client()
+    assert client.get(f"/s/{closed}/download/").status_code == 404
+    assert 'id="shared-album-download"' not in client.get(f"/s/{closed}/").content.decode()
+    assert 'id="shared-album-download"' in client.get(f"/s/{open_}/").content.decode()
+
+    response = client.get(f"/s/{open_}/download/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    archive = zipfile.ZipFile(io.BytesIO(_body(response)))
+    # The album's live photos, byte for byte; the trashed one is not in it.
+    assert sorted(archive.read(name) for name in archive.namelist()) == sorted(
+        _read(photo, "original") for photo in photos[1:]
     )
 
 
