@@ -79,9 +79,9 @@ def test_deleting_your_account_removes_every_row_file_token_and_session(
     assert set(theirs.file_names) <= keys  # the other user's files stay
     assert not PendingDeletion.objects.exists()
     # The other browser's session ended and the token stopped working.
-    assert phone.get(reverse("gallery:photo_list")).status_code == 302
+    assert phone.get(reverse("gallery:album_list")).status_code == 302  # "/" is the visitors' page
     assert APIClient(HTTP_AUTHORIZATION=f"Token {token}").get("/api/photos/").status_code == 401
-    assert bystander.get(reverse("gallery:photo_list")).status_code == 200
+    assert bystander.get(reverse("gallery:album_list")).status_code == 200
 
 
 def test_a_wrong_password_deletes_nothing(user_client, user):

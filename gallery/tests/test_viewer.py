@@ -14,8 +14,8 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from gallery import services
-from gallery.models import Photo
+from gallery import selectors, services
+from gallery.models import Album, Photo
 from people.services import person_create
 from recognition import index
 from recognition.ml.types import DetectedFace, FaceEmbedding
@@ -148,6 +148,11 @@ def test_an_album_steps_through_its_own_photos_only(user, user_client, api_clien
     album = services.album_create(owner=user, name="여행")
     services.album_add_photos(album=album, photos=[burst[4], burst[1], burst[3]])
     query = f"?album={album.pk}"
+    # The album's own order: a custom one, as dragged on the album page.
+    services.album_set_order(album=album, photos=[burst[3], burst[4], burst[1]])
+    assert _walk(api_client, burst[3], query) == [burst[3].pk, burst[4].pk, burst[1].pk]
+    services.album_update(album=album, sort_order=Album.SortOrder.NEWEST)
+    album.refresh_from_db()
     assert _walk(api_client, burst[1], query) == [burst[1].pk, burst[3].pk, burst[4].pk]
     body = _api(api_client, burst[3], query)
     assert body["query"] == query
@@ -166,7 +171,9 @@ def test_trashed_photos_are_skipped_and_not_shown(user, user_client, api_client,
     assert user_client.get(f"/photos/{burst[2].pk}/view/").status_code == 404
     album = services.album_create(owner=user, name="여행")
     services.album_add_photos(album=album, photos=burst)
-    assert _walk(api_client, burst[0], f"?album={album.pk}") == [p.pk for p in burst if p != burst[2]]
+    in_order = selectors.album_photo_ids(album=album)  # the album's own order, live photos only
+    assert burst[2].pk not in in_order
+    assert _walk(api_client, Photo.objects.get(pk=in_order[0]), f"?album={album.pk}") == in_order
 
 
 def test_another_users_album_or_photo_is_404_and_the_viewer_needs_a_login(
