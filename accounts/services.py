@@ -3,6 +3,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.authentication import token_expired
 from accounts.models import User
+from exports.services import exports_delete_for_owner
 from gallery.services import photos_delete_for_owner
 
 
@@ -16,6 +17,7 @@ def user_create(*, username: str, password: str, email: str = "", language: str 
 def user_delete(*, user: User) -> None:
     """Delete a user with everything they own, in bulk; stored files go after the commit."""
     photos_delete_for_owner(owner=user)
+    exports_delete_for_owner(owner=user)
     user.delete()
 
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "recognition",
     "people",
     "training",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -260,7 +261,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "gallery.tasks.retry_pending_deletions",
         "schedule": float(env_int("STORAGE_SWEEP_INTERVAL", 900, minimum=10)),
     },
+    # Expired library exports (exports app): their zips leave the storage.
+    "purge-exports": {
+        "task": "exports.tasks.purge_exports",
+        "schedule": float(env_int("EXPORT_PURGE_INTERVAL", 3600, minimum=60)),
+    },
 }
+
+# Library exports (exports app): how long a finished export's download link stays valid.
+EXPORT_DAYS = env_int("EXPORT_DAYS", 7, minimum=1)
 
 # Face recognition
 RECOGNITION_MODEL = env_str("RECOGNITION_MODEL", "dlib-resnet")
