@@ -13,26 +13,29 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
+from boto3.s3.transfer import TransferConfig
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
 
+from accounts.models import User
 from exports.archive import library_entries, library_photos
 from exports.models import Export, export_file_name
 from gallery.cleanup import files_delete_after_commit, files_delete_now
 from gallery.storage import STORAGE_ERRORS, photo_storage
-from gallery.zips import ZipStream, ZipStreamInterrupted
-
-if TYPE_CHECKING:
-    from accounts.models import User
+from gallery.zips import CHUNK_SIZE, ZipStream, ZipStreamInterrupted
 
 logger = logging.getLogger(__name__)
 
+# S3 multipart upload parts: the one part held in memory while it is sent.
+S3_PART_SIZE = 16 * 1024 * 1024
 # The export's progress is saved every this many photos (one UPDATE each time).
 PROGRESS_EVERY = 25
 # What stops an export with a reason to show: the storage failed, or an original could not be read.
@@ -79,10 +82,35 @@ def zip_to_storage(*, stream: ZipStream, storage: Storage, name: str) -> tuple[s
     partial file)."""
     reader = ChunkReader(iter(stream))
     try:
-        saved = storage.save(name, File(io.BufferedReader(reader, buffer_size=256 * 1024), name=name))
+        if isinstance(storage, S3Storage):
+            saved = _upload_to_s3(storage, name, reader)
+        else:
+            saved = storage.save(name, File(io.BufferedReader(reader, buffer_size=CHUNK_SIZE), name=name))
     finally:
         stream.close()
     return saved, reader.bytes_read
+
+
+def _upload_to_s3(storage: S3Storage, name: str, reader: ChunkReader) -> str:
+    """A multipart upload read from `reader` in this thread, one part in memory at a time.
+
+    django-storages' save() would use boto3's threaded transfer, which reads the stream in a
+    worker thread: the zip's entries (database reads, progress updates) would then run on another
+    thread's database connection, and several parts would be buffered at once.
+    """
+    key = storage._normalize_name(clean_name(name))
+    params = storage.get_object_parameters(name)
+    params.setdefault("ContentType", "application/zip")
+    if "ACL" not in params and storage.default_acl:
+        params["ACL"] = storage.default_acl
+    config = TransferConfig(
+        use_threads=False, multipart_threshold=S3_PART_SIZE, multipart_chunksize=S3_PART_SIZE
+    )
+    # Buffered: read(n) then returns n bytes (a raw read returns one chunk), which boto3 needs to
+    # tell a multipart upload from a single one, and to fill each part.
+    body = io.BufferedReader(reader, buffer_size=CHUNK_SIZE)
+    storage.bucket.Object(key).upload_fileobj(body, ExtraArgs=params, Config=config)
+    return clean_name(name)
 
 
 def library_zip_write(
@@ -113,7 +141,7 @@ def library_zip_write(
 def export_create(*, owner: User) -> Export:
     """Queue an export of the owner's whole library; the job starts once this commits (inline,
     in this request, without a broker). Raises ExportInProgress when one is being made already."""
-    type(owner).objects.select_for_update().filter(pk=owner.pk).first()  # one request at a time
+    User.objects.select_for_update().filter(pk=owner.pk).first()  # one request at a time
     running = Export.objects.active().filter(owner=owner).first()
     if running is not None:
         raise ExportInProgress(running)
