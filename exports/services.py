@@ -110,7 +110,7 @@ def _upload_to_s3(storage: S3Storage, name: str, reader: ChunkReader) -> str:
     # tell a multipart upload from a single one, and to fill each part.
     body = io.BufferedReader(reader, buffer_size=CHUNK_SIZE)
     storage.bucket.Object(key).upload_fileobj(body, ExtraArgs=params, Config=config)
-    return clean_name(name)
+    return str(clean_name(name))
 
 
 def library_zip_write(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import IO, Any, cast
 
 import pytest
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
 from libxmp import XMPMeta, consts
 
@@ -18,7 +20,7 @@ from exports.tests.conftest import add_faces, export_zip, name_face, set_taken_a
 from gallery import services as gallery_services
 from gallery.models import PendingDeletion, Photo
 from gallery.storage import photo_storage
-from gallery.tests.conftest import exif_jpeg
+from gallery.tests.conftest import exif_jpeg, storages_for
 
 pytestmark = pytest.mark.django_db
 
@@ -174,19 +176,18 @@ def test_unnamed_faces_are_in_library_json_but_not_in_the_sidecar(
 
 
 def test_progress_is_saved_as_photos_are_written(user, photo_factory, local_storage, run_export, monkeypatch):
-    from exports import archive
+    from gallery.storage import open_stream as real_open
 
     photos = [photo_factory() for _ in range(4)]
     monkeypatch.setattr(services, "PROGRESS_EVERY", 2)
     seen: list[tuple[str, int, int]] = []
-    real_open = archive.open_stream
 
     def spying_open(storage: Any, name: str) -> Any:
         export = Export.objects.get()
         seen.append((export.status, export.photos_done, export.photos_total))
         return real_open(storage, name)
 
-    monkeypatch.setattr(archive, "open_stream", spying_open)
+    monkeypatch.setattr("exports.archive.open_stream", spying_open)
     export = run_export(user)
 
     assert len(photos) == 4
@@ -228,32 +229,44 @@ def test_a_missing_original_fails_the_export_with_its_name_and_leaves_no_file(
     assert not PendingDeletion.objects.exists()
 
 
-def test_a_storage_failure_while_writing_fails_the_export_and_leaves_no_file(
-    user, photo_factory, local_storage, run_export, monkeypatch
-):
-    from django.core.files.storage import FileSystemStorage
+class _DiskFillsUp:
+    """A file whose bytes run out of disk space after `limit` bytes."""
 
+    def __init__(self, content: Any, limit: int) -> None:
+        self._content = content
+        self._left = limit
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left <= 0:
+            raise OSError(28, "No space left on device")
+        data: bytes = self._content.read(min(size, self._left) if size > 0 else self._left)
+        self._left -= len(data)
+        return data
+
+
+class DiskFullStorage(FileSystemStorage):
+    """Local disk that fills up in the middle of writing an export (other files are fine)."""
+
+    def _save(self, name: str, content: Any) -> str:
+        if name.startswith("exports/"):
+            content = File(cast(IO[bytes], _DiskFillsUp(content, 1000)), name=name)
+        return str(super()._save(name, content))  # type: ignore[misc]
+
+
+def test_a_storage_failure_while_writing_fails_the_export_and_leaves_no_file(
+    user, photo_factory, local_storage, run_export, settings
+):
     for _ in range(3):
         photo_factory()
-    real_save = FileSystemStorage._save
+    options = settings.STORAGES["default"]["OPTIONS"]
+    settings.STORAGES = storages_for(f"{__name__}.{DiskFullStorage.__name__}", options, settings)
 
-    def save_then_fail(self: Any, name: str, content: Any) -> str:
-        if not name.startswith("exports/"):
-            return real_save(self, name, content)
-        path = self.path(name)
-        import os
-
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as half:
-            half.write(content.read(1000))  # part of the zip reaches the disk, then the disk fills up
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(FileSystemStorage, "_save", save_then_fail)
     export = run_export(user)
 
     assert export.status == Export.Status.FAILED
     assert "No space left on device" in export.error
-    assert stored_names(local_storage, "exports") == set()
+    assert stored_names(photo_storage(), "exports") == set()
+    assert photo_storage().listdir("exports")[0]  # the partial zip had been written, then removed
 
 
 def test_purge_deletes_expired_exports_and_their_zips(
