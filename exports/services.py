@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
@@ -187,6 +187,13 @@ def export_build(*, export_id: int, storage: Storage | None = None) -> Export | 
     export = Export.objects.select_related("owner").filter(pk=export_id).first()
     if not claimed or export is None:
         return export
+    # A failure's reason is saved in the owner's language (a worker has no request to follow).
+    with translation.override(export.owner.language or translation.get_language()):
+        return _build(export, storage)
+
+
+def _build(export: Export, storage: Storage) -> Export | None:
+    export_id = export.pk
     photo_ids = library_photos(export.owner)
     name = export_file_name()
     export.photos_total = len(photo_ids)
