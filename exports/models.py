@@ -25,9 +25,6 @@ class ExportQuerySet(models.QuerySet["Export"]):
         """Exports still being made (queued or running)."""
         return self.filter(status__in=(Export.Status.PENDING, Export.Status.RUNNING))
 
-    def expired(self, *, now: object = None) -> ExportQuerySet:
-        return self.filter(expires_at__lte=now or timezone.now())
-
 
 class Export(models.Model):
     class Status(models.TextChoices):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from exports.models import Export
+from gallery.models import Photo
 from memory_studio.ids import db_id
 
 
@@ -34,3 +35,9 @@ def export_get_downloadable_for_user(*, user: Any, export_id: Any) -> Export:
     if not export.is_downloadable:
         raise Http404(_("This export has expired or is not ready."))
     return export
+
+
+def library_counts_for_user(*, user: User) -> tuple[int, int]:
+    """How many of the user's photos an export holds, and how many it leaves out (in the trash)."""
+    photos = Photo.objects.filter(owner=user)
+    return photos.live().count(), photos.trashed().count()

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.requests import signed_in_user
 from exports import selectors, services
 from exports.services import ExportInProgress
-from gallery.models import Photo
 from gallery.responses import storage_file_response
 from gallery.storage import photo_storage
 
@@ -31,14 +30,15 @@ def export_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your export has started. It stays on this page once it is ready."))
         return redirect("exports:export_list")
     exports = list(selectors.export_list_for_user(user=user)[:50])
+    photo_count, trashed_count = selectors.library_counts_for_user(user=user)
     return render(
         request,
         "exports/export_list.html",
         {
             "exports": exports,
             "busy": any(export.is_active for export in exports),
-            "photo_count": Photo.objects.live().filter(owner=user).count(),
-            "trashed_count": Photo.objects.trashed().filter(owner=user).count(),
+            "photo_count": photo_count,
+            "trashed_count": trashed_count,
             "export_days": settings.EXPORT_DAYS,
         },
     )

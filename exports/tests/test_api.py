@@ -173,3 +173,38 @@ def test_an_export_on_s3_is_written_in_parts_and_downloaded_through_a_signed_url
     fetched = requests.get(download["Location"], timeout=10)
     assert fetched.status_code == 200
     assert zipfile.ZipFile(io.BytesIO(fetched.content)).namelist() == archive.namelist()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_mid_upload_on_s3_leaves_no_object_and_no_open_multipart_upload(
+    api_client, user, photo_factory, settings, moto_endpoint, monkeypatch
+):
+    from datetime import UTC, datetime
+
+    from exports import services
+    from exports.tests.conftest import set_taken_at
+
+    monkeypatch.setattr(services, "S3_PART_SIZE", 5 * 1024 * 1024)
+    bucket = f"exports-{uuid.uuid4().hex[:12]}"
+    client = s3_client(moto_endpoint)
+    client.create_bucket(Bucket=bucket)
+    settings.STORAGES = storages_for(
+        "storages.backends.s3.S3Storage", s3_options(moto_endpoint, bucket), settings
+    )
+    noise = np.random.default_rng(2).integers(0, 256, size=(1500, 2000, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, format="JPEG", quality=100)
+    big = photo_factory(name="big.jpg", data=buffer.getvalue())  # a first part is sent
+    lost = photo_factory(name="lost.jpg")
+    set_taken_at(big, datetime(2024, 1, 1, tzinfo=UTC))
+    set_taken_at(lost, datetime(2024, 1, 2, tzinfo=UTC))
+    client.delete_object(Bucket=bucket, Key=lost.original.name)
+
+    response = api_client.post("/api/exports/")
+
+    body = response.json()
+    assert body["status"] == "failed"
+    assert "lost.jpg" in body["error"]
+    keys = {item["Key"] for item in client.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    assert not any(key.startswith("exports/") for key in keys)
+    assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
