@@ -336,3 +336,29 @@ def test_export_library_command_leaves_no_half_zip_when_an_original_is_missing(
     with pytest.raises(CommandError):
         call_command("export_library", "--user", user.username, str(output), verbosity=0)
     assert list(tmp_path.glob("out.zip*")) == []
+
+
+def test_the_number_of_queries_does_not_grow_with_the_library(user, photo_factory, local_storage):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    album = gallery_services.album_create(owner=user, name="앨범")
+
+    def queries_for_export() -> int:
+        export = Export.objects.create(owner=user)
+        with CaptureQueriesContext(connection) as captured:
+            services.export_build(export_id=export.pk)
+        assert Export.objects.get(pk=export.pk).status == Export.Status.DONE
+        return len(captured)
+
+    def add_photos(count: int) -> None:
+        for _ in range(count):
+            photo = photo_factory()
+            face = add_faces(photo, [(1.0, 1.0, 20.0, 20.0)])[0]
+            name_face(face, f"사람 {photo.pk}")
+            gallery_services.album_add_photos(album=album, photos=[photo])
+
+    add_photos(2)
+    few = queries_for_export()
+    add_photos(6)
+    assert queries_for_export() == few
