@@ -362,3 +362,12 @@ def test_the_number_of_queries_does_not_grow_with_the_library(user, photo_factor
     few = queries_for_export()
     add_photos(6)
     assert queries_for_export() == few
+
+
+def test_celery_beat_purges_exports(settings):
+    from memory_studio.celery import app
+
+    app.loader.import_default_modules()
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-exports"]
+    assert entry["task"] in app.tasks
+    assert entry["schedule"] == 3600.0
