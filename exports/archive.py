@@ -122,7 +122,9 @@ def library_photos(owner: User) -> list[int]:
 
 def _photo_batch(owner: User, ids: list[int]) -> list[Photo]:
     photos = (
-        Photo.objects.filter(owner=owner, pk__in=ids)
+        # live(): a photo moved to the trash (or deleted) since the export began is left out.
+        Photo.objects.live()
+        .filter(owner=owner, pk__in=ids)
         .prefetch_related(
             Prefetch(
                 "faces", queryset=Face.objects.select_related("person").order_by("id"), to_attr="export_faces"

@@ -212,14 +212,12 @@ def _build(export: Export, storage: Storage) -> Export | None:
         logger.warning("Export %s failed: %s: %s", export_id, type(exc).__name__, exc)
         files_delete_now(names=[name], storage=storage)
         export_mark_failed(export_id=export_id, error=_error_text(exc))
-        export.refresh_from_db()
-        return export
+        return Export.objects.filter(pk=export_id).first()
     except Exception:  # a bug: the user still learns that the export failed, and no file stays
         logger.exception("Export %s failed", export_id)
         files_delete_now(names=[name], storage=storage)
         export_mark_failed(export_id=export_id, error=_("Something went wrong while making the export."))
-        export.refresh_from_db()
-        return export
+        return Export.objects.filter(pk=export_id).first()
     finished = timezone.now()
     updated = Export.objects.filter(pk=export_id, status=Export.Status.RUNNING).update(
         status=Export.Status.DONE,
