@@ -22,6 +22,21 @@ from recognition.tests.conftest import person_photos
 pytestmark = pytest.mark.django_db
 
 
+def _nullable_refs(schema: Any) -> Any:
+    """The schema with drf-spectacular's nullable reference (`{allOf: [$ref], nullable: true}`, the
+    only way OpenAPI 3.0 can say "this object or null") spelt so that the validator, which
+    ignores `nullable` beside `allOf`, lets null through too."""
+    if isinstance(schema, list):
+        return [_nullable_refs(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    converted = {key: _nullable_refs(value) for key, value in schema.items()}
+    if converted.get("nullable") is True and "allOf" in converted and "type" not in converted:
+        rest = {k: v for k, v in converted.items() if k not in ("allOf", "nullable")}
+        return {**rest, "anyOf": [{"allOf": converted["allOf"]}, {"enum": [None]}]}
+    return converted
+
+
 class Checker:
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
@@ -50,7 +65,8 @@ class Checker:
             return response
         if not media_type.endswith("json"):
             return response  # a file (a zip download): its bytes are checked by its own tests
-        body_schema = {"allOf": [content[media_type]["schema"]], "components": self.schema["components"]}
+        components = _nullable_refs(self.schema["components"])
+        body_schema = {"allOf": [_nullable_refs(content[media_type]["schema"])], "components": components}
         for error in OAS30ReadValidator(body_schema).iter_errors(response.json()):
             self.problems.append(f"{label}: {error.message} at {list(error.absolute_path)}")
         return response
@@ -96,6 +112,9 @@ def test_every_operation_answers_as_documented(
     url = f"/api/photos/{first['id']}/"
     c("GET", one, api.get(url))
     c("GET", one, api.get("/api/photos/999999/"))
+    viewer = "/api/photos/{photo_id}/viewer/"
+    c("GET", viewer, api.get(f"{url}viewer/"))
+    c("GET", viewer, api.get("/api/photos/999999/viewer/"))  # 404
     c("PATCH", one, api.patch(url, {"caption": "Speech"}, format="json"))
     c("PATCH", one, api.patch(url, {"title": "x" * 201}, format="json"))
     c("PATCH", one, api.patch("/api/photos/999999/", {"caption": "?"}, format="json"))
@@ -256,15 +275,70 @@ def test_every_operation_answers_as_documented(
     )
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+    # Album share links: the link is in the creating answer only.
+    shares, s_url = "/api/albums/{album_id}/shares/", f"{a_url}shares/"
+    created = {"label": "Family", "expires_in_days": 7, "password": "pw", "allow_download": False}
+    share = c("POST", shares, api.post(s_url, created, format="json")).json()
+    assert share["url"].startswith("http://testserver/s/")
+    c("POST", shares, api.post(s_url, {"expires_in_days": 0}, format="json"))  # 400
+    c("POST", shares, api.post("/api/albums/999999/shares/", {}, format="json"))  # 404
+    c("GET", shares, api.get(s_url))
+    c("GET", shares, api.get("/api/albums/999999/shares/"))
+    s_one, s_one_url = "/api/albums/{album_id}/shares/{share_id}/", f"{s_url}{share['id']}/"
+    c("GET", s_one, api.get(s_one_url))
+    c("GET", s_one, api.get(f"{s_url}999999/"))
+    c("PATCH", s_one, api.patch(s_one_url, {"allow_download": True, "expires_at": None}, format="json"))
+    c("PATCH", s_one, api.patch(s_one_url, {"expires_in_days": "x"}, format="json"))  # 400
+    c("DELETE", s_one, api.delete(s_one_url))
+    c("PATCH", s_one, api.patch(s_one_url, {"label": "again"}, format="json"))  # 400: revoked
+    c("DELETE", s_one, api.delete(f"{s_url}999999/"))
+
     # Deletions last.
     c("DELETE", a_one, api.delete(a_url))
     c("DELETE", a_one, api.delete(a_url))
-    c("DELETE", one, api.delete(url))
-    c("DELETE", one, api.delete(url))
+    c("DELETE", one, api.delete(url))  # to the trash
+    c("DELETE", one, api.delete(url))  # 404: a trashed photo is no photo here
+
+    # The trash: the photo just deleted is in it.
+    trash = "/api/trash/"
+    c("GET", trash, api.get(trash))
+    c("GET", trash, anonymous.get(trash))  # 401
+    restore, forever, empty = "/api/trash/restore/", "/api/trash/delete/", "/api/trash/empty/"
+    c("POST", restore, api.post(restore, {"photos": [first["id"]]}, format="json"))
+    c("POST", restore, api.post(restore, {"photos": [first["id"]]}, format="json"))  # 404: not in it
+    c("POST", restore, api.post(restore, {"photos": []}, format="json"))  # 400
+    assert api.delete(url).status_code == 204  # back to the trash
+    c("POST", forever, api.post(forever, {"photos": [999999]}, format="json"))  # 404
+    with django_capture_on_commit_callbacks(execute=True):
+        c("POST", forever, api.post(forever, {"photos": [first["id"]]}, format="json"))
+        c("POST", empty, api.post(empty))
+    c("POST", empty, anonymous.post(empty))  # 401
+    # Bulk actions on a selection.
+    bulk = "/api/photos/bulk/"
+    second_id = both[1]
+    c("POST", bulk, api.post(bulk, {"action": "trash", "photos": [second_id]}, format="json"))
+    c("POST", bulk, api.post(bulk, {"action": "restore", "photos": [second_id]}, format="json"))
+    c("POST", bulk, api.post(bulk, {"action": "trash", "photos": [999999]}, format="json"))  # 404
+    c("POST", bulk, api.post(bulk, {"action": "nonsense", "photos": [second_id]}, format="json"))  # 400
+
+    # The account: settings, face data, deletion (the deletion itself comes last).
+    account, face_data, delete = "/api/account/", "/api/account/face-data/", "/api/account/delete/"
+    c("GET", account, api.get(account))
+    c("GET", account, anonymous.get(account))  # 401
+    c("PATCH", account, api.patch(account, {"language": "ko"}, format="json"))
+    c("PATCH", account, api.patch(account, {"time_zone": "Mars/Olympus"}, format="json"))  # 400
+    with django_capture_on_commit_callbacks(execute=False):
+        c("DELETE", face_data, api.delete(face_data))
+    c("DELETE", face_data, anonymous.delete(face_data))  # 401
+    c("POST", delete, api.post(delete, {"password": "wrong"}, format="json"))  # 400
     revoke = "/api/auth/token/revoke/"
     c("POST", revoke, anonymous.post(revoke))  # 401
     c("POST", revoke, api.post(revoke))  # 204: the token stops working
     assert c("GET", photos, api.get(photos)).status_code == 401
+    signed_in = APIClient()
+    signed_in.force_authenticate(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        c("POST", delete, signed_in.post(delete, {"password": password}, format="json"))  # 204
 
     assert checker.problems == []
     operations = {(m.upper(), p) for p, ops in schema["paths"].items() for m in ops}
