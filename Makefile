@@ -22,6 +22,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@
 
 install: $(VENV)/.installed-runtime
+	scripts/ensure-runtime-deps.sh
 install-dev: $(VENV)/.installed-dev
 
 # A random SECRET_KEY kept in var/secret_key for the embedded defaults (settings never write files).

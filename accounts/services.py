@@ -7,6 +7,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.authentication import token_expired
 from accounts.models import User
+from exports.services import exports_delete_for_owner
 from gallery.services import photos_delete_for_owner
 from people.services import lock_owner_faces
 from recognition.services import FaceDataReport, face_data_delete, photos_index_again
@@ -25,6 +26,7 @@ def user_delete(*, user: User) -> None:
     the storage is down), and every session of theirs ends."""
     user_id = user.pk
     photos_delete_for_owner(owner=user)
+    exports_delete_for_owner(owner=user)
     user.delete()
     sessions_end(user_id=user_id)
 

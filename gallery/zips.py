@@ -12,12 +12,13 @@ body as it arrives) or bytes made on the spot, so that a later export can add ge
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import struct
 import unicodedata
 import zipfile
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -188,9 +189,11 @@ class ZipStream:
     (called by Django when the response ends, even unread) releases any open file.
     """
 
-    def __init__(self, entries: Sequence[ZipEntry]) -> None:
-        self._entries = list(entries)
-        self._first = self._entries[0].open() if self._entries else None
+    def __init__(self, entries: Iterable[ZipEntry]) -> None:
+        # Entries may be made lazily (an export makes them as it goes): only the first is taken now.
+        self._entries = iter(entries)
+        self._head = next(self._entries, None)
+        self._first = self._head.open() if self._head is not None else None
         self._chunks = self._generate()
 
     def __iter__(self) -> Iterator[bytes]:
@@ -208,7 +211,7 @@ class ZipStream:
         source: ReadableStream | None = None
         entry: ZipEntry | None = None
         try:
-            for entry in self._entries:
+            for entry in itertools.chain([self._head] if self._head is not None else [], self._entries):
                 source = self._first if self._first is not None else entry.open()
                 self._first = None
                 with archive.open(_zip_info(entry), mode="w") as target:

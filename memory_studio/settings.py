@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "recognition",
     "people",
     "training",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -270,7 +271,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "gallery.tasks.purge_trash",
         "schedule": float(TRASH_PURGE_INTERVAL),
     },
+    # Expired library exports (exports app): their zips leave the storage.
+    "purge-exports": {
+        "task": "exports.tasks.purge_exports",
+        "schedule": float(env_int("EXPORT_PURGE_INTERVAL", 3600, minimum=60)),
+    },
 }
+
+# Library exports (exports app): how long a finished export's download link stays valid.
+EXPORT_DAYS = env_int("EXPORT_DAYS", 7, minimum=1)
 
 # Face recognition
 # Whether new accounts start with face recognition on ("on") or must turn it on themselves ("off").

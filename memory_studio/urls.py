@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", include("gallery.api_urls")),
     path("api/", include("recognition.api_urls")),
     path("api/", include("people.api_urls")),
+    path("api/", include("exports.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI with its start-up script as a file, not inline (Content-Security-Policy).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("s/", include("gallery.share_urls")),
     path("", include("recognition.urls")),
     path("", include("people.urls")),
+    path("", include("exports.urls")),
     path("", include("gallery.urls")),
 ]
 

@@ -675,3 +675,76 @@ def test_the_trash_needs_a_login(method, url, client, user, photo_factory):
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
     assert Photo.objects.trashed().get() == victim
+
+
+# Library exports (issue 11): another user's export, its progress, download link or deletion is a
+# 404 (anonymous visitors are sent to log in); nothing about it shows, nothing changes.
+EXPORT_MATRIX = [
+    ("page", "get", "/exports/{export}/download/"),
+    ("page", "post", "/exports/{export}/delete/"),
+    ("api", "get", "/api/exports/{export}/"),
+    ("api", "delete", "/api/exports/{export}/"),
+    ("api", "get", "/api/exports/{export}/download/"),
+]
+
+
+@pytest.fixture
+def victim_export(user, photo_factory, django_capture_on_commit_callbacks):
+    from exports.services import export_create
+
+    photo_factory(user, title="Private")
+    with django_capture_on_commit_callbacks(execute=True):
+        export = export_create(owner=user)
+    export.refresh_from_db()
+    assert export.is_downloadable
+    return export
+
+
+@pytest.mark.parametrize(
+    ("kind", "method", "url"), EXPORT_MATRIX, ids=[f"{m.upper()} {u}" for _, m, u in EXPORT_MATRIX]
+)
+def test_other_users_exports_are_404_and_unchanged(
+    kind, method, url, victim_export, other_client, other_api_client, client
+):
+    from exports.models import Export
+    from gallery.storage import photo_storage
+
+    target = url.format(export=victim_export.pk)
+    response = getattr(other_client if kind == "page" else other_api_client, method)(target)
+    assert response.status_code == 404, response.content
+    assert "Private" not in response.content.decode(errors="replace")
+    anonymous = getattr(client, method)(target)
+    assert anonymous.status_code in (302, 401, 403)
+    if anonymous.status_code == 302:
+        assert anonymous["Location"].startswith("/accounts/login/")
+    assert Export.objects.get(pk=victim_export.pk).is_downloadable
+    assert photo_storage().exists(victim_export.file_name)
+
+
+def test_export_lists_never_mention_other_users_exports(
+    victim_export,
+    other_user,
+    photo_factory,
+    other_client,
+    other_api_client,
+    django_capture_on_commit_callbacks,
+):
+    import json
+    import zipfile
+
+    from exports.models import Export
+    from gallery.storage import photo_storage
+
+    assert other_api_client.get("/api/exports/").json()["count"] == 0
+    page = other_client.get("/exports/").content.decode()
+    assert f"/exports/{victim_export.pk}/" not in page
+    # Starting an export exports only the caller's own library.
+    mine_photo = photo_factory(other_user, title="Mine")
+    with django_capture_on_commit_callbacks(execute=True):
+        other_client.post("/exports/")
+    mine = Export.objects.exclude(pk=victim_export.pk).get()
+    assert (mine.owner_id, mine.status, mine.photos_total) == (other_user.pk, "done", 1)
+    with photo_storage().open(mine.file_name, "rb") as stored:
+        library = json.loads(zipfile.ZipFile(stored).read("library.json"))
+    assert [p["id"] for p in library["photos"]] == [mine_photo.pk]
+    assert "Private" not in json.dumps(library)

@@ -231,6 +231,27 @@ def test_every_operation_answers_as_documented(
     c("POST", undo, api.post(undo))  # 400: nothing left to undo
     c("GET", photos, api.get(f"{photos}?person={person['id']}&person={other['id']}"))
 
+    # Library exports (issue 11): the job runs inline after the commit; one at a time.
+    from exports.models import Export
+
+    exports, e_one = "/api/exports/", "/api/exports/{export_id}/"
+    e_download = "/api/exports/{export_id}/download/"
+    with django_capture_on_commit_callbacks(execute=True):
+        export = c("POST", exports, api.post(exports)).json()
+    running = Export.objects.create(owner=user, status=Export.Status.RUNNING)
+    c("POST", exports, api.post(exports))  # 409: one is being made
+    c("DELETE", e_one, api.delete(f"{exports}{running.pk}/"))  # 409: still being made
+    running.delete()
+    c("POST", exports, anonymous.post(exports))  # 401
+    c("GET", exports, api.get(exports))
+    c("GET", exports, api.get(f"{exports}?page=99"))  # 404
+    c("GET", e_one, api.get(f"{exports}{export['id']}/"))
+    c("GET", e_one, api.get(f"{exports}999999/"))
+    c("GET", e_download, api.get(f"{exports}{export['id']}/download/"))
+    c("GET", e_download, api.get(f"{exports}999999/download/"))
+    c("DELETE", e_one, api.delete(f"{exports}{export['id']}/"))
+    c("DELETE", e_one, api.delete(f"{exports}{export['id']}/"))  # 404
+
     # Outages and limits: 503 when the database or the storage is down, 413 for a huge body.
     def database_down(**kwargs: Any) -> Any:
         raise OperationalError("connection refused")

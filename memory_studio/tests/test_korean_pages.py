@@ -436,3 +436,30 @@ def test_the_detector_finds_one_unmarked_string():
     assert english_words(html) == ["Save"]
     assert english_words('<img alt="Your photos">') == ["Your", "photos"]
     assert english_words("<script>var Upload = 1;</script><p>IMG_0001.jpg 바다</p>") == []
+
+
+def test_the_export_page_is_korean(user_client, user, library):
+    """Library exports (issue 11): ready, being made, failed, expired, and the trash note."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from exports.models import Export
+
+    services.photos_trash(owner=user, photos=[Photo.objects.get(pk=library["photo"])])
+    now = timezone.now()
+    Export.objects.create(
+        owner=user,
+        status=Export.Status.DONE,
+        file_name="exports/aa/x.zip",
+        size=123456,
+        photos_done=4,
+        photos_total=4,
+        finished_at=now,
+        expires_at=now + dt.timedelta(days=7),
+    )
+    Export.objects.create(owner=user, status=Export.Status.DONE, file_name="exports/bb/y.zip", expires_at=now)
+    Export.objects.create(owner=user, status=Export.Status.FAILED, finished_at=now, expires_at=now)
+    Export.objects.create(owner=user, status=Export.Status.RUNNING, photos_total=4, photos_done=1)
+    _assert_english(_get(user_client, "/exports/", 200, "en"), "/exports/")
+    _assert_korean(_get(user_client, "/exports/", 200, "ko"), "/exports/")
