@@ -148,6 +148,21 @@ def photo_faces_replace(
 
 
 @transaction.atomic
+def face_add_marked(*, photo: Photo, model_key: str, face: FaceEmbedding) -> Face:
+    """Add a face that a person marked and the detector missed (an imported face tag), with its
+    embedding, to the photo's faces of `model_key`; the photo's face count follows."""
+    lock_owner_faces(owner_id=photo.owner_id)
+    Photo.objects.select_for_update().filter(pk=photo.pk).exists()
+    version = _lock_index_version(owner_id=photo.owner_id, model_key=model_key)
+    row = _face_row(photo=photo, model_key=model_key, face=face)
+    row.save()
+    count = Face.objects.filter(photo=photo, model_key=model_key).count()
+    Photo.objects.filter(pk=photo.pk).update(face_count=count, index_status=Photo.IndexStatus.INDEXED)
+    _bump(version)
+    return row
+
+
+@transaction.atomic
 def photo_mark_index_failed(*, photo_id: int, model_key: str, error: str) -> IndexOutcome | None:
     """Record why indexing failed; the photo's faces of other runs are left as they were."""
     message = (error or "Indexing failed.")[:MAX_ERROR_LENGTH]

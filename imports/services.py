@@ -1,0 +1,372 @@
+"""Importing a library from another photo manager: photos, their titles, captions and dates, and
+the face tags people made (MWG and Microsoft Photo regions), from a folder or a zip.
+
+Each photo is its own unit of work (stored, indexed, its tags applied), so one bad file never
+costs the others and an interrupted import keeps what it finished; running it again skips those
+as duplicates. Everything is written for `owner` only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import zoneinfo
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import IO, TYPE_CHECKING
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from gallery import images
+from gallery.images import DuplicatePhoto, InvalidImage
+from gallery.models import Album, Photo
+from gallery.services import album_add_photos, album_create, album_set_order, photo_create
+from gallery.storage import StorageUnavailable
+from imports.metadata import (
+    MetadataError,
+    PhotoMetadata,
+    Region,
+    read_photo_metadata,
+    sidecar_candidates,
+    takeout_candidates,
+)
+from imports.sources import DirectorySource, Source, SourceLimits, SourceRejected, ZipSource
+from people.models import Person
+from people.services import faces_confirm, faces_name
+from recognition.models import Face
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from recognition.ml.pipeline import FacePipeline
+
+logger = logging.getLogger(__name__)
+
+# A named region and a detected face are the same face from this overlap on (intersection over union).
+MATCH_IOU = 0.3
+_METADATA_SUFFIXES = (".xmp", ".json")
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class ImportSummary:
+    """What an import did (or, for a dry run, would do)."""
+
+    dry_run: bool = False
+    imported: int = 0
+    duplicates: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    persons_created: list[str] = field(default_factory=list)
+    regions_matched: int = 0
+    regions_unmatched: int = 0
+    # Named regions left alone: face recognition is off for the user, or the photo failed indexing.
+    regions_skipped: int = 0
+    albums_created: list[str] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    photo_ids: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.imported + self.duplicates + len(self.failed)
+
+
+def import_limits() -> SourceLimits:
+    return SourceLimits(
+        max_files=settings.IMPORT_MAX_FILES,
+        max_file_bytes=settings.MAX_UPLOAD_BYTES,
+        max_total_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
+    )
+
+
+def open_source(root: Path | IO[bytes], *, name: str = "") -> DirectorySource | ZipSource:
+    """A folder, a zip file's path or an open zip file; SourceRejected when it cannot be imported."""
+    limits = import_limits()
+    if isinstance(root, Path):
+        if root.is_dir():
+            return DirectorySource(root, limits=limits)
+        if not root.is_file():
+            raise SourceRejected(_("%(path)s is neither a folder nor a zip file.") % {"path": root})
+        return ZipSource(root, limits=limits, name=root.stem)
+    return ZipSource(root, limits=limits, name=name)
+
+
+def _is_photo_candidate(path: str) -> bool:
+    name = PurePosixPath(path).name
+    lower = name.lower()
+    return not (name.startswith(".") or lower.endswith(_METADATA_SUFFIXES) or "__MACOSX" in path)
+
+
+def _companion(path: str, names: Sequence[str], present: dict[str, str]) -> str | None:
+    """The first of `names` (beside `path`) that exists, matched without regard to case."""
+    folder = PurePosixPath(path).parent
+    for name in names:
+        candidate = str(folder / name) if str(folder) != "." else name
+        found = present.get(candidate.lower())
+        if found is not None:
+            return found
+    return None
+
+
+def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def match_regions(
+    regions: Sequence[Region], faces: Sequence[Face], *, width: int, height: int
+) -> list[tuple[Region, Face | None]]:
+    """Pair each region with the detected face it overlaps most (IoU ≥ MATCH_IOU), each face at
+    most once, best overlaps first; regions without one get None."""
+    boxes = [r.pixels(width, height) for r in regions]
+    pairs = sorted(
+        ((_iou(box, face.box), i, j) for i, box in enumerate(boxes) for j, face in enumerate(faces)),
+        reverse=True,
+    )
+    chosen: dict[int, Face] = {}
+    used: set[int] = set()
+    for score, i, j in pairs:
+        if score < MATCH_IOU:
+            break
+        if i in chosen or j in used:
+            continue
+        chosen[i] = faces[j]
+        used.add(j)
+    return [(region, chosen.get(i)) for i, region in enumerate(regions)]
+
+
+def _aware(value: datetime, owner: User) -> datetime:
+    if value.tzinfo is not None:
+        return value
+    try:
+        zone = zoneinfo.ZoneInfo(owner.time_zone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    return value.replace(tzinfo=zone)
+
+
+def _recognition_allowed(owner: User) -> bool:
+    # The per-user consent switch (issue 11) may not exist yet: without it, recognition is on.
+    return bool(getattr(owner, "face_recognition", True))
+
+
+class _Importer:
+    def __init__(
+        self,
+        *,
+        owner: User,
+        source: Source,
+        album_per_folder: bool,
+        dry_run: bool,
+        progress: Progress | None,
+        pipeline: FacePipeline | None,
+    ) -> None:
+        self.owner = owner
+        self.source = source
+        self.album_per_folder = album_per_folder
+        self.dry_run = dry_run
+        self.progress = progress
+        self._pipeline = pipeline
+        self.summary = ImportSummary(dry_run=dry_run)
+        self.known_hashes: set[str] = set(
+            Photo.objects.filter(owner=owner).values_list("content_hash", flat=True)
+        )
+        self.new_names: set[str] = set()
+        self.folders: dict[str, list[Photo]] = {}
+
+    def pipeline(self) -> FacePipeline:
+        if self._pipeline is None:
+            from recognition.runtime import get_pipeline  # torch loads only when an import runs
+
+            self._pipeline = get_pipeline()
+        return self._pipeline
+
+    def run(self) -> ImportSummary:
+        paths = self.source.paths()
+        present = {p.lower(): p for p in paths}
+        photos = [p for p in paths if _is_photo_candidate(p)]
+        for done, path in enumerate(photos, start=1):
+            self._one(path, present)
+            if self.progress is not None:
+                self.progress(done, len(photos), path)
+        if self.album_per_folder and not self.dry_run:
+            self._albums()
+        return self.summary
+
+    def _read_metadata(self, path: str, data: bytes, present: dict[str, str]) -> PhotoMetadata:
+        name = PurePosixPath(path).name
+        companions: dict[str, bytes | None] = {"sidecar": None, "takeout": None}
+        for kind, names in (("sidecar", sidecar_candidates(name)), ("takeout", takeout_candidates(name))):
+            found = _companion(path, list(names), present)
+            if found is not None:
+                try:
+                    companions[kind] = self.source.read(found)
+                except OSError as exc:
+                    self.summary.warnings.append((found, str(exc)))
+        try:
+            metadata, warnings = read_photo_metadata(
+                image=data, sidecar=companions["sidecar"], takeout=companions["takeout"], filename=name
+            )
+        except MetadataError:
+            return PhotoMetadata()  # not an image: photo_create says why, in the user's words
+        self.summary.warnings.extend((path, w) for w in warnings)
+        return metadata
+
+    def _one(self, path: str, present: dict[str, str]) -> None:
+        try:
+            data = self.source.read(path)
+        except OSError as exc:
+            self.summary.failed.append((path, str(exc)))
+            return
+        metadata = self._read_metadata(path, data, present)
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in self.known_hashes:
+            self.summary.duplicates += 1
+            existing = Photo.objects.filter(owner=self.owner, content_hash=digest).first()
+            if existing is not None:
+                self.folders.setdefault(str(PurePosixPath(path).parent), []).append(existing)
+            return
+        if self.dry_run:
+            self._dry_one(path, data, metadata, digest)
+            return
+        upload = ContentFile(data, name=PurePosixPath(path).name)
+        try:
+            photo = photo_create(
+                owner=self.owner, upload=upload, title=metadata.title, caption=metadata.caption
+            )
+        except DuplicatePhoto:
+            self.summary.duplicates += 1
+            return
+        except InvalidImage as exc:
+            self.summary.failed.append((path, exc.message))
+            return
+        except StorageUnavailable as exc:
+            self.summary.failed.append((path, str(exc) or _("Photo storage is unavailable.")))
+            return
+        self.known_hashes.add(digest)
+        self.summary.imported += 1
+        self.summary.photo_ids.append(photo.pk)
+        self.folders.setdefault(str(PurePosixPath(path).parent), []).append(photo)
+        if metadata.taken_at is not None and not photo.taken_at_from_exif:
+            photo.taken_at = _aware(metadata.taken_at, self.owner)
+            photo.taken_at_from_exif = True
+            photo.save(update_fields=["taken_at", "taken_at_from_exif"])
+        if metadata.regions:
+            self._apply_regions(photo, metadata.regions, path)
+
+    def _dry_one(self, path: str, data: bytes, metadata: PhotoMetadata, digest: str) -> None:
+        try:
+            images.process(data)
+        except InvalidImage as exc:
+            self.summary.failed.append((path, exc.message))
+            return
+        self.known_hashes.add(digest)
+        self.summary.imported += 1
+        for region in metadata.regions:
+            self._note_person(region.name)
+
+    def _note_person(self, name: str) -> None:
+        key = name.casefold()
+        if key in self.new_names:
+            return
+        exists = Person.objects.filter(owner=self.owner, merged_into__isnull=True, name__iexact=name).exists()
+        if not exists:
+            self.new_names.add(key)
+            self.summary.persons_created.append(name)
+
+    def _apply_regions(self, photo: Photo, regions: Sequence[Region], path: str) -> None:
+        if not _recognition_allowed(self.owner):
+            self.summary.regions_skipped += len(regions)
+            return
+        pipeline = self.pipeline()
+        photo.refresh_from_db(fields=["index_status", "index_model"])
+        if photo.index_model != pipeline.model_key or photo.index_status not in (
+            Photo.IndexStatus.INDEXED,
+            Photo.IndexStatus.NO_FACES,
+        ):
+            # Indexing is queued for a worker: run it here, the tags need the faces now.
+            from recognition.indexing import photos_index
+
+            photos_index(photo_ids=[photo.pk], pipeline=pipeline)
+            photo.refresh_from_db(fields=["index_status", "index_model", "index_error"])
+        if photo.index_status == Photo.IndexStatus.FAILED:
+            self.summary.regions_skipped += len(regions)
+            self.summary.warnings.append((path, photo.index_error))
+            return
+        faces = list(Face.objects.filter(photo=photo, model_key=pipeline.model_key))
+        pairs = match_regions(regions, faces, width=photo.width, height=photo.height)
+        unmatched = [region for region, face in pairs if face is None]
+        marked = self._embed_unmatched(photo, unmatched) if unmatched else []
+        with transaction.atomic():
+            for region, face in pairs:
+                self._note_person(region.name)
+                if face is not None:
+                    person = faces_name(owner=self.owner, faces=[face], name=region.name)
+                    faces_confirm(person=person, faces=[face])
+                    self.summary.regions_matched += 1
+            for region, face in zip(unmatched, marked, strict=True):
+                faces_name(owner=self.owner, faces=[face], name=region.name)
+                self.summary.regions_unmatched += 1
+
+    def _embed_unmatched(self, photo: Photo, regions: Sequence[Region]) -> list[Face]:
+        from recognition.services import face_add_marked
+
+        pipeline = self.pipeline()
+        image = images.open_upright(photo)
+        boxes = [r.pixels(image.width, image.height) for r in regions]
+        embedded = pipeline.embed_boxes(image, boxes)
+        return [face_add_marked(photo=photo, model_key=pipeline.model_key, face=e) for e in embedded]
+
+    def _albums(self) -> None:
+        for folder, photos in sorted(self.folders.items()):
+            name = self.source.name if folder == "." else folder
+            if not name or not photos:
+                continue
+            ordered = sorted({p.pk: p for p in photos}.values(), key=lambda p: p.original_filename.lower())
+            album = Album.objects.filter(owner=self.owner, name=name).order_by("pk").first()
+            if album is None:
+                album = album_create(owner=self.owner, name=name)
+                self.summary.albums_created.append(album.name)
+                album_add_photos(album=album, photos=ordered)
+                # The folder's order (file names), as the other manager showed it.
+                album_set_order(album=album, photos=ordered)
+            else:
+                album_add_photos(album=album, photos=ordered)
+
+
+def library_import(
+    *,
+    owner: User,
+    root: Path | IO[bytes],
+    album_per_folder: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    name: str = "",
+    pipeline: FacePipeline | None = None,
+) -> ImportSummary:
+    """Import every photo under `root` (a folder, a zip file's path or an open zip file) into
+    `owner`'s library, with titles, captions, dates and named face regions from their metadata.
+
+    Raises SourceRejected (nothing imported) when the folder or archive cannot be used at all; a
+    bad photo is listed in the summary's `failed` with the reason and the others go on. A dry run
+    reads and validates everything and writes nothing.
+    """
+    source = open_source(root, name=name)
+    try:
+        return _Importer(
+            owner=owner,
+            source=source,
+            album_per_folder=album_per_folder,
+            dry_run=dry_run,
+            progress=progress,
+            pipeline=pipeline,
+        ).run()
+    finally:
+        source.close()
