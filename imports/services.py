@@ -198,6 +198,11 @@ class _Importer:
                 self.progress(done, len(photos), path)
         if self.album_per_folder and not self.dry_run:
             self._albums()
+        if self.summary.imported and not self.dry_run and _recognition_allowed(self.owner):
+            from people.tasks import people_request_refresh
+
+            # The untagged faces join persons (and the tagged ones teach them), as after uploads.
+            people_request_refresh(owner_id=self.owner.pk)
         return self.summary
 
     def _read_metadata(self, path: str, data: bytes, present: dict[str, str]) -> PhotoMetadata:

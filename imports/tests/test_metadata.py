@@ -99,7 +99,8 @@ def test_a_broken_sidecar_is_a_warning_and_the_embedded_xmp_still_counts(tmp_pat
     embed(path, lightroom_packet(size=(200, 100), title="kept"))
     metadata, warnings = read_photo_metadata(image=path.read_bytes(), sidecar=b"<x:xmpmeta><broken")
     assert metadata.title == "kept"
-    assert len(warnings) == 1 and warnings[0].startswith("sidecar")
+    assert len(warnings) == 1
+    assert warnings[0].startswith("sidecar")
 
 
 def test_takeout_json():
@@ -113,7 +114,9 @@ def test_takeout_json():
     assert metadata.caption == "생일 파티"
     assert metadata.taken_at == datetime(2019, 5, 4, 4, 22, 1, tzinfo=UTC)
     doc["title"] = "Grandma's birthday"
-    assert read_takeout_json(json.dumps(doc).encode(), filename="IMG_20190504.jpg").title == "Grandma's birthday"
+    assert (
+        read_takeout_json(json.dumps(doc).encode(), filename="IMG_20190504.jpg").title == "Grandma's birthday"
+    )
 
 
 def test_companion_names():
