@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Protocol
 
+from django.utils.translation import gettext as _
+
 
 class SourceRejected(ValueError):  # noqa: N818 (reads as an outcome, like DuplicatePhoto)
     """The folder or archive cannot be imported at all; the message says why."""
@@ -42,7 +44,7 @@ def _safe_path(name: str) -> str | None:
     normal = name.replace("\\", "/")
     parts = PurePosixPath(normal).parts
     if not parts or normal.startswith("/") or ".." in parts or (parts and ":" in parts[0]):
-        raise SourceRejected(f"The archive holds a file outside its folder: {name!r}.")
+        raise SourceRejected(_("The archive holds a file outside its folder: %(name)s.") % {"name": name})
     return str(PurePosixPath(*parts))
 
 
@@ -51,7 +53,7 @@ class ZipSource:
         try:
             self._zip = zipfile.ZipFile(file)
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise SourceRejected(f"This is not a readable zip file ({exc}).") from None
+            raise SourceRejected(_("This is not a readable zip file (%(error)s).") % {"error": exc}) from None
         self.name = name
         self._limits = limits
         self._members: dict[str, zipfile.ZipInfo] = {}
@@ -61,12 +63,19 @@ class ZipSource:
             if path is None:
                 continue
             if len(self._members) >= limits.max_files:
-                raise SourceRejected(f"The archive holds more than {limits.max_files} files.")
+                raise SourceRejected(
+                    _("The archive holds more than %(count)d files.") % {"count": limits.max_files}
+                )
             if info.file_size > limits.max_file_bytes:
-                raise SourceRejected(f"{path} is larger than a photo may be ({info.file_size} bytes).")
+                raise SourceRejected(
+                    _("%(path)s is larger than a photo may be (%(size)d bytes).")
+                    % {"path": path, "size": info.file_size}
+                )
             total += info.file_size
             if total > limits.max_total_bytes:
-                raise SourceRejected(f"The archive unpacks to more than {limits.max_total_bytes} bytes.")
+                raise SourceRejected(
+                    _("The archive unpacks to more than %(size)d bytes.") % {"size": limits.max_total_bytes}
+                )
             self._members[path] = info
 
     def paths(self) -> list[str]:
@@ -78,9 +87,9 @@ class ZipSource:
             with self._zip.open(info) as member:
                 data = member.read(info.file_size + 1)
         except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
-            raise OSError(f"cannot be read from the archive ({exc})") from None
+            raise OSError(_("It cannot be read from the archive (%(error)s).") % {"error": exc}) from None
         if len(data) > info.file_size:
-            raise OSError("is larger in the archive than its header says")
+            raise OSError(_("It is larger in the archive than its header says."))
         return data
 
     def close(self) -> None:
@@ -90,14 +99,16 @@ class ZipSource:
 class DirectorySource:
     def __init__(self, root: Path, *, limits: SourceLimits) -> None:
         if not root.is_dir():
-            raise SourceRejected(f"{root} is not a folder.")
+            raise SourceRejected(_("%(path)s is not a folder.") % {"path": root})
         self.name = root.resolve().name
         self._root = root.resolve()
         self._limits = limits
         self._paths: list[str] = []
         for path in self._walk():
             if len(self._paths) >= limits.max_files:
-                raise SourceRejected(f"The folder holds more than {limits.max_files} files.")
+                raise SourceRejected(
+                    _("The folder holds more than %(count)d files.") % {"count": limits.max_files}
+                )
             self._paths.append(path.relative_to(self._root).as_posix())
         self._paths.sort()
 
@@ -113,11 +124,11 @@ class DirectorySource:
     def read(self, path: str) -> bytes:
         full = (self._root / path).resolve()
         if not full.is_relative_to(self._root):
-            raise OSError("is outside the folder")
+            raise OSError(_("It is outside the folder."))
         with full.open("rb") as handle:
             data = handle.read(self._limits.max_file_bytes + 1)
         if len(data) > self._limits.max_file_bytes:
-            raise OSError("is larger than a photo may be")
+            raise OSError(_("It is larger than a photo may be."))
         return data
 
     def close(self) -> None:

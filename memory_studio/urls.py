@@ -23,6 +23,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
     path("", include("recognition.urls")),
     path("", include("people.urls")),
+    path("", include("imports.urls")),
     path("", include("gallery.urls")),
 ]
 
