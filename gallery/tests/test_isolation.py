@@ -416,3 +416,35 @@ def test_the_password_reset_pages_do_not_reveal_whether_an_account_exists(
             assert posted.status_code == 200
     user.refresh_from_db()
     assert not user.check_password("taken-over-pass-99")
+
+
+def test_the_import_page_needs_a_login_and_imports_only_into_the_callers_library(
+    client, user, other_user, other_client, photo_factory
+):
+    """/import/ (issue 11) has no ids: it must write only to the caller, and the duplicate check
+    must not see anyone else's photos (the victim's bytes import as new for the caller)."""
+    import io
+    import zipfile
+
+    from conftest import make_image_bytes
+
+    data = make_image_bytes(size=(40, 30), color=(1, 2, 3))
+    photo_factory(user, data=data, title="Private")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("Private/same.jpg", data)
+    buffer.seek(0)
+    buffer.name = "mine.zip"
+    anonymous = client.post("/import/", {"archive": buffer, "album_per_folder": "on"})
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/accounts/login/")
+    buffer.seek(0)
+    response = other_client.post("/import/", {"archive": buffer, "album_per_folder": "on"})
+    assert response.status_code == 200
+    summary = response.context["summary"]
+    assert (summary.imported, summary.duplicates) == (1, 0)
+    assert Photo.objects.filter(owner=user).count() == 1
+    assert Photo.objects.filter(
+        owner=other_user, content_hash=Photo.objects.get(owner=user).content_hash
+    ).exists()
+    assert not Album.objects.filter(owner=user).exists()

@@ -85,3 +85,16 @@ def test_bad_archives_are_refused_with_a_reason(user_client, settings):
     assert response.status_code == 400
     assert "too large" in str(response.context["form"].errors["archive"])
     assert not Photo.objects.exists()
+
+
+def test_the_summary_is_korean(user_client, tagged_zip):
+    from memory_studio.tests.test_korean_pages import english_words
+
+    response = user_client.post(
+        "/import/", {"archive": tagged_zip, "album_per_folder": "on"}, HTTP_ACCEPT_LANGUAGE="ko"
+    )
+    html = response.content.decode()
+    assert '<html lang="ko">' in html
+    assert 'id="import-summary"' in html
+    # The file names and the person's name are the user's own; everything else is Korean.
+    assert not english_words(html.replace("notes.txt", "").replace("Trip", ""))

@@ -144,6 +144,7 @@ def _pages(ids: dict[str, Any]) -> list[tuple[str, int]]:
         (f"/people/{ids['person']}/", 200),
         ("/people/review/", 200),
         ("/accounts/settings/", 200),
+        ("/import/", 200),
         ("/accounts/password/", 200),
         ("/accounts/password/done/", 200),
         ("/accounts/password/reset/", 200),
