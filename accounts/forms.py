@@ -112,3 +112,31 @@ class PasswordResetForm(DjangoPasswordResetForm):
             subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
             body = loader.render_to_string(email_template_name, context)
         enqueue_email(subject=subject, body=body, from_email=from_email, to=[to_email])
+
+
+class FaceRecognitionForm(forms.Form):
+    """Turn face recognition on or off (turning it off deletes the face data: confirmed first)."""
+
+    enabled = forms.TypedChoiceField(
+        choices=[("on", _("On")), ("off", _("Off"))], coerce=lambda value: value == "on"
+    )
+
+
+class PasswordConfirmForm(forms.Form):
+    """Deleting the account: the user types their password again."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("That is not your password."), code="password_incorrect")
+        return password

@@ -11,6 +11,11 @@ def default_time_zone() -> str:
     return str(settings.TIME_ZONE)
 
 
+def default_face_recognition() -> bool:
+    """New users start with face recognition as FACE_RECOGNITION_DEFAULT says."""
+    return bool(settings.FACE_RECOGNITION_DEFAULT)
+
+
 class User(AbstractUser):
     """The person who owns photos, albums and faces. Swappable from the first migration."""
 
@@ -27,6 +32,10 @@ class User(AbstractUser):
     # db_default: rows written by code that predates these columns (an older release during a
     # deploy, historical models in migrations) still get a value.
     time_zone = models.CharField(_("time zone"), max_length=64, default=default_time_zone, db_default="UTC")
+    # Consent to face recognition. Off: no photo of theirs is indexed, and no face data is kept.
+    face_recognition = models.BooleanField(
+        _("face recognition"), default=default_face_recognition, db_default=True
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -39,7 +39,8 @@ class _Window:
 
 
 def _windows(idents: Mapping[str, str]) -> list[_Window]:
-    """The current window of each scope (scope -> who is counted) that has a rate and an ident."""
+    """The counting windows of these scopes (a scope's rate from DEFAULT_THROTTLE_RATES) for
+    these identities (a client address, a username, an e-mail address, a share link)."""
     now = time.time()
     windows = []
     for scope, ident in idents.items():
@@ -54,14 +55,15 @@ def _windows(idents: Mapping[str, str]) -> list[_Window]:
     return windows
 
 
-def _login_windows(request: HttpRequest | Request, *, username: str) -> list[_Window]:
-    return _windows({"login_ip": client_address(request), "login_username": username.strip().casefold()})
+def _login_idents(request: HttpRequest | Request, *, username: str) -> dict[str, str]:
+    return {"login_ip": client_address(request), "login_username": username.strip().casefold()}
 
 
-def _count(windows: list[_Window]) -> float | None:
-    """Count one attempt in each window; None if it may go ahead, else the seconds until it may."""
+def password_attempt(idents: Mapping[str, str]) -> float | None:
+    """Count one password attempt in each scope's window (`{scope: identity}`); None if it may
+    go ahead, else the seconds until it may."""
     waits = []
-    for window in windows:
+    for window in _windows(idents):
         timeout = math.ceil(window.ends_at - time.time()) + 1
         cache.add(window.key, 0, timeout=timeout)
         try:
@@ -74,29 +76,32 @@ def _count(windows: list[_Window]) -> float | None:
     return max(1.0, max(waits)) if waits else None
 
 
-def login_attempt(request: HttpRequest | Request, *, username: str) -> float | None:
-    """Count one password attempt; None if it may go ahead, else the seconds until it may."""
-    return _count(_login_windows(request, username=username))
-
-
 def password_reset_attempt(request: HttpRequest | Request, *, email: str) -> float | None:
     """Count one password reset request (for any address typed, known or not); None if it may go
     ahead, else the seconds until it may."""
-    return _count(
-        _windows(
-            {"password_reset_ip": client_address(request), "password_reset_email": email.strip().casefold()}
-        )
+    return password_attempt(
+        {"password_reset_ip": client_address(request), "password_reset_email": email.strip().casefold()}
     )
 
 
-def login_succeeded(request: HttpRequest | Request, *, username: str) -> None:
-    """Give back the attempt of a login that succeeded."""
-    for window in _login_windows(request, username=username):
+def password_succeeded(idents: Mapping[str, str]) -> None:
+    """Give back the attempt of a password that was right."""
+    for window in _windows(idents):
         try:
             if cache.decr(window.key) < 0:
                 cache.delete(window.key)
         except ValueError:  # the window has ended meanwhile
             pass
+
+
+def login_attempt(request: HttpRequest | Request, *, username: str) -> float | None:
+    """Count one password attempt; None if it may go ahead, else the seconds until it may."""
+    return password_attempt(_login_idents(request, username=username))
+
+
+def login_succeeded(request: HttpRequest | Request, *, username: str) -> None:
+    """Give back the attempt of a login that succeeded."""
+    password_succeeded(_login_idents(request, username=username))
 
 
 def posted_username(request: Request) -> str:

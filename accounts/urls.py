@@ -12,6 +12,9 @@ urlpatterns = [
     path("settings/", views.account, name="account"),
     path("settings/email/", views.account_email, name="account_email"),
     path("language/", views.set_language, name="set_language"),
+    path("face-recognition/", views.face_recognition, name="face_recognition"),
+    path("face-data/delete/", views.face_data_delete, name="face_data_delete"),
+    path("delete/", views.account_delete, name="account_delete"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/done/",

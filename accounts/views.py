@@ -6,7 +6,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
@@ -21,7 +21,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.forms import (
     EmailForm,
+    FaceRecognitionForm,
     LanguageForm,
+    PasswordConfirmForm,
     PasswordResetForm,
     PreferencesForm,
     SignUpForm,
@@ -30,12 +32,18 @@ from accounts.forms import (
 from accounts.models import User
 from accounts.preferences import is_language
 from accounts.services import (
+    ConsentChange,
     user_create,
+    user_delete,
     user_email_update,
+    user_face_data_delete,
+    user_face_recognition_set,
     user_language_update,
     user_preferences_update,
 )
 from accounts.throttling import login_attempt, login_succeeded, password_reset_attempt
+from gallery.selectors import storage_usage_for_user
+from recognition.services import FaceDataReport, face_data_summary
 
 
 def _remember_language(response: HttpResponseBase, language: str) -> HttpResponseBase:
@@ -254,7 +262,12 @@ def account_email(request: HttpRequest) -> HttpResponseBase:
             minutes,
         ) % {"minutes": minutes}
         form = EmailForm(user=user, initial={"email": request.POST.get("email", "")[:254]})
-        context = {"form": _preferences_form(user), "email_form": form, "email_throttled": throttled}
+        context = {
+            "form": _preferences_form(user),
+            "email_form": form,
+            "email_throttled": throttled,
+            "storage": storage_usage_for_user(user=user),
+        }
         response = render(request, "accounts/account.html", context, status=429)
         response["Retry-After"] = str(math.ceil(wait))
         return response
@@ -263,7 +276,11 @@ def account_email(request: HttpRequest) -> HttpResponseBase:
     if "current_password" not in form.errors:
         login_succeeded(request, username=user.get_username())
     if not valid:
-        context = {"form": _preferences_form(user), "email_form": form}
+        context = {
+            "form": _preferences_form(user),
+            "email_form": form,
+            "storage": storage_usage_for_user(user=user),
+        }
         return render(request, "accounts/account.html", context, status=400)
     user_email_update(user=user, email=form.cleaned_data["email"])
     messages.success(request, _("Your e-mail address was saved."))
@@ -288,6 +305,80 @@ def account(request: HttpRequest) -> HttpResponseBase:
     return render(
         request,
         "accounts/account.html",
-        {"form": form, "email_form": _email_form(user)},
+        {"form": form, "email_form": _email_form(user), "storage": storage_usage_for_user(user=user)},
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _deleted_message(report: FaceDataReport) -> str:
+    return _("Deleted %(faces)s, %(persons)s, %(rejections)s and %(queries)s.") % {
+        "faces": ngettext("%(n)d face", "%(n)d faces", report.faces) % {"n": report.faces},
+        "persons": ngettext("%(n)d person", "%(n)d people", report.persons) % {"n": report.persons},
+        "rejections": ngettext("%(n)d rejected match", "%(n)d rejected matches", report.rejections)
+        % {"n": report.rejections},
+        "queries": ngettext("%(n)d search photo", "%(n)d search photos", report.search_queries)
+        % {"n": report.search_queries},
+    }
+
+
+def _consent_message(change: ConsentChange) -> str:
+    if change.enabled:
+        return ngettext(
+            "Face recognition is on. %(n)d photo is queued for face detection.",
+            "Face recognition is on. %(n)d photos are queued for face detection.",
+            change.queued,
+        ) % {"n": change.queued}
+    if change.deleted is None:
+        return _("Face recognition is off.")
+    return _("Face recognition is off. %(deleted)s") % {"deleted": _deleted_message(change.deleted)}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def face_recognition(request: HttpRequest) -> HttpResponseBase:
+    """Turn face recognition on or off. Turning it off deletes the face data, so GET shows what
+    will be deleted and asks first."""
+    user = request.user
+    assert isinstance(user, User)
+    if request.method == "GET":
+        context = {"summary": face_data_summary(owner_id=user.pk), "action": "off"}
+        return render(request, "accounts/face_data_confirm.html", context)
+    form = FaceRecognitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose whether face recognition is on or off."))
+        return redirect("accounts:account")
+    change = user_face_recognition_set(user=user, enabled=form.cleaned_data["enabled"])
+    messages.success(request, _consent_message(change))
+    return redirect("accounts:account")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def face_data_delete(request: HttpRequest) -> HttpResponseBase:
+    """Delete all my face data (faces, people, names, rejections, kept search photos), keeping
+    face recognition as it is: on, the photos are indexed again from scratch."""
+    user = request.user
+    assert isinstance(user, User)
+    if request.method == "GET":
+        context = {"summary": face_data_summary(owner_id=user.pk), "action": "delete"}
+        return render(request, "accounts/face_data_confirm.html", context)
+    report = user_face_data_delete(user=user)
+    messages.success(request, _deleted_message(report))
+    return redirect("accounts:account")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_delete(request: HttpRequest) -> HttpResponseBase:
+    """Delete my account: every photo, album, face and person, the stored files, the API tokens
+    and every session. Asks for the password first."""
+    user = request.user
+    assert isinstance(user, User)
+    form = PasswordConfirmForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        user_delete(user=user)
+        logout(request)
+        messages.success(request, _("Your account and everything in it were deleted."))
+        return redirect("accounts:login")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/account_delete.html", {"form": form}, status=status)

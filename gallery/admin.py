@@ -14,13 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from gallery import services
-from gallery.models import Album, PendingDeletion, Photo
+from gallery.models import Album, AlbumShare, PendingDeletion, Photo
 from gallery.responses import storage_file_response
 from gallery.storage import MEDIA_KINDS
+from memory_studio.admin_media import UserMediaAdmin, check_can_view_user_media
 
 
 @admin.register(Photo)
-class PhotoAdmin(admin.ModelAdmin[Photo]):
+class PhotoAdmin(UserMediaAdmin[Photo]):
     list_display = ("preview", "display_title", "owner", "taken_at", "uploaded_at", "width", "height", "size")
     list_display_links = ("preview", "display_title")
     list_filter = ("owner", "taken_at", "uploaded_at", "mime_type")
@@ -44,6 +45,7 @@ class PhotoAdmin(admin.ModelAdmin[Photo]):
     )
     fields = ("large_preview", "owner", "title", "caption", "taken_at", *readonly_fields[2:])
     actions = ("delete_with_files",)
+    media_fields = ("preview", "large_preview")
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -65,6 +67,7 @@ class PhotoAdmin(admin.ModelAdmin[Photo]):
     def media_view(self, request: HttpRequest, photo_id: int, kind: str) -> HttpResponseBase:
         if kind not in MEDIA_KINDS or not self.has_view_permission(request):
             raise Http404("No such file.")
+        check_can_view_user_media(request)
         try:
             photo = Photo.objects.get(pk=photo_id)
         except Photo.DoesNotExist:
@@ -144,3 +147,45 @@ class PendingDeletionAdmin(admin.ModelAdmin[PendingDeletion]):
 
     def has_delete_permission(self, request: HttpRequest, obj: PendingDeletion | None = None) -> bool:
         return False  # the queue is how files leave the storage: emptied by the sweep only
+
+
+@admin.register(AlbumShare)
+class AlbumShareAdmin(admin.ModelAdmin[AlbumShare]):
+    """Album share links, read-only (only the token's hash is stored: no link to show); staff
+    may revoke them, through the service."""
+
+    list_display = (
+        "__str__",
+        "album",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "view_count",
+        "last_viewed_at",
+    )
+    list_filter = ("created_at", "revoked_at")
+    list_select_related = ("album", "album__owner")
+    search_fields = ("label", "album__name", "album__owner__username")
+    readonly_fields = (
+        "album",
+        "label",
+        "allow_download",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "view_count",
+        "last_viewed_at",
+    )
+    fields = readonly_fields
+    actions = ("revoke",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AlbumShare | None = None) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected links"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[AlbumShare]) -> None:
+        for share in queryset:
+            services.album_share_revoke(share=share)

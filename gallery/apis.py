@@ -10,12 +10,13 @@ import re
 from typing import Any, Literal
 
 from django.conf import settings
+from django.db import transaction
 from django.http import Http404, HttpResponseBase
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -36,12 +37,26 @@ from gallery.responses import (
     storage_file_response,
     zip_download_refusal,
 )
-from gallery.serializers import AlbumOutputSerializer, PhotoIdsOutputSerializer, PhotoOutputSerializer
+from gallery.serializers import (
+    AlbumOutputSerializer,
+    PhotoIdsOutputSerializer,
+    PhotoOutputSerializer,
+    ViewerOutputSerializer,
+)
 from gallery.storage import MEDIA_KINDS
+from gallery.viewer import viewer_place
 from memory_studio.api import DuplicatePhotoErrorSerializer, ErrorSerializer, PaginatedListMixin
-from memory_studio.ids import MAX_DB_ID
+from memory_studio.ids import MAX_DB_ID, db_id
 from memory_studio.parsers import BoundedJSONParser
 from people.selectors import photos_with_persons_for_user
+from recognition.search import STRICTNESS
+
+BULK_ACTIONS = (
+    ("add_to_album", "add_to_album"),
+    ("remove_from_album", "remove_from_album"),
+    ("trash", "trash"),
+    ("restore", "restore"),
+)
 
 # Room for the multipart envelope and the small text fields around one file.
 _MULTIPART_OVERHEAD = 64 * 1024
@@ -197,7 +212,8 @@ class PhotoListApi(PaginatedListMixin, APIView):
         responses={
             201: PhotoOutputSerializer,
             409: OpenApiResponse(
-                DuplicatePhotoErrorSerializer, description="An exact duplicate; `existing_id` names it."
+                DuplicatePhotoErrorSerializer,
+                description="An exact duplicate; `existing_id` names it, `in_trash` says it is in the trash.",
             ),
         },
     )
@@ -217,7 +233,8 @@ class PhotoListApi(PaginatedListMixin, APIView):
 
 
 class PhotoDetailApi(APIView):
-    """Read, edit (title, caption) or delete one of your photos."""
+    """Read, edit (title, caption) or delete one of your photos. Deleting moves it to the trash
+    (restorable for TRASH_DAYS: `/api/trash/restore/`); photos in the trash are 404 here."""
 
     parser_classes = (BoundedJSONParser, MultiPartParser, FormParser)
 
@@ -245,7 +262,7 @@ class PhotoDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, photo_id: int) -> Response:
         photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
-        services.photo_delete(photo=photo)
+        services.photos_trash(owner=signed_in_user(request), photos=[photo])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -428,7 +445,8 @@ class PhotoMediaApi(APIView):
     def get(self, request: Request, photo_id: int, kind: str) -> HttpResponseBase:
         if kind not in MEDIA_KINDS:
             raise Http404(_("No such file."))
-        photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+        # The trash page shows trashed photos: their files stay reachable for their owner.
+        photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id, trashed=None)
         field = getattr(photo, kind)
         original = kind == "original"
         return storage_file_response(
@@ -507,3 +525,129 @@ class AlbumDownloadApi(APIView):
         if refusal is not None:
             raise serializers.ValidationError({"detail": refusal})
         return photos_zip_response(photos=list(photos), filename=album_zip_name(album))
+
+
+class PhotoViewerApi(APIView):
+    """One of your photos as the full-screen viewer shows it, with the photos before and after it
+    in an order named by the query string (the grid's by default; see gallery.viewer): what the
+    viewer's script reads to step through photos without reloading the page."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("album", int, description="Step through this album's photos."),
+            OpenApiParameter("search", str, description="Step through this kept query photo's results."),
+            OpenApiParameter(
+                "face", int, description="With `search`: which of its faces (default: largest)."
+            ),
+            OpenApiParameter("face_id", int, description="Step through the results for one of your faces."),
+            OpenApiParameter(
+                "strictness", str, enum=list(STRICTNESS), description="With `search` or `face_id`."
+            ),
+            OpenApiParameter("person", int, many=True, description="The grid's filter: photos of all these."),
+            OpenApiParameter("status", str, enum=["failed"], description="The grid's filter."),
+        ],
+        responses={200: ViewerOutputSerializer},
+    )
+    def get(self, request: Request, photo_id: int) -> Response:
+        place = viewer_place(user=signed_in_user(request), photo_id=photo_id, params=request.query_params)
+        context = {"request": request, "viewer_query": place.query}
+        return Response(ViewerOutputSerializer(place, context=context).data)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ObjectIdField(serializers.Field):  # type: ignore[type-arg]
+    """An object's id as sent. One that names nothing (malformed, not positive, beyond 64 bits)
+    becomes None, which the owner-scoped selectors answer with 404, like someone else's id: a
+    client learns nothing from the difference."""
+
+    def to_internal_value(self, data: Any) -> int | None:
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            return None
+        return db_id(data)
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class PhotoBulkApi(APIView):
+    """Act on many of your photos at once: add them to an album (an existing one, or a new one
+    named by `new_album`), remove them from an album, move them to the trash, or restore them
+    from it (the undo of a bulk delete).
+
+    All or nothing: if any photo or album is missing, malformed or someone else's, the answer is
+    404 and nothing changes. `trash` and the album actions take photos outside the trash,
+    `restore` only photos in it (any other counts as missing). At most BULK_MAX_PHOTOS ids.
+    """
+
+    class PhotoBulkInputSerializer(serializers.Serializer[Any]):
+        action = serializers.ChoiceField(choices=BULK_ACTIONS)
+        photos = serializers.ListField(
+            child=ObjectIdField(),
+            min_length=1,
+            max_length=services.BULK_MAX_PHOTOS,
+            help_text="Photo ids (duplicates count once).",
+        )
+        album = ObjectIdField(
+            required=False, help_text="The album, for `add_to_album` and `remove_from_album`."
+        )
+        new_album = serializers.CharField(
+            max_length=services.ALBUM_NAME_MAX,
+            required=False,
+            help_text="For `add_to_album` instead of `album`: create an album with this name.",
+        )
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            action = attrs["action"]
+            has_album, has_new = "album" in attrs, "new_album" in attrs
+            if has_new and action != "add_to_album":
+                raise serializers.ValidationError({"new_album": [_("Only for adding to an album.")]})
+            if has_new and not attrs["new_album"].strip():
+                raise serializers.ValidationError({"new_album": [_("An album needs a name.")]})
+            if action == "add_to_album" and has_album == has_new:
+                raise serializers.ValidationError(
+                    {"album": [_("Name one album: an existing one or a new one, not both.")]}
+                )
+            if action == "remove_from_album" and not has_album:
+                raise serializers.ValidationError({"album": [_("Choose an album.")]})
+            return attrs
+
+    class PhotoBulkOutputSerializer(serializers.Serializer[Any]):
+        action = serializers.ChoiceField(choices=BULK_ACTIONS)
+        requested = serializers.IntegerField(help_text="How many distinct photos the request named.")
+        changed = serializers.IntegerField(
+            help_text="How many of them changed (added, removed, moved to or out of the trash)."
+        )
+        album = AlbumOutputSerializer(allow_null=True, help_text="The album, for the album actions.")
+
+    @extend_schema(request=PhotoBulkInputSerializer, responses=PhotoBulkOutputSerializer)
+    def post(self, request: Request) -> Response:
+        serializer = self.PhotoBulkInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        action, owner = data["action"], signed_in_user(request)
+        with transaction.atomic():
+            # Everything is resolved (or refused with 404) before anything is written.
+            album = None
+            if "album" in data:
+                album = selectors.album_get_for_user(user=request.user, album_id=data["album"])
+            photos = selectors.photos_for_user_by_ids(
+                user=request.user, photo_ids=data["photos"], trashed=action == "restore"
+            )
+            if action == "trash":
+                changed = services.photos_trash(owner=owner, photos=photos)
+            elif action == "restore":
+                changed = services.photos_restore(owner=owner, photos=photos)
+            elif album is None:  # add_to_album with `new_album` (the input serializer checked)
+                album, changed = services.album_create_with_photos(
+                    owner=owner, name=data["new_album"], photos=photos
+                )
+            elif action == "add_to_album":
+                changed = services.album_add_photos_counted(album=album, photos=photos)
+            else:
+                changed = services.album_remove_photos_counted(album=album, photos=photos)
+            if album is not None and action in ("add_to_album", "remove_from_album"):
+                album = selectors.album_get_for_user(user=request.user, album_id=album.pk)
+            else:
+                album = None
+        result = {"action": action, "requested": len(photos), "changed": changed, "album": album}
+        return Response(self.PhotoBulkOutputSerializer(result).data)

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gallery.models import Album, Photo
 from gallery.selectors import DEFAULT_PHOTO_ORDERING, SEARCH_MAX_LENGTH, PhotoFilters
-from gallery.services import ALBUM_NAME_MAX, TITLE_MAX
+from gallery.services import ALBUM_NAME_MAX, SHARE_LABEL_MAX, SHARE_PASSWORD_MAX, TITLE_MAX
 from memory_studio.ids import db_id
 
 
@@ -95,3 +97,51 @@ class AlbumCoverForm(forms.Form):
 
 class AlbumMoveForm(forms.Form):
     direction = forms.ChoiceField(choices=(("earlier", "earlier"), ("later", "later")))
+
+
+class AlbumShareForm(forms.Form):
+    """A new share link, from the album page. The expiry is a number of days or a date and time
+    in the owner's time zone (the active one), or neither: the link does not expire."""
+
+    label = forms.CharField(
+        label=_("Label"),
+        max_length=SHARE_LABEL_MAX,
+        required=False,
+        help_text=_("Only you see it, e.g. who the link is for."),
+    )
+    expires_in_days = forms.IntegerField(
+        label=_("Expires in (days)"), min_value=1, max_value=3650, required=False
+    )
+    expires_at = forms.DateTimeField(
+        label=_("Or expires at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+    )
+    password = forms.CharField(
+        label=_("Password (optional)"),
+        max_length=SHARE_PASSWORD_MAX,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    allow_download = forms.BooleanField(label=_("Visitors may download the originals"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        days, at = data.get("expires_in_days"), data.get("expires_at")
+        if days and at:
+            raise ValidationError(_("Give either an expiry time or a number of days, not both."))
+        if at is not None and at <= timezone.now():
+            self.add_error("expires_at", _("Choose a time in the future."))
+        data["expiry"] = timezone.now() + datetime.timedelta(days=days) if days else at
+        return data
+
+
+class SharePasswordForm(forms.Form):
+    password = forms.CharField(
+        label=_("Password"),
+        max_length=SHARE_PASSWORD_MAX,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )

@@ -61,9 +61,14 @@ class InvalidImage(Exception):  # noqa: N818 (name is part of the gallery contra
 class DuplicatePhoto(InvalidImage):
     """The owner already has a photo with exactly the same bytes."""
 
-    def __init__(self, message: str, *, existing_id: int) -> None:
+    def __init__(self, message: str, *, existing_id: int, in_trash: bool = False) -> None:
         super().__init__(message)
         self.existing_id = existing_id
+        self.in_trash = in_trash
+
+
+class StorageQuotaExceeded(InvalidImage):
+    """Storing the upload would take the owner over their storage quota (STORAGE_QUOTA_MB)."""
 
 
 @dataclass(frozen=True)

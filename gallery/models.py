@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -43,6 +46,10 @@ class PhotoQuerySet(models.QuerySet["Photo"]):
     def trashed(self) -> PhotoQuerySet:
         return self.filter(trashed_at__isnull=False)
 
+    def trashed_before(self, moment: datetime) -> PhotoQuerySet:
+        """Photos moved to the trash before `moment` (those due to be deleted for good)."""
+        return self.filter(trashed_at__lt=moment)
+
 
 class Photo(models.Model):
     owner = models.ForeignKey(
@@ -58,6 +65,10 @@ class Photo(models.Model):
     width = models.PositiveIntegerField(_("width"), help_text="Width of the upright (EXIF-rotated) image.")
     height = models.PositiveIntegerField(_("height"), help_text="Height of the upright (EXIF-rotated) image.")
     size = models.PositiveBigIntegerField(_("size"), help_text="Size of the original file in bytes.")
+    stored_size = models.PositiveBigIntegerField(
+        default=0,
+        help_text="Bytes this photo takes in storage: the original, display and thumbnail files.",
+    )
     mime_type = models.CharField(_("type"), max_length=50)
     taken_at = models.DateTimeField(_("taken at"), help_text="EXIF DateTimeOriginal, else the upload time.")
     taken_at_from_exif = models.BooleanField(default=False)
@@ -68,6 +79,7 @@ class Photo(models.Model):
         INDEXED = "indexed", _("Faces indexed")
         NO_FACES = "no_faces", _("No faces found")
         FAILED = "failed", _("Face detection failed")
+        OFF = "off", _("Face recognition is off")
 
     index_status = models.CharField(
         _("face detection"),
@@ -131,6 +143,22 @@ class Photo(models.Model):
         stored = self.original.name or ""
         extension = stored.rsplit(".", 1)[-1] if "." in stored else "jpg"
         return f"photo-{self.pk}.{extension}"
+
+    @property
+    def purge_at(self) -> datetime | None:
+        """When a trashed photo will be deleted for good (None outside the trash)."""
+        if self.trashed_at is None:
+            return None
+        return self.trashed_at + timedelta(days=settings.TRASH_DAYS)
+
+    @property
+    def days_left_in_trash(self) -> int | None:
+        """Whole days (rounded up, at least 0) until a trashed photo is deleted for good."""
+        purge_at = self.purge_at
+        if purge_at is None:
+            return None
+        seconds = (purge_at - timezone.now()).total_seconds()
+        return max(0, -int(-seconds // 86400))
 
     @property
     def file_names(self) -> list[str]:
@@ -253,3 +281,72 @@ class PendingDeletion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# ----------------------------------------------------------------------------------------------
+# Album share links (issue 10): read-only links to one album for people without an account.
+# ----------------------------------------------------------------------------------------------
+
+
+class AlbumShareQuerySet(models.QuerySet["AlbumShare"]):
+    def active(self, *, now: datetime | None = None) -> AlbumShareQuerySet:
+        """Links that open their album: not revoked, not expired."""
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class AlbumShare(models.Model):
+    """A read-only link to one album.
+
+    Only the SHA-256 of the link's token is stored, like API tokens on GitHub or Immich: a copy
+    of the database (a backup, a leak) does not open anyone's albums. The owner therefore sees
+    the full link once, right after creating it; a lost link is revoked and replaced.
+    """
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="shares", verbose_name=_("album"))
+    token_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the link's token, hex.")
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    password_hash = models.CharField(
+        max_length=128, blank=True, help_text="Django password hash; empty: none."
+    )
+    allow_download = models.BooleanField(_("allow download"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    view_count = models.PositiveIntegerField(_("views"), default=0)
+    last_viewed_at = models.DateTimeField(_("last viewed at"), null=True, blank=True)
+
+    objects = AlbumShareQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("album share link")
+        verbose_name_plural = _("album share links")
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return self.label or gettext("Share link %(id)s") % {"id": self.pk}
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
+
+    def password_matches(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password(password, self.password_hash)
+
+    def state(self, *, now: datetime | None = None) -> AlbumShare.State:
+        if self.revoked_at is not None:
+            return self.State.REVOKED
+        if self.expires_at is not None and self.expires_at <= (now or timezone.now()):
+            return self.State.EXPIRED
+        return self.State.ACTIVE

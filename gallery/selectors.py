@@ -4,18 +4,20 @@ so that a user can never see or learn of another user's photos or albums."""
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from accounts.preferences import user_time_zone
-from gallery.models import Album, Photo
+from gallery.models import Album, AlbumShare, Photo
 from memory_studio.ids import db_id
 
 if TYPE_CHECKING:
@@ -148,11 +150,19 @@ def photo_months(
     return months
 
 
-def photo_get_for_user(*, user: AnyUser, photo_id: Any) -> Photo:
-    """The user's photo with this id; Http404 for missing, malformed or other users' ids."""
+def photo_get_for_user(*, user: AnyUser, photo_id: Any, trashed: bool | None = False) -> Photo:
+    """The user's photo with this id; Http404 for missing, malformed or other users' ids.
+
+    Photos in the trash are 404 too unless `trashed` is None (either: the photo page and the media
+    URLs, which show a trashed photo with Restore) or True (only a trashed one)."""
+    if not user.is_authenticated:
+        raise Http404(_("No such photo."))
+    photos = Photo.objects.filter(owner_id=user.pk)
+    if trashed is not None:
+        photos = photos.trashed() if trashed else photos.live()
     try:
-        return photo_list_for_user(user=user).get(pk=int(photo_id))
-    except (Photo.DoesNotExist, TypeError, ValueError):
+        return photos.get(pk=int(photo_id))
+    except (Photo.DoesNotExist, TypeError, ValueError, OverflowError):
         raise Http404(_("No such photo.")) from None
 
 
@@ -215,12 +225,15 @@ def album_photo_ids(*, album: Album) -> list[int]:
     return list(album_photo_list(album=album).values_list("pk", flat=True))
 
 
-def photos_for_user_by_ids(*, user: AnyUser, photo_ids: list[int]) -> list[Photo]:
-    """All the given photos, or Http404 if any is missing or someone else's."""
-    wanted = set(photo_ids)
-    if any(db_id(pk) is None for pk in wanted):
+def photos_for_user_by_ids(*, user: AnyUser, photo_ids: Iterable[Any], trashed: bool = False) -> list[Photo]:
+    """All the given photos, or Http404 if any is missing, malformed or someone else's. Only photos
+    outside the trash count, or with `trashed=True` only those in it (a photo on the wrong side is
+    missing too)."""
+    given = {db_id(pk) for pk in photo_ids}
+    wanted = {pk for pk in given if pk is not None}
+    if len(wanted) != len(given):
         raise Http404(_("No such photo."))
-    photos = list(photo_list_for_user(user=user).filter(pk__in=wanted))
+    photos = list(photo_list_for_user(user=user, trashed=trashed).filter(pk__in=wanted))
     if len(photos) != len(wanted):
         raise Http404(_("No such photo."))
     return photos
@@ -229,3 +242,153 @@ def photos_for_user_by_ids(*, user: AnyUser, photo_ids: list[int]) -> list[Photo
 def album_photos_to_download(*, album: Album) -> QuerySet[Photo]:
     """The album's photos that a download holds: those not in the trash, newest taken first."""
     return album_photo_list(album=album).filter(trashed_at__isnull=True)
+
+
+# Album share links: the owner's side (owner-scoped like everything above), then the visitor's
+# side, where the link's token is the only credential and reaches only its album's live photos.
+
+
+def album_share_list(*, album: Album) -> QuerySet[AlbumShare]:
+    """The share links of an album (already owner-checked through album_get_for_user), newest
+    first, revoked and expired ones included."""
+    return album.shares.order_by("-created_at", "-id")
+
+
+def album_share_get_for_user(*, user: AnyUser, album_id: Any, share_id: Any) -> AlbumShare:
+    """The user's share link `share_id` of their album `album_id`; Http404 otherwise."""
+    album = album_get_for_user(user=user, album_id=album_id)
+    share_pk = db_id(share_id)
+    share = album_share_list(album=album).filter(pk=share_pk).first() if share_pk else None
+    if share is None:
+        raise Http404(_("No such share link."))
+    return share
+
+
+def album_share_get_by_token(*, token: str) -> AlbumShare:
+    """The active share link whose token this is; Http404 for an unknown, revoked or expired one.
+
+    The lookup is by the token's SHA-256, so the database's comparison learns nothing useful
+    about the token from its timing; the digest is compared again in constant time."""
+    if not token or len(token) > 100:
+        raise Http404(_("No such share link."))
+    digest = AlbumShare.hash_token(token)
+    share = AlbumShare.objects.active().select_related("album").filter(token_hash=digest).first()
+    if share is None or not hmac.compare_digest(share.token_hash, digest):
+        raise Http404(_("No such share link."))
+    return share
+
+
+def shared_photo_list(*, share: AlbumShare) -> QuerySet[Photo]:
+    """What a share link shows: its album's photos outside the trash, in album order."""
+    return album_photo_list(album=share.album).filter(trashed_at__isnull=True)
+
+
+def shared_photo_get(*, share: AlbumShare, photo_id: Any) -> Photo:
+    """A photo of the shared album (outside the trash); Http404 for any other photo."""
+    pk = db_id(photo_id)
+    photo = shared_photo_list(share=share).filter(pk=pk).first() if pk else None
+    if photo is None:
+        raise Http404(_("No such photo."))
+    return photo
+
+
+def trash_list_for_user(*, user: AnyUser) -> QuerySet[Photo]:
+    """The user's trash, most recently trashed first."""
+    return photo_list_for_user(user=user, trashed=True).order_by("-trashed_at", "-id")
+
+
+def storage_quota_bytes() -> int | None:
+    """Each user's storage quota in bytes (STORAGE_QUOTA_MB), or None when unlimited."""
+    quota_mb = int(settings.STORAGE_QUOTA_MB)
+    return quota_mb * 1024 * 1024 if quota_mb > 0 else None
+
+
+def storage_used_bytes(*, owner_id: int) -> int:
+    """Bytes an owner's photos take in storage (originals and renditions), trash included."""
+    return int(Photo.objects.filter(owner_id=owner_id).aggregate(used=Sum("stored_size"))["used"] or 0)
+
+
+@dataclass(frozen=True)
+class StorageUsage:
+    used_bytes: int
+    quota_bytes: int | None
+    trashed_count: int
+    trashed_bytes: int
+
+    @property
+    def percent(self) -> int | None:
+        if not self.quota_bytes:
+            return None
+        return min(100, round(100 * self.used_bytes / self.quota_bytes))
+
+
+def storage_usage_for_user(*, user: AnyUser) -> StorageUsage:
+    """What the user's photos take in storage (trash included) and what of it is in the trash."""
+    if not user.is_authenticated:
+        return StorageUsage(used_bytes=0, quota_bytes=storage_quota_bytes(), trashed_count=0, trashed_bytes=0)
+    totals = Photo.objects.filter(owner_id=user.pk).aggregate(
+        used=Sum("stored_size"),
+        trashed_count=Count("id", filter=Q(trashed_at__isnull=False)),
+        trashed_bytes=Sum("stored_size", filter=Q(trashed_at__isnull=False)),
+    )
+    return StorageUsage(
+        used_bytes=int(totals["used"] or 0),
+        quota_bytes=storage_quota_bytes(),
+        trashed_count=int(totals["trashed_count"] or 0),
+        trashed_bytes=int(totals["trashed_bytes"] or 0),
+    )
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Where a photo sits in an ordered list of photos: the ones shown before and after it
+    (None at either end), its 1-based position and the list's length."""
+
+    previous: Photo | None
+    next: Photo | None
+    position: int
+    count: int
+
+
+def photo_neighbours(*, photos: QuerySet[Photo], photo: Photo) -> Neighbours:
+    """The neighbours of `photo` in `photos` (the user's, already owner-scoped) in the grid's
+    order, newest taken first and, for the same taken-at, highest id first, so that a burst
+    of photos taken in the same second is stepped through one by one, none skipped, across the
+    grid's page boundaries. Http404 if `photo` is not among `photos`."""
+    if not photos.filter(pk=photo.pk).exists():
+        raise Http404(_("No such photo."))
+    same_time = Q(taken_at=photo.taken_at)
+    before = Q(taken_at__gt=photo.taken_at) | (same_time & Q(id__gt=photo.pk))
+    after = Q(taken_at__lt=photo.taken_at) | (same_time & Q(id__lt=photo.pk))
+    return Neighbours(
+        previous=photos.filter(before).order_by("taken_at", "id").first(),
+        next=photos.filter(after).order_by("-taken_at", "-id").first(),
+        position=photos.filter(before).count() + 1,
+        count=photos.count(),
+    )
+
+
+def photo_neighbours_in_ranking(
+    *, user: AnyUser, photo_ids: list[int], photo: Photo, live_already: bool = False
+) -> Neighbours:
+    """The neighbours of `photo` in a ranked list of photo ids (search results, best first),
+    keeping only the user's live photos (`live_already`: the ids come from an owner-scoped list
+    of live photos, such as an album's or the grid's, and need no check). Http404 if `photo` is
+    not in the list."""
+    if live_already:
+        ranked = list(dict.fromkeys(photo_ids))
+    else:
+        live = set(photo_list_for_user(user=user).filter(pk__in=photo_ids).values_list("pk", flat=True))
+        ranked = [pk for pk in dict.fromkeys(photo_ids) if pk in live]
+    try:
+        index = ranked.index(photo.pk)
+    except ValueError:
+        raise Http404(_("No such photo.")) from None
+    wanted = [ranked[i] for i in (index - 1, index + 1) if 0 <= i < len(ranked)]
+    found = {p.pk: p for p in photo_list_for_user(user=user).filter(pk__in=wanted)}
+    return Neighbours(
+        previous=found.get(ranked[index - 1]) if index > 0 else None,
+        next=found.get(ranked[index + 1]) if index + 1 < len(ranked) else None,
+        position=index + 1,
+        count=len(ranked),
+    )

@@ -7,24 +7,31 @@ photo removes its files only after the database commit.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import IO, TYPE_CHECKING, Literal
 
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gallery import images
 from gallery.cleanup import files_delete_after_commit, files_delete_now
-from gallery.images import DuplicatePhoto
-from gallery.models import Album, AlbumPhoto, Photo
+from gallery.images import DuplicatePhoto, StorageQuotaExceeded
+from gallery.models import Album, AlbumPhoto, AlbumShare, Photo, PhotoQuerySet
+from gallery.selectors import storage_quota_bytes, storage_used_bytes
 from gallery.storage import STORAGE_ERRORS, StorageUnavailable, photo_storage
-from people.services import lock_owner_faces
+from people.services import lock_owner_faces, persons_refresh_covers
+from recognition.models import Face
 from recognition.services import faces_forget_owner, faces_forget_photo, photo_mark_index_pending
 from recognition.tasks import enqueue_photo_indexing
 
@@ -39,8 +46,33 @@ def _duplicate_of(*, owner: User, content_hash: str) -> DuplicatePhoto | None:
     existing = Photo.objects.filter(owner=owner, content_hash=content_hash).order_by("pk").first()
     if existing is None:
         return None
+    if existing.trashed_at is not None:
+        message = _("This photo is in your trash (%(title)s). Restore it instead of uploading it again.") % {
+            "title": existing.display_title
+        }
+        return DuplicatePhoto(message, existing_id=existing.pk, in_trash=True)
     message = _("You already have this photo (%(title)s).") % {"title": existing.display_title}
     return DuplicatePhoto(message, existing_id=existing.pk)
+
+
+def _check_quota(*, owner: User, adding: int) -> None:
+    """Refuse `adding` more bytes that would take the owner over STORAGE_QUOTA_MB (trash included)."""
+    quota = storage_quota_bytes()
+    if quota is None:
+        return
+    used = storage_used_bytes(owner_id=owner.pk)
+    if used + adding > quota:
+        raise StorageQuotaExceeded(
+            _(
+                "Not enough storage: this photo needs %(needed)s but only %(free)s of your %(quota)s "
+                "is left. Empty the trash or delete photos to make room."
+            )
+            % {
+                "needed": filesizeformat(adding),
+                "free": filesizeformat(max(0, quota - used)),
+                "quota": filesizeformat(quota),
+            }
+        )
 
 
 def photo_create(
@@ -53,7 +85,8 @@ def photo_create(
     """Validate an upload, store its original and renditions, and create the Photo.
 
     Raises `InvalidImage` (bad input, a message for people), `DuplicatePhoto` (the owner
-    already has these exact bytes) or `StorageUnavailable`. A unique constraint on (owner,
+    already has these exact bytes, maybe in the trash: `in_trash`), `StorageQuotaExceeded` or
+    `StorageUnavailable`. A unique constraint on (owner,
     content hash) settles concurrent uploads of the same bytes: one is stored, the others raise
     `DuplicatePhoto` and their files are removed.
     """
@@ -62,6 +95,8 @@ def photo_create(
     duplicate = _duplicate_of(owner=owner, content_hash=processed.content_hash)
     if duplicate is not None:
         raise duplicate
+    stored_size = len(data) + len(processed.display) + len(processed.thumbnail)
+    _check_quota(owner=owner, adding=stored_size)  # early, before any file is written
     now = timezone.now()
     filename = PurePath(str(getattr(upload, "name", "") or "")).name
     photo = Photo(
@@ -73,6 +108,7 @@ def photo_create(
         width=processed.width,
         height=processed.height,
         size=len(data),
+        stored_size=stored_size,
         mime_type=processed.mime_type,
         taken_at=processed.taken_at or now,
         taken_at_from_exif=processed.taken_at is not None,
@@ -91,6 +127,10 @@ def photo_create(
             field.save(f"upload.{extension}", ContentFile(content), save=False)
             saved.append(str(field.name))
         with transaction.atomic():
+            if storage_quota_bytes() is not None:
+                # Concurrent uploads of one owner are counted one after the other.
+                type(owner).objects.select_for_update().filter(pk=owner.pk).exists()
+                _check_quota(owner=owner, adding=stored_size)
             photo.save()
     except IntegrityError:
         files_delete_now(names=saved, storage=storage)
@@ -176,16 +216,96 @@ def photos_trash(*, owner: User, photos: Iterable[Photo]) -> int:
     """Move the owner's photos to the trash (hidden everywhere, files and faces kept). Returns
     how many moved; photos already in the trash keep their date."""
     ids = [p.pk for p in _owned(owner, photos)]
-    return Photo.objects.filter(owner=owner, pk__in=ids, trashed_at__isnull=True).update(
+    moved = Photo.objects.filter(owner=owner, pk__in=ids, trashed_at__isnull=True).update(
         trashed_at=timezone.now()
     )
+    _refresh_covers_of_photos(owner=owner, photo_ids=ids)
+    return moved
 
 
 @transaction.atomic
 def photos_restore(*, owner: User, photos: Iterable[Photo]) -> int:
     """Take the owner's photos out of the trash, back where they were. Returns how many."""
     ids = [p.pk for p in _owned(owner, photos)]
-    return Photo.objects.filter(owner=owner, pk__in=ids, trashed_at__isnull=False).update(trashed_at=None)
+    restored = Photo.objects.filter(owner=owner, pk__in=ids, trashed_at__isnull=False).update(trashed_at=None)
+    _refresh_covers_of_photos(owner=owner, photo_ids=ids)
+    return restored
+
+
+def _refresh_covers_of_photos(*, owner: User, photo_ids: list[int]) -> None:
+    """A person's cover is a face on a photo outside the trash: choose again for those shown here."""
+    if not photo_ids:
+        return
+    lock_owner_faces(owner_id=owner.pk)
+    persons = set(
+        Face.objects.filter(owner_id=owner.pk, photo_id__in=photo_ids, person__isnull=False).values_list(
+            "person_id", flat=True
+        )
+    )
+    persons_refresh_covers(person_ids=persons)
+
+
+@transaction.atomic
+def photos_delete_forever(*, owner: User, photos: Iterable[Photo]) -> int:
+    """Delete the owner's trashed photos for good: their rows and faces now, their files once the
+    deletion is committed (as `photo_delete`). Photos outside the trash are left alone. Returns
+    how many were deleted."""
+    ids = [p.pk for p in _owned(owner, photos)]
+    if not ids:
+        return 0
+    # The same lock order as indexing: the owner's faces, the photos, then the face index row.
+    lock_owner_faces(owner_id=owner.pk)
+    doomed = list(Photo.objects.select_for_update().filter(owner=owner, pk__in=ids).trashed().order_by("pk"))
+    names: list[str] = []
+    for photo in doomed:
+        faces_forget_photo(photo=photo)
+        names.extend(photo.file_names)
+    Photo.objects.filter(pk__in=[p.pk for p in doomed]).delete()
+    files_delete_after_commit(names=names)
+    return len(doomed)
+
+
+_PURGE_BATCH = 200
+
+
+def trash_empty(*, owner: User) -> int:
+    """Delete every photo in the owner's trash for good (in batches, each its own transaction,
+    so a large trash never holds one long lock). Returns how many were deleted."""
+    deleted = 0
+    while True:
+        batch = list(Photo.objects.filter(owner=owner).trashed().order_by("pk")[:_PURGE_BATCH])
+        if not batch:
+            return deleted
+        done = photos_delete_forever(owner=owner, photos=batch)
+        deleted += done
+        if not done:  # restored meanwhile: nothing left to do for these
+            return deleted
+
+
+def trash_purge_due(*, now: datetime | None = None) -> PhotoQuerySet:
+    """Everyone's photos that have been in the trash for more than TRASH_DAYS at `now`."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.TRASH_DAYS)
+    return Photo.objects.trashed_before(cutoff).order_by("owner_id", "pk")
+
+
+def trash_purge(*, now: datetime | None = None, on_batch: Callable[[int], object] | None = None) -> int:
+    """Delete for good the photos in the trash for more than TRASH_DAYS (everyone's), owner by
+    owner in batches; their files leave the storage after each commit (the sweeper retries what
+    fails). Returns how many were deleted."""
+    due = trash_purge_due(now=now)
+    deleted = 0
+    for owner_id in list(due.values_list("owner_id", flat=True).distinct().order_by("owner_id")):
+        while True:
+            batch = list(due.filter(owner_id=owner_id).select_related("owner")[:_PURGE_BATCH])
+            if not batch:
+                break
+            done = photos_delete_forever(owner=batch[0].owner, photos=batch)
+            deleted += done
+            if on_batch is not None:
+                on_batch(done)
+            if done < len(batch):
+                break  # some were restored meanwhile; the next run sees the rest
+    return deleted
 
 
 def _owned(owner: User, photos: Iterable[Photo]) -> list[Photo]:
@@ -368,3 +488,133 @@ def album_move_photo(*, album: Album, photo: Photo, offset: int) -> Album:
     order.insert(new, order.pop(old))
     _write_order(album, order)
     return album
+
+
+# ----------------------------------------------------------------------------------------------
+# Album share links (issue 10)
+# ----------------------------------------------------------------------------------------------
+
+SHARE_LABEL_MAX = 100
+SHARE_PASSWORD_MAX = 128
+
+
+class _Unchanged:
+    """A keyword left as it is (None is a value for `expires_at`: never expires)."""
+
+
+UNCHANGED = _Unchanged()
+
+
+class ShareLinkRevokedError(ValueError):
+    """A revoked share link cannot be changed (it is closed for good)."""
+
+
+@transaction.atomic
+def album_share_create(
+    *,
+    album: Album,
+    label: str = "",
+    expires_at: datetime | None = None,
+    password: str = "",
+    allow_download: bool = False,
+) -> tuple[AlbumShare, str]:
+    """A new read-only link to `album`; returns it with its token, which is stored only as a
+    hash: this is the one moment anyone can learn the link."""
+    if expires_at is not None and timezone.is_naive(expires_at):
+        raise ValueError("expires_at must be timezone-aware")
+    token = secrets.token_urlsafe(32)
+    share = AlbumShare.objects.create(
+        album=album,
+        token_hash=AlbumShare.hash_token(token),
+        label=" ".join(label.split())[:SHARE_LABEL_MAX],
+        password_hash=make_password(password) if password else "",
+        allow_download=allow_download,
+        expires_at=expires_at,
+    )
+    return share, token
+
+
+@transaction.atomic
+def album_share_update(
+    *,
+    share: AlbumShare,
+    label: str | None = None,
+    expires_at: datetime | _Unchanged | None = UNCHANGED,
+    password: str | None = None,
+    allow_download: bool | None = None,
+) -> AlbumShare:
+    """Change a link's label, expiry (None: never), password ("" removes it) or download
+    permission; None (UNCHANGED for the expiry) leaves a field as it is. A revoked link stays
+    revoked: it cannot be changed."""
+    # Locked and read again: a revocation that committed meanwhile wins.
+    revoked = AlbumShare.objects.select_for_update().filter(pk=share.pk).values_list("revoked_at", flat=True)
+    if share.revoked_at is not None or revoked.first() is not None:
+        raise ShareLinkRevokedError(_("This link was revoked; create a new one instead."))
+    fields: list[str] = []
+    if label is not None:
+        share.label = " ".join(label.split())[:SHARE_LABEL_MAX]
+        fields.append("label")
+    if not isinstance(expires_at, _Unchanged):
+        if expires_at is not None and timezone.is_naive(expires_at):
+            raise ValueError("expires_at must be timezone-aware")
+        share.expires_at = expires_at
+        fields.append("expires_at")
+    if password is not None:
+        share.password_hash = make_password(password) if password else ""
+        fields.append("password_hash")
+    if allow_download is not None:
+        share.allow_download = allow_download
+        fields.append("allow_download")
+    if fields:
+        share.save(update_fields=fields)
+    return share
+
+
+@transaction.atomic
+def album_share_revoke(*, share: AlbumShare) -> AlbumShare:
+    """Close the link for good (its visitors get 404 from the next request on); the row stays
+    so that the owner sees it was revoked, with its view count."""
+    if share.revoked_at is None:
+        share.revoked_at = timezone.now()
+        share.save(update_fields=["revoked_at"])
+    return share
+
+
+@transaction.atomic
+def album_share_record_view(*, share: AlbumShare) -> None:
+    """Count one visit (the caller counts each visitor session once)."""
+    now = timezone.now()
+    AlbumShare.objects.filter(pk=share.pk).update(view_count=F("view_count") + 1, last_viewed_at=now)
+
+
+# Bulk actions on a selection of photos (the grid's "n selected" bar and POST /api/photos/bulk/).
+# Each counts what it changed; callers resolve every photo and album through the owner-scoped
+# selectors first, so that one foreign id refuses the whole request before anything is written.
+
+BULK_MAX_PHOTOS = 1000
+
+
+@transaction.atomic
+def album_add_photos_counted(*, album: Album, photos: Iterable[Photo]) -> int:
+    """Add photos to an album; returns how many were not in it yet."""
+    photos = _check_owner(album, photos)
+    ids = {p.pk for p in photos}
+    already = album.photos.filter(pk__in=ids).count()
+    album_add_photos(album=album, photos=photos)
+    return len(ids) - already
+
+
+@transaction.atomic
+def album_create_with_photos(*, owner: User, name: str, photos: Iterable[Photo]) -> tuple[Album, int]:
+    """A new album holding these photos (both or neither); returns it and how many it holds."""
+    album = album_create(owner=owner, name=name)
+    return album, album_add_photos_counted(album=album, photos=photos)
+
+
+@transaction.atomic
+def album_remove_photos_counted(*, album: Album, photos: Iterable[Photo]) -> int:
+    """Take photos out of an album (they stay in the gallery); returns how many were in it."""
+    photos = _check_owner(album, photos)
+    present = album.photos.filter(pk__in={p.pk for p in photos}).count()
+    album_remove_photos(album=album, photos=photos)
+    return present

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.preferences import user_time_zone
 from accounts.views import landing_for_visitors
-from gallery import selectors, services
+from gallery import selectors, services, viewer
 from gallery.forms import (
     AlbumChoiceForm,
     AlbumCoverForm,
@@ -30,7 +30,7 @@ from gallery.forms import (
     PhotoFilterForm,
     PhotoPickForm,
 )
-from gallery.images import InvalidImage
+from gallery.images import DuplicatePhoto, InvalidImage
 from gallery.models import Album, Photo
 from gallery.responses import (
     album_zip_name,
@@ -38,7 +38,9 @@ from gallery.responses import (
     selection_zip_name,
     zip_download_refusal,
 )
+from gallery.serializers import ViewerOutputSerializer
 from gallery.storage import StorageUnavailable
+from gallery.templatetags.gallery_tags import trash_undo_tags
 from gallery.timeline import jump_years, timeline_groups
 from memory_studio.ids import db_id
 from people import selectors as people_selectors
@@ -109,6 +111,9 @@ def photo_list(request: HttpRequest) -> HttpResponse:
             "failed_count": failed_count,
             "only_failed": only_failed,
             "persons": persons,
+            "viewer_query": viewer.grid_query(
+                only_failed=only_failed, person_ids=[p.pk for p in persons], filters=filters
+            ),
         },
     )
 
@@ -129,6 +134,10 @@ def photo_upload(request: HttpRequest) -> HttpResponse:
                 created += 1
                 if photo.index_status == Photo.IndexStatus.FAILED:
                     messages.warning(request, _index_outcome_message(photo, name=upload.name))
+            except DuplicatePhoto as exc:
+                # Already in the trash: the message offers to restore it (a plain form).
+                tags = trash_undo_tags([exc.existing_id], restore=True) if exc.in_trash else ""
+                messages.error(request, _named(upload.name, exc.message), extra_tags=tags)
             except InvalidImage as exc:
                 messages.error(request, _named(upload.name, exc.message))
             except StorageUnavailable as exc:
@@ -151,7 +160,13 @@ def photo_upload(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
-    photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
+    """A photo with its details, faces, albums and edit form; a photo in the trash is shown as
+    such, with Restore and Delete forever (and cannot be edited)."""
+    photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id, trashed=None)
+    if photo.trashed_at is not None:
+        if request.method == "POST":
+            raise Http404(_("No such photo."))
+        return render(request, "gallery/photo_trashed.html", {"photo": photo})
     form = PhotoEditForm(request.POST or None, initial={"title": photo.title, "caption": photo.caption})
     if request.method == "POST" and form.is_valid():
         services.photo_update(
@@ -199,6 +214,22 @@ def photo_detail(request: HttpRequest, photo_id: int) -> HttpResponse:
     )
 
 
+@login_required
+@require_GET
+def photo_view(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """The full-screen viewer: one photo on a dark page with links to the photos before and after
+    it in the order the query string names (gallery.viewer), so it works without JavaScript;
+    static/js/viewer.js steps through photos in place from the same data (and the JSON API)."""
+    place = viewer.viewer_place(user=_user(request), photo_id=photo_id, params=request.GET)
+    # Without the request, media URLs stay paths on this site (or S3's signed URLs).
+    data = ViewerOutputSerializer(place, context={"viewer_query": place.query}).data
+    return render(
+        request,
+        "gallery/photo_viewer.html",
+        {"place": place, "photo": place.photo, "neighbours": place.neighbours, "viewer_data": data},
+    )
+
+
 def _named(name: str | None, message: str) -> str:
     """A message about one uploaded file, led by the file's name."""
     return _("%(name)s: %(message)s") % {"name": name, "message": message}
@@ -233,12 +264,19 @@ def photo_reindex(request: HttpRequest, photo_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def photo_delete(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """Move a photo to the trash (GET asks first); the message offers to undo it."""
     photo = selectors.photo_get_for_user(user=request.user, photo_id=photo_id)
     if request.method == "POST":
-        services.photo_delete(photo=photo)
-        messages.success(request, _("Deleted “%(title)s”.") % {"title": photo.display_title})
+        services.photos_trash(owner=_user(request), photos=[photo])
+        messages.success(
+            request,
+            _("Moved “%(title)s” to the trash.") % {"title": photo.display_title},
+            extra_tags=trash_undo_tags([photo.pk]),
+        )
         return redirect("gallery:photo_list")
-    return render(request, "gallery/photo_confirm_delete.html", {"photo": photo})
+    return render(
+        request, "gallery/photo_confirm_delete.html", {"photo": photo, "trash_days": settings.TRASH_DAYS}
+    )
 
 
 @login_required
@@ -303,6 +341,7 @@ def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
             "manual_order": manual,
             # The whole order, for the drag-and-drop script (it sends every id back).
             "order_ids": selectors.album_photo_ids(album=album) if manual else None,
+            "viewer_query": viewer.album_query(album),
         },
         status=400 if request.method == "POST" else 200,
     )

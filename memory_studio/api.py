@@ -35,6 +35,9 @@ class ErrorSerializer(serializers.Serializer[Any]):
 class DuplicatePhotoErrorSerializer(ErrorSerializer):
     image = serializers.ListField(child=serializers.CharField())
     existing_id = serializers.IntegerField(help_text="The photo you already have with these bytes.")
+    in_trash = serializers.BooleanField(
+        help_text="That photo is in your trash: restore it (`POST /api/trash/restore/`) instead."
+    )
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -61,8 +64,9 @@ class UnprocessableQuery(exceptions.APIException):
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map the application's exceptions to API answers; the rest is DRF's default handling.
 
-    - gallery.images.DuplicatePhoto → 409 `{detail, image: [..], existing_id}`
-    - gallery.images.InvalidImage → 400 `{image: [..]}` (a field error on the upload)
+    - gallery.images.DuplicatePhoto → 409 `{detail, image: [..], existing_id, in_trash}`
+    - gallery.images.InvalidImage → 400 `{image: [..]}` (a field error on the upload; also
+      StorageQuotaExceeded)
     - recognition.search.NoFaceInQueryError → 422 `{detail, query_faces: []}`
     - recognition.search.SearchError → 422 `{detail}`
     - people.services.PeopleError (a request about persons that cannot be done) → 400 `{detail}`
@@ -76,7 +80,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     extra: dict[str, Any] = {}
     if isinstance(exc, DuplicatePhoto):
         set_rollback()
-        body = {"detail": exc.message, "image": [exc.message], "existing_id": exc.existing_id}
+        body = {
+            "detail": exc.message,
+            "image": [exc.message],
+            "existing_id": exc.existing_id,
+            "in_trash": exc.in_trash,
+        }
         return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, InvalidImage):
         exc = exceptions.ValidationError({"image": [exc.message]})

@@ -222,6 +222,11 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int(
 )
 THUMBNAIL_SMALL_SIZE = env_int("THUMBNAIL_SMALL_SIZE", 400, minimum=16)
 THUMBNAIL_LARGE_SIZE = env_int("THUMBNAIL_LARGE_SIZE", 1600, minimum=16)
+# Trash: deleted photos stay restorable this many days, then `purge_trash` deletes them for good.
+TRASH_DAYS = env_int("TRASH_DAYS", 30, minimum=1)
+TRASH_PURGE_INTERVAL = env_int("TRASH_PURGE_INTERVAL", 3600, minimum=60)
+# Storage per user in MB (originals and renditions, trash included); 0 means unlimited.
+STORAGE_QUOTA_MB = env_int("STORAGE_QUOTA_MB", 0, minimum=0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -266,9 +271,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "gallery.tasks.retry_pending_deletions",
         "schedule": float(env_int("STORAGE_SWEEP_INTERVAL", 900, minimum=10)),
     },
+    # Deletes for good the photos that have been in the trash for more than TRASH_DAYS.
+    "purge-trash": {
+        "task": "gallery.tasks.purge_trash",
+        "schedule": float(TRASH_PURGE_INTERVAL),
+    },
 }
 
 # Face recognition
+# Whether new accounts start with face recognition on ("on") or must turn it on themselves ("off").
+FACE_RECOGNITION_DEFAULT = env_choice("FACE_RECOGNITION_DEFAULT", "on", ("on", "off")) == "on"
+# Operators (superusers only) may see users' originals, renditions and face crops in the admin.
+ADMIN_CAN_VIEW_USER_MEDIA = env_bool("ADMIN_CAN_VIEW_USER_MEDIA", False)
 RECOGNITION_MODEL = env_str("RECOGNITION_MODEL", "dlib-resnet")
 RECOGNITION_DEVICE = env_str("RECOGNITION_DEVICE", "auto")
 RECOGNITION_PRELOAD = env_bool("RECOGNITION_PRELOAD", True)
@@ -388,6 +402,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     # Password reset requests, per client address and per e-mail address typed (known or not).
     "password_reset_ip": env_rate("THROTTLE_PASSWORD_RESET_IP", "10/hour"),
     "password_reset_email": env_rate("THROTTLE_PASSWORD_RESET_EMAIL", "3/hour"),
+    # Wrong passwords typed on an album's share link page, per client address and per link.
+    "share_password_ip": env_rate("THROTTLE_SHARE_PASSWORD_IP", "20/hour"),
+    "share_password_link": env_rate("THROTTLE_SHARE_PASSWORD_LINK", "100/day"),
 }
 
 # API tokens: token authentication first, so that a missing or refused token answers 401 (with

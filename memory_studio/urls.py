@@ -21,6 +21,8 @@ urlpatterns = [
     # request's language (base.html loads it before every page script). Public: no user data.
     path("jsi18n/", JavaScriptCatalog.as_view(), name="jsi18n"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
+    # Album share links: what visitors with a link see (no account needed).
+    path("s/", include("gallery.share_urls")),
     path("", include("recognition.urls")),
     path("", include("people.urls")),
     path("", include("imports.urls")),

@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from memory_studio.admin_media import UserMediaAdmin
 from people.models import Person
 from recognition.models import Face
 
@@ -25,7 +26,7 @@ def _crop(face_id: int, size: int = 48) -> SafeString:
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin[Person]):
+class PersonAdmin(UserMediaAdmin[Person]):
     list_display = (
         "id",
         "cover",
@@ -54,6 +55,7 @@ class PersonAdmin(admin.ModelAdmin[Person]):
         "faces_preview",
     )
     list_per_page = 60
+    media_fields = ("cover", "faces_preview")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -61,7 +61,8 @@ def person_list_for_user(
     unnamed person without faces of this model is left out."""
     if not user.is_authenticated:
         return Person.objects.none()
-    faces = Q(faces__model_key=model_key)
+    # Faces on photos in the trash count for nothing until the photo is restored.
+    faces = Q(faces__model_key=model_key, faces__photo__trashed_at__isnull=True)
     persons = (
         Person.objects.filter(owner_id=user.pk, merged_into__isnull=True)
         .select_related("cover_face")
@@ -115,7 +116,9 @@ def persons_by_ids_for_user(*, user: AnyUser, person_ids: list[Any]) -> list[Per
 def person_faces(*, person: Person, model_key: str) -> QuerySet[Face]:
     """A person's faces of the active model, newest photo first (owner checked by the caller)."""
     return (
-        Face.objects.filter(person=person, owner_id=person.owner_id, model_key=model_key)
+        Face.objects.filter(
+            person=person, owner_id=person.owner_id, model_key=model_key, photo__trashed_at__isnull=True
+        )
         .select_related("photo", "person", "suggested_person")
         .order_by("-photo__taken_at", "-photo_id", "id")
     )
@@ -124,7 +127,8 @@ def person_faces(*, person: Person, model_key: str) -> QuerySet[Face]:
 def person_photos(*, person: Person, model_key: str) -> QuerySet[Photo]:
     """Photos showing a person, newest taken first."""
     shows = Face.objects.filter(photo=OuterRef("pk"), person=person, model_key=model_key)
-    return Photo.objects.filter(owner_id=person.owner_id).filter(Exists(shows)).order_by("-taken_at", "-id")
+    photos = Photo.objects.filter(owner_id=person.owner_id).live()
+    return photos.filter(Exists(shows)).order_by("-taken_at", "-id")
 
 
 def photos_with_persons(
@@ -162,9 +166,9 @@ def face_list_for_user(
     keeps only faces with a suggested person and sorts them by similarity, most similar first."""
     if not user.is_authenticated:
         return Face.objects.none()
-    faces = Face.objects.filter(owner_id=user.pk, model_key=model_key).select_related(
-        "photo", "person", "suggested_person"
-    )
+    faces = Face.objects.filter(
+        owner_id=user.pk, model_key=model_key, photo__trashed_at__isnull=True
+    ).select_related("photo", "person", "suggested_person")
     if person is not None:
         faces = faces.filter(person=person)
     elif unassigned:

@@ -196,8 +196,9 @@ def _cover_quality(
 
 
 def _refresh_covers(person_ids: Iterable[int | None]) -> None:
-    """Give each person a cover face: the pinned one while it still shows them, else their best face
-    (see `_cover_quality`). A few queries for any number of persons."""
+    """Give each person a cover face: the pinned one while it still shows them on a photo outside
+    the trash, else their best face on such a photo (see `_cover_quality`), else none. A few
+    queries for any number of persons."""
     ids = sorted({pk for pk in person_ids if pk is not None})
     if not ids:
         return
@@ -212,7 +213,9 @@ def _refresh_covers(person_ids: Iterable[int | None]) -> None:
     cover_owner = {
         face_id: person_id
         for chunk in _chunks(pinned_covers)
-        for face_id, person_id in Face.objects.filter(pk__in=chunk).values_list("id", "person_id")
+        for face_id, person_id in Face.objects.filter(
+            pk__in=chunk, photo__trashed_at__isnull=True
+        ).values_list("id", "person_id")
     }
     need = [
         pk
@@ -221,7 +224,7 @@ def _refresh_covers(person_ids: Iterable[int | None]) -> None:
     ]
     best: dict[int, tuple[tuple[bool, float], int]] = {}
     for chunk in _chunks(need):
-        rows = Face.objects.filter(person_id__in=chunk).values_list(
+        rows = Face.objects.filter(person_id__in=chunk, photo__trashed_at__isnull=True).values_list(
             "person_id", "id", "person_source", "score", "x1", "y1", "x2", "y2", "landmarks"
         )
         for person_id, face_id, source, score, x1, y1, x2, y2, marks in rows.iterator(chunk_size=2000):
@@ -625,8 +628,10 @@ class _Snapshot:
 
 
 def _snapshot(owner_id: int, model_key: str, roots: dict[int, int]) -> _Snapshot:
+    # Faces on photos in the trash are left as they are (neither placed nor used to place others):
+    # a restored photo comes back with its faces' persons unchanged.
     rows = (
-        Face.objects.filter(owner_id=owner_id, model_key=model_key)
+        Face.objects.filter(owner_id=owner_id, model_key=model_key, photo__trashed_at__isnull=True)
         .order_by("id")
         .values_list(
             "id",

@@ -5,12 +5,13 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from memory_studio.admin_media import UserMediaAdmin, check_can_view_user_media
 from recognition.models import Face, FaceIndexVersion
 from recognition.services_http import face_crop_response
 
 
 @admin.register(Face)
-class FaceAdmin(admin.ModelAdmin[Face]):
+class FaceAdmin(UserMediaAdmin[Face]):
     list_display = ("id", "preview", "owner", "photo", "model_key", "score", "created_at")
     list_filter = ("model_key", "owner", ("photo", admin.RelatedOnlyFieldListFilter), "created_at")
     search_fields = ("photo__title", "owner__username", "=photo__id")
@@ -19,6 +20,7 @@ class FaceAdmin(admin.ModelAdmin[Face]):
     readonly_fields = ("preview", "dim", "created_at", "embedding_norm")
     exclude = ("embedding",)
     list_per_page = 60
+    media_fields = ("preview",)
 
     # Faces are derived data: made and removed by indexing (which keeps every process's
     # in-memory index in step), never edited by hand.
@@ -40,6 +42,7 @@ class FaceAdmin(admin.ModelAdmin[Face]):
     def crop_view(self, request: HttpRequest, face_id: int) -> HttpResponse:
         if not self.has_view_permission(request):
             raise Http404("No such face.")
+        check_can_view_user_media(request)
         face = Face.objects.select_related("photo").filter(pk=face_id).first()
         if face is None:
             raise Http404("No such face.")

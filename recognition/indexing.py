@@ -13,7 +13,12 @@ from PIL import Image
 from gallery.images import InvalidImage, open_upright
 from gallery.models import Photo
 from gallery.storage import STORAGE_ERRORS, StorageUnavailable, is_missing_file
-from recognition.services import IndexOutcome, photo_faces_replace, photo_mark_index_failed
+from recognition.services import (
+    IndexOutcome,
+    photo_faces_replace,
+    photo_mark_index_failed,
+    photo_mark_index_off,
+)
 
 if TYPE_CHECKING:  # the pipeline (torch) is imported only where it runs
     from recognition.ml.pipeline import FacePipeline
@@ -51,12 +56,17 @@ def photos_index(*, photo_ids: Sequence[int], pipeline: FacePipeline) -> list[In
     failed with the reason and never stops the others. Transient errors propagate (retry).
     """
     model_key = pipeline.embedder.key
-    photos = {p.pk: p for p in Photo.objects.filter(pk__in=photo_ids)}
+    photos = {p.pk: p for p in Photo.objects.filter(pk__in=photo_ids).select_related("owner")}
     outcomes: list[IndexOutcome] = []
     ready: list[tuple[int, Image.Image]] = []
     for photo_id in photo_ids:
         photo = photos.get(photo_id)
         if photo is None:
+            continue
+        if not photo.owner.face_recognition:  # no consent: the image is never even opened
+            off = photo_mark_index_off(photo_id=photo_id)
+            if off is not None:
+                outcomes.append(off)
             continue
         try:
             ready.append((photo_id, _open(photo)))
@@ -93,7 +103,7 @@ def photos_index(*, photo_ids: Sequence[int], pipeline: FacePipeline) -> list[In
 
 def photos_to_index(*, model_key: str, owner_id: int | None = None, missing_only: bool = False) -> list[int]:
     """Ids of the photos to (re)index, oldest first so an interrupted run resumes where it stopped."""
-    photos = Photo.objects.all()
+    photos = Photo.objects.filter(owner__face_recognition=True)
     if owner_id is not None:
         photos = photos.filter(owner_id=owner_id)
     if missing_only:

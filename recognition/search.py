@@ -13,7 +13,7 @@ from PIL import Image
 
 from recognition.ml.types import DetectedFace
 from recognition.models import Face, SearchQuery
-from recognition.runtime import search_threshold
+from recognition.runtime import active_model_key, search_threshold
 from recognition.selectors import SearchHit, face_search
 from recognition.services import search_query_create
 
@@ -35,6 +35,18 @@ class SearchError(Exception):
 
 class NoFaceInQueryError(SearchError):
     pass
+
+
+class FaceRecognitionOffError(SearchError):
+    pass
+
+
+def check_face_recognition_on(user: User) -> None:
+    """Search by face needs the user's consent to face recognition (and keeps nothing without it)."""
+    if not user.face_recognition:
+        raise FaceRecognitionOffError(
+            _("Face recognition is off for your account. Turn it on in your settings to search by face.")
+        )
 
 
 class FaceIndexOutOfRangeError(SearchError):
@@ -78,6 +90,7 @@ def search_by_image(
 ) -> SearchResult:
     """Detect the query's faces, keep them as a SearchQuery (with a preview), take the largest
     (or `face_index`) and rank the user's photos."""
+    check_face_recognition_on(user)
     faces = pipeline.predict([image])[0]
     if not faces:
         raise NoFaceInQueryError(
@@ -107,6 +120,7 @@ def search_by_query(
     limit: int = 100,
 ) -> SearchResult:
     """Search again with a kept query photo: another of its faces, another strictness."""
+    check_face_recognition_on(user)
     if query.model_key != pipeline.embedder.key:
         raise FaceOfAnotherModelError(
             _("The face model has changed since this photo was searched. Choose the photo again.")
@@ -140,6 +154,7 @@ def search_by_face(
     limit: int = 100,
 ) -> SearchResult:
     """Rank the user's photos by similarity to one of their indexed faces."""
+    check_face_recognition_on(user)
     if face.model_key != pipeline.embedder.key:
         raise FaceOfAnotherModelError(
             _(
@@ -199,3 +214,49 @@ def _rank(
         hits=hits,
         query=query,
     )
+
+
+# The search page asks for this many results at the loose strictness and filters them there.
+PAGE_RESULTS_LIMIT = 1000
+
+
+def ranked_photo_ids(
+    *,
+    user: User,
+    query: SearchQuery | None = None,
+    face: Face | None = None,
+    face_index: int | None = None,
+    strictness: str = "default",
+) -> list[int]:
+    """The ids of the photos the search page lists for a kept query photo (its `face_index`,
+    else its largest face) or one of the user's faces, best first, at this strictness: the
+    viewer steps through them in that order. Needs the stored embeddings only, never the
+    loaded model."""
+    model_key = active_model_key()
+    if query is not None:
+        if query.model_key != model_key:
+            raise FaceOfAnotherModelError(
+                _("The face model has changed since this photo was searched. Choose the photo again.")
+            )
+        areas = [DetectedFace(box=tuple(f["box"]), score=0.0, landmarks=()).area for f in query.faces]
+        _check_face_index(face_index, len(areas))
+        if face_index is None:
+            face_index = max(range(len(areas)), key=lambda i: areas[i])
+        vector = query.vectors()[face_index]
+    elif face is not None:
+        if face.model_key != model_key:
+            raise FaceOfAnotherModelError(_("This face was indexed with another model. Search again."))
+        vector = face.vector()
+    else:
+        raise ValueError("ranked_photo_ids needs a query or a face")
+    thresholds = strictness_thresholds(search_threshold())
+    hits = face_search(
+        user=user,
+        vector=vector,
+        model_key=model_key,
+        min_similarity=thresholds["loose"],
+        limit=PAGE_RESULTS_LIMIT,
+    )
+    minimum = thresholds.get(strictness, thresholds["default"])
+    # Compared as the page does: the API rounds similarities to 4 places.
+    return [hit.photo.pk for hit in hits if round(hit.similarity, 4) >= minimum]

@@ -63,17 +63,26 @@ def face_search(
     matrix = face_matrix(owner_id=user.pk, model_key=model_key)
     if matrix is None:
         return []
-    matches = matrix.search(np.asarray(vector, dtype=np.float32), min_similarity=min_similarity, limit=limit)
+    # Faces of photos in the trash stay in the index (a restore brings them back at once, with
+    # no re-indexing and no deletion events); the search leaves those photos out instead. The
+    # trash is small next to a library, so listing its ids costs one indexed query.
+    trashed = Photo.objects.filter(owner_id=user.pk).trashed().values_list("pk", flat=True)
+    matches = matrix.search(
+        np.asarray(vector, dtype=np.float32),
+        min_similarity=min_similarity,
+        limit=limit,
+        exclude_photo_ids=list(trashed),
+    )
     faces = {
         f.pk: f
-        for f in Face.objects.filter(owner_id=user.pk, pk__in=[m.face_id for m in matches]).select_related(
-            "photo", "person"
-        )
+        for f in Face.objects.filter(
+            owner_id=user.pk, pk__in=[m.face_id for m in matches], photo__trashed_at__isnull=True
+        ).select_related("photo", "person")
     }
     return [
         SearchHit(
             photo=faces[m.face_id].photo, face=faces[m.face_id], similarity=m.similarity, distance=m.distance
         )
         for m in matches
-        if m.face_id in faces  # a face deleted since the snapshot is dropped
+        if m.face_id in faces  # a face deleted (or its photo trashed) since the snapshot is dropped
     ]

@@ -16,6 +16,7 @@ from PIL import Image
 
 from gallery.images import rendition
 from gallery.models import Photo
+from people.models import FaceRejection, PeopleState, Person, PersonMerge
 from people.services import faces_carry_over, lock_owner_faces, persons_refresh_covers
 from recognition.ml.types import FaceEmbedding
 from recognition.models import Face, FaceDeletion, FaceIndexVersion, SearchQuery
@@ -131,6 +132,10 @@ def photo_faces_replace(
     photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
     if photo is None:
         return None
+    if not face_recognition_on(owner_id=owner_id):
+        # Turned off while the model ran: under the owner's lock, so nothing is written after
+        # the face data was deleted.
+        return _mark_off(photo)
     version = _lock_index_version(owner_id=photo.owner_id, model_key=model_key)
     old = list(Face.objects.filter(photo=photo))  # every model's: People decisions carry over
     created = Face.objects.bulk_create([_face_row(photo=photo, model_key=model_key, face=f) for f in faces])
@@ -145,6 +150,91 @@ def photo_faces_replace(
     photo.save(update_fields=["index_status", "index_model", "index_error", "indexed_at", "face_count"])
     _bump(version, deleted_face_ids=replaced)
     return IndexOutcome(photo_id=photo_id, status=Photo.IndexStatus(photo.index_status), faces=len(faces))
+
+
+def face_recognition_on(*, owner_id: int) -> bool:
+    """Whether the owner consents to face recognition (False for a deleted owner)."""
+    from accounts.models import User
+
+    return bool(User.objects.filter(pk=owner_id, face_recognition=True).exists())
+
+
+def _mark_off(photo: Photo) -> IndexOutcome:
+    photo.index_status = Photo.IndexStatus.OFF
+    photo.index_error = ""
+    photo.face_count = 0
+    photo.save(update_fields=["index_status", "index_error", "face_count"])
+    return IndexOutcome(photo_id=photo.pk, status=Photo.IndexStatus.OFF, faces=0)
+
+
+@transaction.atomic
+def photo_mark_index_off(*, photo_id: int) -> IndexOutcome | None:
+    """A queued indexing job of an owner with face recognition off: nothing is detected or kept."""
+    photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+    return None if photo is None else _mark_off(photo)
+
+
+@dataclass(frozen=True)
+class FaceDataReport:
+    """What `face_data_delete` deleted, for the person who asked."""
+
+    faces: int
+    persons: int
+    rejections: int
+    search_queries: int
+
+
+def face_data_summary(*, owner_id: int) -> FaceDataReport:
+    """How much face data the owner has (what `face_data_delete` would delete)."""
+    return FaceDataReport(
+        faces=Face.objects.filter(owner_id=owner_id).count(),
+        persons=Person.objects.filter(owner_id=owner_id).live().count(),
+        rejections=FaceRejection.objects.filter(owner_id=owner_id).count(),
+        search_queries=SearchQuery.objects.filter(owner_id=owner_id).count(),
+    )
+
+
+@transaction.atomic
+def face_data_delete(*, owner_id: int, reindex: bool) -> FaceDataReport:
+    """Delete everything the owner's face recognition produced: faces (with their embeddings),
+    persons and their names, merges, "not this person" rejections, kept search queries; every
+    process's face index forgets them at its next version check.
+
+    `reindex`: the photos are indexed again from scratch (the owner keeps recognition on);
+    otherwise they are marked off and stay so until recognition is turned on.
+    """
+    lock_owner_faces(owner_id=owner_id)
+    photos = Photo.objects.filter(owner_id=owner_id)
+    photo_ids = list(photos.select_for_update().values_list("pk", flat=True))
+    report = face_data_summary(owner_id=owner_id)
+    PersonMerge.objects.filter(owner_id=owner_id).delete()  # before the faces and persons it names
+    _forget_faces(owner_id=owner_id, faces=Face.objects.filter(owner_id=owner_id), all_of_owner=True)
+    # Merged persons point at their targets: delete the absorbed ones first.
+    Person.objects.filter(owner_id=owner_id, merged_into__isnull=False).delete()
+    Person.objects.filter(owner_id=owner_id).delete()
+    SearchQuery.objects.filter(owner_id=owner_id).delete()
+    PeopleState.objects.filter(owner_id=owner_id).update(persons_changed_at=None)
+    status = Photo.IndexStatus.PENDING if reindex else Photo.IndexStatus.OFF
+    photos.update(index_status=status, index_model="", index_error="", indexed_at=None, face_count=0)
+    if reindex:
+        from recognition.tasks import enqueue_photo_indexing
+
+        for photo_id in photo_ids:
+            enqueue_photo_indexing(photo_id)
+    return report
+
+
+@transaction.atomic
+def photos_index_again(*, owner_id: int) -> int:
+    """Queue every photo of the owner for indexing (face recognition turned on again)."""
+    from recognition.tasks import enqueue_photo_indexing
+
+    photos = Photo.objects.filter(owner_id=owner_id)
+    photo_ids = list(photos.values_list("pk", flat=True))
+    photos.update(index_status=Photo.IndexStatus.PENDING, index_error="")
+    for photo_id in photo_ids:
+        enqueue_photo_indexing(photo_id)
+    return len(photo_ids)
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from celery import shared_task
 from django.db import connection, transaction
 
 from recognition.indexing import TRANSIENT_ERRORS, photos_index
-from recognition.services import photo_mark_index_failed
+from recognition.services import face_recognition_on, photo_mark_index_failed, photo_mark_index_off
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,9 @@ def index_photo(self: Any, photo_id: int) -> str:
     inline_delays = list(INLINE_RETRY_DELAYS) if self.request.is_eager else []
     while True:
         try:
+            if not _owner_consents(photo_id):
+                # Queued before the owner turned face recognition off: a no-op, no model loaded.
+                return "off" if photo_mark_index_off(photo_id=photo_id) is not None else "deleted"
             pipeline = get_pipeline()
             model_key = pipeline.embedder.key
             outcomes = photos_index(photo_ids=[photo_id], pipeline=pipeline)
@@ -65,6 +68,13 @@ def index_photo(self: Any, photo_id: int) -> str:
     if outcomes and outcomes[0].faces:
         _request_people_refresh(photo_id)
     return outcomes[0].status if outcomes else "deleted"
+
+
+def _owner_consents(photo_id: int) -> bool:
+    from gallery.models import Photo
+
+    owner_id = Photo.objects.filter(pk=photo_id).values_list("owner_id", flat=True).first()
+    return owner_id is None or face_recognition_on(owner_id=owner_id)
 
 
 def _request_people_refresh(photo_id: int) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django import template
 from django.utils import formats, timezone
@@ -47,3 +48,26 @@ def taken_months(first: datetime | None, last: datetime | None) -> str:
         return ""
     start, end = (formats.date_format(timezone.localtime(d), "YEAR_MONTH_FORMAT") for d in (first, last))
     return start if start == end else f"{start} \u2013 {end}"
+
+
+# A message about photos just moved to the trash carries their ids in its tags, so that the
+# message can offer Undo as a plain form (no JavaScript, no session state).
+_UNDO_TAG = "trash-undo"
+
+
+def trash_undo_tags(photo_ids: list[int], *, restore: bool = False) -> str:
+    """The `extra_tags` of a "moved to the trash" message that offers to undo it (or, with
+    `restore`, of a message about photos found in the trash, offering to restore them)."""
+    return " ".join(
+        [_UNDO_TAG, *(["trash-restore"] if restore else []), *(f"{_UNDO_TAG}-{pk}" for pk in photo_ids)]
+    )
+
+
+@register.filter
+def trash_undo_ids(message: Any) -> list[int]:
+    """The photo ids a message offers to take back out of the trash (none for other messages)."""
+    tags = str(getattr(message, "extra_tags", "") or "").split()
+    if _UNDO_TAG not in tags:
+        return []
+    prefix = f"{_UNDO_TAG}-"
+    return [int(t[len(prefix) :]) for t in tags if t.startswith(prefix) and t[len(prefix) :].isdigit()]

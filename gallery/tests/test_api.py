@@ -106,11 +106,18 @@ def test_retrieve_patch_delete(api_client, photo, django_capture_on_commit_callb
     assert (photo.caption, photo.width) == ("Sunset", 40)
     names = photo.file_names
     storage = photo.original.storage
+    # DELETE moves the photo to the trash: gone from the API, files kept until deleted for good.
     with django_capture_on_commit_callbacks(execute=True):
         assert api_client.delete(url).status_code == 204
+    assert Photo.objects.get(pk=photo.pk).trashed_at is not None
+    assert all(storage.exists(n) for n in names)
+    assert api_client.get(url).status_code == 404
+    assert api_client.delete(url).status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post("/api/trash/delete/", {"photos": [photo.pk]}, format="json")
+    assert response.status_code == 200
     assert not Photo.objects.filter(pk=photo.pk).exists()
     assert not any(storage.exists(n) for n in names)
-    assert api_client.get(url).status_code == 404
 
 
 def test_patch_rejects_an_overlong_title(api_client, photo):

@@ -53,7 +53,14 @@ def urls(user, photo_factory) -> dict[str, Any]:
     album = services.album_create(owner=user, name="A")
     face_id = _face_of(photo)
     person = person_create(owner=user, faces=[Face.objects.get(pk=face_id)], name="P")
-    return {"photo_id": photo.pk, "album_id": album.pk, "face_id": face_id, "person_id": person.pk}
+    share, _token = services.album_share_create(album=album)
+    return {
+        "photo_id": photo.pk,
+        "album_id": album.pk,
+        "face_id": face_id,
+        "person_id": person.pk,
+        "share_id": share.pk,
+    }
 
 
 @pytest.mark.parametrize("shape", list(DEEP_DOCUMENTS))

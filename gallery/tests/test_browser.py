@@ -13,6 +13,7 @@ import pytest
 from django.db import connections
 
 from conftest import log_in_page
+from gallery import services
 from gallery.models import Photo
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
@@ -81,15 +82,33 @@ def test_sign_up_upload_two_browse_open_and_delete(live_server, page, faces_dir,
         ".every(img => img.complete && img.naturalWidth > 0)"
     )
 
-    page.locator("#photo-grid .tile").first.click()
+    page.locator("#photo-grid .tile").first.click()  # the full-screen viewer; its ⓘ: the photo's page
+    page.wait_for_function("() => document.getElementById('viewer-image').naturalWidth > 0")
+    page.click("#viewer-info")
     page.wait_for_selector("#photo-stage #photo-image")
     page.wait_for_function("() => document.getElementById('photo-image').naturalWidth > 0")
     photo_url = page.url
     page.click("#photo-delete-link")
     page.click("#confirm-delete")
     page.wait_for_url(f"{base}/")
-    assert "Deleted" in page.locator(".messages").inner_text()
+    assert "trash" in page.locator(".messages").inner_text()
     assert page.locator("#photo-grid .tile").count() == 1
+    assert Photo.objects.filter(owner__username="browser-user").live().count() == 1
+    # Undo (a plain form in the message) brings it back, and its page with it.
+    page.click(".trash-undo-button")
+    page.wait_for_url(photo_url)
+    page.wait_for_selector("#photo-stage #photo-image")
+    assert Photo.objects.filter(owner__username="browser-user").live().count() == 2
+    # Delete again, then for good from the trash page.
+    page.click("#photo-delete-link")
+    page.click("#confirm-delete")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/trash/")
+    assert page.locator("#trash-grid .trash-tile").count() == 1
+    page.locator("#trash-grid .trash-tile button[form^='trash-delete-']").click()
+    page.click("#confirm-delete-forever")
+    page.wait_for_url(f"{base}/trash/")
+    assert page.locator("#trash-empty-state").count() == 1
     assert Photo.objects.filter(owner__username="browser-user").count() == 1
     assert page.goto(photo_url).status == 404
     assert errors == []
@@ -185,4 +204,27 @@ def test_a_photo_uploaded_again_links_to_the_one_you_have(live_server, page, fac
     assert "already" in link.inner_text()
     link.click()
     page.wait_for_url(f"{base}/photos/{kept.pk}/")
+    assert Photo.objects.filter(owner=user).count() == 1
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_photo_uploaded_again_from_the_trash_is_offered_back(live_server, page, faces_dir, user, password):
+    photo = sorted((faces_dir / "angelina_jolie").glob("*.jpg"))[0]
+    base = live_server.url
+    log_in_page(page, base, user.username, password)
+    page.goto(f"{base}/upload/")
+    page.set_input_files("#file-input", [str(photo)])
+    page.wait_for_selector(".upload-item.ok")
+    kept = Photo.objects.get(owner=user)
+    services.photos_trash(owner=user, photos=[kept])
+
+    page.goto(f"{base}/upload/")
+    page.set_input_files("#file-input", [str(photo)])
+    restore = page.locator(".upload-item .upload-restore")
+    restore.wait_for()
+    assert "trash" in page.locator(".upload-item .upload-status.warn").inner_text()
+    restore.click()
+    page.locator(".upload-item .upload-status.ok a").wait_for()
+    assert Photo.objects.get(owner=user).trashed_at is None
     assert Photo.objects.filter(owner=user).count() == 1

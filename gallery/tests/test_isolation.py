@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gallery import services
-from gallery.models import Album, Photo
+from gallery.models import Album, AlbumShare, Photo
 from people.models import FaceRejection, Person
 from people.services import person_create
 from recognition.models import Face, SearchQuery
@@ -61,6 +61,34 @@ MATRIX = [
     ("api", "patch", "/api/albums/{mine_album}/", {"cover": "{photo}"}),
     ("api", "put", "/api/albums/{album}/order/", {"photos": ["{photo}"]}),
     ("api", "put", "/api/albums/{mine_album}/order/", {"photos": ["{photo}"]}),
+    ("api", "post", "/api/photos/bulk/", {"action": "trash", "photos": ["{photo}"]}),
+    ("api", "post", "/api/photos/bulk/", {"action": "trash", "photos": ["{mine_photo}", "{photo}"]}),
+    ("api", "post", "/api/photos/bulk/", {"action": "restore", "photos": ["{photo}"]}),
+    (
+        "api",
+        "post",
+        "/api/photos/bulk/",
+        {"action": "add_to_album", "photos": ["{photo}"], "album": "{mine_album}"},
+    ),
+    (
+        "api",
+        "post",
+        "/api/photos/bulk/",
+        {"action": "add_to_album", "photos": ["{mine_photo}"], "album": "{album}"},
+    ),
+    ("api", "post", "/api/photos/bulk/", {"action": "add_to_album", "photos": ["{photo}"], "new_album": "x"}),
+    (
+        "api",
+        "post",
+        "/api/photos/bulk/",
+        {"action": "remove_from_album", "photos": ["{photo}"], "album": "{album}"},
+    ),
+    (
+        "api",
+        "post",
+        "/api/photos/bulk/",
+        {"action": "remove_from_album", "photos": ["{mine_photo}"], "album": "{album}"},
+    ),
     ("api", "get", "/media/photos/{photo}/original/", None),
     ("api", "get", "/media/photos/{photo}/original/?download=1", None),
     ("page", "get", "/faces/{face}/crop.jpg", None),
@@ -118,6 +146,36 @@ MATRIX = [
     ("api", "post", "/api/photos/download/", {"photos": ["{photo}"]}),
     ("api", "post", "/api/photos/download/", {"photos": ["{mine_photo}", "{photo}"]}),
     ("api", "get", "/api/albums/{album}/download/", None),
+    # Album share links, the owner's side ({share} is a link to the victim's album).
+    ("page", "get", "/albums/{album}/shares/", None),
+    ("page", "post", "/albums/{album}/shares/", {"label": "pwned"}),
+    ("page", "post", "/albums/{album}/shares/{share}/revoke/", {}),
+    ("page", "post", "/albums/{mine_album}/shares/{share}/revoke/", {}),
+    ("api", "get", "/api/albums/{album}/shares/", None),
+    ("api", "post", "/api/albums/{album}/shares/", {"label": "pwned"}),
+    ("api", "get", "/api/albums/{album}/shares/{share}/", None),
+    ("api", "patch", "/api/albums/{album}/shares/{share}/", {"allow_download": True}),
+    ("api", "delete", "/api/albums/{album}/shares/{share}/", None),
+    ("api", "get", "/api/albums/{mine_album}/shares/{share}/", None),
+    ("api", "patch", "/api/albums/{mine_album}/shares/{share}/", {"allow_download": True}),
+    ("api", "delete", "/api/albums/{mine_album}/shares/{share}/", None),
+    # The trash (issue 10): another user's photo, in the trash or not, is no photo of theirs.
+    ("page", "post", "/trash/restore/", {"photo_ids": ["{photo}"]}),
+    ("page", "post", "/trash/delete/", {"photo_ids": ["{photo}"], "confirm": "1"}),
+    ("api", "post", "/api/trash/restore/", {"photos": ["{photo}"]}),
+    ("api", "post", "/api/trash/delete/", {"photos": ["{photo}"]}),
+    # The full-screen viewer: someone else's photo, or your own in someone else's order.
+    ("page", "get", "/photos/{photo}/view/", None),
+    ("page", "get", "/photos/{photo}/view/?album={mine_album}", None),
+    ("page", "get", "/photos/{mine_photo}/view/?album={album}", None),
+    ("page", "get", "/photos/{mine_photo}/view/?person={person}", None),
+    ("page", "get", "/photos/{mine_photo}/view/?search={query}", None),
+    ("page", "get", "/photos/{mine_photo}/view/?face_id={face}", None),
+    ("api", "get", "/api/photos/{photo}/viewer/", None),
+    ("api", "get", "/api/photos/{mine_photo}/viewer/?album={album}", None),
+    ("api", "get", "/api/photos/{mine_photo}/viewer/?person={person}", None),
+    ("api", "get", "/api/photos/{mine_photo}/viewer/?search={query}&face=0", None),
+    ("api", "get", "/api/photos/{mine_photo}/viewer/?face_id={face}&strictness=loose", None),
 ]
 
 
@@ -195,7 +253,9 @@ def test_other_users_objects_are_404_and_unchanged(
     mine_person = person_create(owner=other_user, faces=[Face.objects.get(pk=mine_face)], name="Mine")
     victim_photo.refresh_from_db()
     indexed = (victim_photo.index_status, victim_photo.indexed_at)
+    victim_share, _token = services.album_share_create(album=victim_album, label="Private link")
     ids = {
+        "share": victim_share.pk,
         "person": victim_person.pk,
         "mine_person": mine_person.pk,
         "mine_face": mine_face,
@@ -218,6 +278,7 @@ def test_other_users_objects_are_404_and_unchanged(
     victim_album.refresh_from_db()
     assert victim_photo.title == "Private"
     assert (victim_photo.index_status, victim_photo.indexed_at) == indexed
+    assert victim_photo.trashed_at is None
     assert victim_album.name == "Private album"
     assert (victim_album.sort_order, victim_album.cover_id) == ("manual", None)
     assert list(victim_album.memberships.values_list("position", flat=True)) == [0]
@@ -234,10 +295,25 @@ def test_other_users_objects_are_404_and_unchanged(
     assert Person.objects.count() == 2
     assert not FaceRejection.objects.exists()
     assert SearchQuery.objects.get(pk=ids["query"]).owner_id == user.pk
+    victim_share.refresh_from_db()
+    assert (victim_share.label, victim_share.allow_download, victim_share.revoked_at) == (
+        "Private link",
+        False,
+        None,
+    )
+    assert AlbumShare.objects.count() == 1
 
 
 @pytest.mark.parametrize(
-    "url", ["/photos/999999/", "/api/photos/999999/", "/api/albums/999999/", "/albums/999999/"]
+    "url",
+    [
+        "/photos/999999/",
+        "/api/photos/999999/",
+        "/api/albums/999999/",
+        "/albums/999999/",
+        "/photos/999999/view/",
+        "/api/photos/999999/viewer/",
+    ],
 )
 def test_missing_ids_are_404_too(user_client, url):
     assert user_client.get(url).status_code == 404
@@ -337,6 +413,20 @@ def test_the_language_switch_changes_only_the_callers_language(client, user, oth
     user.refresh_from_db()
     other_user.refresh_from_db()
     assert (user.language, other_user.language) == ("", "ko")
+
+
+def test_another_user_cannot_restore_a_photo_from_the_trash(user, photo_factory, other_api_client):
+    """The bulk restore (undo of a delete) reaches only the caller's trash."""
+    victim = photo_factory(user, title="Private")
+    services.photos_trash(owner=user, photos=[victim])
+
+    response = other_api_client.post(
+        "/api/photos/bulk/", {"action": "restore", "photos": [victim.pk]}, format="json"
+    )
+
+    assert response.status_code == 404
+    assert "Private" not in response.content.decode()
+    assert Photo.objects.trashed().get() == victim
 
 
 def test_the_album_service_refuses_another_users_photo_as_a_permission_error_not_an_outage(
@@ -448,3 +538,170 @@ def test_the_import_page_needs_a_login_and_imports_only_into_the_callers_library
         owner=other_user, content_hash=Photo.objects.get(owner=user).content_hash
     ).exists()
     assert not Album.objects.filter(owner=user).exists()
+
+
+# Album share links, the visitor's side: a link to album X, opened by someone without an account
+# and by another logged-in user, reaches X's live photos and nothing else of its owner.
+# {token} opens the victim's shared album; {other_album_photo} is in another album of the same
+# owner, {loose_photo} in none, {trashed} in the shared album but in the trash, {mine_photo} is
+# the visitor's own; {revoked}/{expired} are tokens of closed links to the same album.
+SHARE_MATRIX = [
+    "/s/{token}/photos/{other_album_photo}/",
+    "/s/{token}/photos/{loose_photo}/",
+    "/s/{token}/photos/{trashed}/",
+    "/s/{token}/photos/{mine_photo}/",
+    *(
+        f"/s/{{token}}/media/{{{photo}}}/{kind}/"
+        for photo in ("other_album_photo", "loose_photo", "trashed", "mine_photo")
+        for kind in ("thumbnail", "display", "original")
+    ),
+    "/s/{token}/media/{shared_photo}/original/",  # downloads not allowed on this link
+    "/s/{token}/media/{shared_photo}/faces/",
+    *(
+        url
+        for closed in ("revoked", "expired")
+        for url in (
+            f"/s/{{{closed}}}/",
+            f"/s/{{{closed}}}/photos/{{shared_photo}}/",
+            f"/s/{{{closed}}}/media/{{shared_photo}}/thumbnail/",
+        )
+    ),
+    "/s/{token}x/",
+    "/s/{token}x/media/{shared_photo}/thumbnail/",
+]
+
+
+@pytest.mark.parametrize("visitor", ["anonymous", "other_user"])
+@pytest.mark.parametrize("url", SHARE_MATRIX)
+def test_a_share_link_reaches_only_its_albums_live_photos(
+    visitor, url, user, other_user, photo_factory, other_client
+):
+    import datetime as dt
+
+    from django.test import Client
+    from django.utils import timezone
+
+    shared_album = services.album_create(owner=user, name="Shared album")
+    shared_photo, trashed = photo_factory(user, title="Shared"), photo_factory(user, title="Private trashed")
+    services.album_add_photos(album=shared_album, photos=[shared_photo, trashed])
+    services.photos_trash(owner=user, photos=[trashed])
+    other_album = services.album_create(owner=user, name="Private album")
+    other_album_photo = photo_factory(user, title="Private in another album")
+    services.album_add_photos(album=other_album, photos=[other_album_photo])
+    loose_photo = photo_factory(user, title="Private loose")
+    _share, token = services.album_share_create(album=shared_album)
+    revoked, revoked_token = services.album_share_create(album=shared_album)
+    services.album_share_revoke(share=revoked)
+    expired, expired_token = services.album_share_create(album=shared_album)
+    AlbumShare.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    ids = {
+        "token": token,
+        "revoked": revoked_token,
+        "expired": expired_token,
+        "shared_photo": shared_photo.pk,
+        "trashed": trashed.pk,
+        "other_album_photo": other_album_photo.pk,
+        "loose_photo": loose_photo.pk,
+        "mine_photo": photo_factory(other_user, title="Mine").pk,
+    }
+    client = Client() if visitor == "anonymous" else other_client
+    # The link itself works for this visitor: what follows is refused for what it names.
+    assert client.get(f"/s/{token}/media/{shared_photo.pk}/thumbnail/").status_code == 200
+
+    response = client.get(url.format(**ids))
+
+    assert response.status_code == 404, response.content
+    assert "Private" not in response.content.decode(errors="replace")
+    assert user.username not in response.content.decode(errors="replace")
+
+
+# The trash (issue 10): the victim's photo is in their trash; every trash URL, used by another
+# user, is 404 (or lists nothing) and changes nothing; anonymous visitors are sent to log in.
+TRASH_MATRIX: list[tuple[str, str, str, dict[str, Any] | None]] = [
+    ("page", "get", "/photos/{photo}/", None),
+    ("page", "get", "/media/photos/{photo}/thumbnail/", None),
+    ("page", "get", "/media/photos/{photo}/original/", None),
+    ("page", "post", "/trash/restore/", {"photo_ids": ["{photo}"]}),
+    ("page", "post", "/trash/restore/", {"photo_ids": ["{photo}", "{mine_photo}"]}),
+    ("page", "post", "/trash/delete/", {"photo_ids": ["{photo}"]}),
+    ("page", "post", "/trash/delete/", {"photo_ids": ["{photo}"], "confirm": "1"}),
+    ("api", "get", "/api/photos/{photo}/", None),
+    ("api", "post", "/api/trash/restore/", {"photos": ["{photo}"]}),
+    ("api", "post", "/api/trash/restore/", {"photos": ["{photo}", "{mine_photo}"]}),
+    ("api", "post", "/api/trash/delete/", {"photos": ["{photo}"]}),
+    ("api", "post", "/api/trash/delete/", {"photos": ["{mine_photo}", "{photo}"]}),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "method", "url", "data"),
+    TRASH_MATRIX,
+    ids=[f"{m.upper()} {u} {d}" for _, m, u, d in TRASH_MATRIX],
+)
+def test_another_users_trash_is_out_of_reach(
+    kind,
+    method,
+    url,
+    data,
+    user,
+    other_user,
+    photo_factory,
+    other_client,
+    other_api_client,
+    django_capture_on_commit_callbacks,
+):
+    victim = photo_factory(user, title="Private")
+    services.photos_trash(owner=user, photos=[victim])
+    mine = photo_factory(other_user)
+    services.photos_trash(owner=other_user, photos=[mine])
+    ids = {"photo": victim.pk, "mine_photo": mine.pk}
+    client = other_client if kind == "page" else other_api_client
+    kwargs = {"format": "json"} if kind == "api" and data is not None else {}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = getattr(client, method)(url.format(**ids), _fill(data, ids), **kwargs)
+    assert response.status_code == 404, response.content
+    assert "Private" not in response.content.decode(errors="replace")
+    assert set(Photo.objects.trashed().values_list("pk", flat=True)) == {victim.pk, mine.pk}
+    assert all(victim.original.storage.exists(name) for name in victim.file_names)
+
+
+def test_trash_lists_and_empty_touch_only_the_callers_trash(
+    user, other_user, photo_factory, other_client, other_api_client, django_capture_on_commit_callbacks
+):
+    victim = photo_factory(user, title="Private")
+    services.photos_trash(owner=user, photos=[victim])
+    assert "Private" not in other_client.get("/trash/").content.decode()
+    assert f'data-photo-id="{victim.pk}"' not in other_client.get("/trash/").content.decode()
+    assert other_api_client.get("/api/trash/").json()["count"] == 0
+    assert "Private" not in other_client.get("/trash/empty/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert other_client.post("/trash/empty/").status_code == 302
+        assert other_api_client.post("/api/trash/empty/").json() == {"count": 0}
+    assert Photo.objects.trashed().get() == victim
+    assert all(victim.original.storage.exists(name) for name in victim.file_names)
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/trash/"),
+        ("get", "/trash/empty/"),
+        ("post", "/trash/empty/"),
+        ("post", "/trash/restore/"),
+        ("post", "/trash/delete/"),
+        ("get", "/api/trash/"),
+        ("post", "/api/trash/restore/"),
+        ("post", "/api/trash/delete/"),
+        ("post", "/api/trash/empty/"),
+    ],
+)
+def test_the_trash_needs_a_login(method, url, client, user, photo_factory):
+    victim = photo_factory(user, title="Private")
+    services.photos_trash(owner=user, photos=[victim])
+    response = getattr(client, method)(url, {"photo_ids": [victim.pk], "photos": [victim.pk]})
+    if url.startswith("/api/"):
+        assert response.status_code in (401, 403)
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    assert Photo.objects.trashed().get() == victim

@@ -73,10 +73,10 @@ def test_face_counts_are_filled_in_and_existing_duplicates_are_kept():
         owner=bob, photo=bobs, model_key="m2", x1=0, y1=0, x2=1, y2=1, score=1, dim=1, embedding=b"0000"
     )
 
-    # The models as of AFTER: today's Photo has columns (trashed_at) that AFTER has not.
-    Photo = _migrate(AFTER).get_model("gallery", "Photo")
+    # The models as of AFTER: today's Photo has columns that later migrations add.
+    photo_after = _migrate(AFTER).get_model("gallery", "Photo")
 
-    rows = {p.pk: p for p in Photo.objects.all()}
+    rows = {p.pk: p for p in photo_after.objects.all()}
     assert len(rows) == 4  # nothing deleted
     # Faces of the model that indexed the photo; the "old" model's face is not counted.
     assert [rows[p.pk].face_count for p in (first, copy, another_copy, bobs)] == [2, 0, 0, 1]
@@ -88,7 +88,7 @@ def test_face_counts_are_filled_in_and_existing_duplicates_are_kept():
         False,
     ]
     with pytest.raises(IntegrityError), transaction.atomic():
-        Photo.objects.create(
+        photo_after.objects.create(
             owner_id=alice.pk,
             content_hash="aa",
             width=1,
@@ -146,3 +146,20 @@ def test_album_photos_keep_their_rows_and_are_numbered_newest_taken_first():
         same_a.pk,
         old.pk,
     ]
+
+
+def test_stored_size_starts_at_the_originals_size():
+    """Photos stored before 0011: the quota counts their original (renditions unknown)."""
+    apps = _migrate([("gallery", "0007_photo_trashed_at")])
+    alice = apps.get_model("accounts", "User").objects.create(username="alice")
+    old = apps.get_model("gallery", "Photo").objects.create(
+        owner=alice,
+        content_hash="bb",
+        width=10,
+        height=10,
+        size=12345,
+        mime_type="image/jpeg",
+        taken_at=timezone.now(),
+    )
+    photo_after = _migrate([("gallery", "0011_photo_stored_size")]).get_model("gallery", "Photo")
+    assert photo_after.objects.get(pk=old.pk).stored_size == 12345

@@ -27,8 +27,9 @@ def test_grid_shows_own_thumbnails_newest_taken_first_with_lazy_loading(
     assert f"/photos/{other_photo.pk}/" not in html
     # Each tile's image is the photo's thumbnail, served to its owner, loaded lazily.
     tiles = re.findall(r'<a class="tile" href="([^"]+)"[^>]*>\s*<img src="([^"]+)"[^>]*loading="lazy"', html)
+    # A tile opens its photo in the full-screen viewer.
     assert [link for link, _ in tiles] == [
-        reverse("gallery:photo_detail", kwargs={"photo_id": p.pk}) for p in (new, old)
+        reverse("gallery:photo_view", kwargs={"photo_id": p.pk}) for p in (new, old)
     ]
     for (_, src), photo in zip(tiles, (new, old), strict=True):
         served = user_client.get(src)
@@ -150,23 +151,33 @@ def test_detail_edit_title_and_caption(user_client, photo):
     assert photo.title == "Dunes"
 
 
-def test_delete_asks_for_confirmation_then_removes_row_and_files(
+def test_delete_asks_for_confirmation_then_moves_the_photo_to_the_trash(
     user_client, photo, django_capture_on_commit_callbacks
 ):
     url = reverse("gallery:photo_delete", kwargs={"photo_id": photo.pk})
     confirm = user_client.get(url)
     assert confirm.status_code == 200
-    assert "Delete this photo?" in confirm.content.decode()
-    assert Photo.objects.filter(pk=photo.pk).exists()  # GET changes nothing
+    assert "Move this photo to the trash?" in confirm.content.decode()
+    assert Photo.objects.get(pk=photo.pk).trashed_at is None  # GET changes nothing
     storage = photo.original.storage
     names = photo.file_names
-    assert all(storage.exists(n) for n in names)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = user_client.post(url)
-    assert response.status_code == 302
-    assert len(callbacks) == 1
-    assert not Photo.objects.filter(pk=photo.pk).exists()
-    assert not any(storage.exists(n) for n in names)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = user_client.post(url, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("gallery:photo_list")
+    assert Photo.objects.get(pk=photo.pk).trashed_at is not None
+    assert all(storage.exists(n) for n in names)  # files kept while in the trash
+    page = response.content.decode()
+    assert "Moved “Beach” to the trash." in page
+    # The message's Undo is a plain form: it restores the photo and goes back to it.
+    assert 'action="/trash/restore/"' in page
+    assert f'name="photo_ids" value="{photo.pk}"' in page
+    undo = user_client.post(
+        reverse("gallery:trash_restore"),
+        {"photo_ids": [photo.pk], "next": f"/photos/{photo.pk}/"},
+    )
+    assert undo.status_code == 302
+    assert undo["Location"] == f"/photos/{photo.pk}/"
+    assert Photo.objects.get(pk=photo.pk).trashed_at is None
 
 
 def test_albums_pages_flow(user_client, user, photo_factory):
@@ -245,8 +256,9 @@ def test_anonymous_users_are_sent_to_login(client, photo):
 
 
 def test_admin_lists_photos_with_previews_and_deletes_files(
-    client, django_user_model, photo, other_photo, django_capture_on_commit_callbacks
+    client, django_user_model, photo, other_photo, django_capture_on_commit_callbacks, settings
 ):
+    settings.ADMIN_CAN_VIEW_USER_MEDIA = True  # previews: superusers only, and only with this on
     admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-admin-1")
     client.force_login(admin)
     changelist = client.get(reverse("admin:gallery_photo_changelist"))

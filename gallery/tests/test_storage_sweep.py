@@ -65,10 +65,12 @@ def test_delete_while_s3_is_down_is_queued_and_swept_when_it_is_back(
     names = set(Photo.objects.get().file_names)
     assert bucket_keys(moto_endpoint, bucket) == names
 
+    photo_id = created.json()["id"]
+    assert api_client.delete(f"/api/photos/{photo_id}/").status_code == 204  # to the trash
     proxy.stop()  # S3 goes down
     with django_capture_on_commit_callbacks(execute=True):
-        response = api_client.delete(f"/api/photos/{created.json()['id']}/")
-    assert response.status_code == 204
+        response = api_client.post("/api/trash/delete/", {"photos": [photo_id]}, format="json")
+    assert response.status_code == 200
     assert not Photo.objects.exists()
     pending = list(PendingDeletion.objects.all())
     assert {p.name for p in pending} == names

@@ -235,11 +235,44 @@ def test_every_operation_answers_as_documented(
     )
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+    # Album share links: the link is in the creating answer only.
+    shares, s_url = "/api/albums/{album_id}/shares/", f"{a_url}shares/"
+    created = {"label": "Family", "expires_in_days": 7, "password": "pw", "allow_download": False}
+    share = c("POST", shares, api.post(s_url, created, format="json")).json()
+    assert share["url"].startswith("http://testserver/s/")
+    c("POST", shares, api.post(s_url, {"expires_in_days": 0}, format="json"))  # 400
+    c("POST", shares, api.post("/api/albums/999999/shares/", {}, format="json"))  # 404
+    c("GET", shares, api.get(s_url))
+    c("GET", shares, api.get("/api/albums/999999/shares/"))
+    s_one, s_one_url = "/api/albums/{album_id}/shares/{share_id}/", f"{s_url}{share['id']}/"
+    c("GET", s_one, api.get(s_one_url))
+    c("GET", s_one, api.get(f"{s_url}999999/"))
+    c("PATCH", s_one, api.patch(s_one_url, {"allow_download": True, "expires_at": None}, format="json"))
+    c("PATCH", s_one, api.patch(s_one_url, {"expires_in_days": "x"}, format="json"))  # 400
+    c("DELETE", s_one, api.delete(s_one_url))
+    c("PATCH", s_one, api.patch(s_one_url, {"label": "again"}, format="json"))  # 400: revoked
+    c("DELETE", s_one, api.delete(f"{s_url}999999/"))
+
     # Deletions last.
     c("DELETE", a_one, api.delete(a_url))
     c("DELETE", a_one, api.delete(a_url))
-    c("DELETE", one, api.delete(url))
-    c("DELETE", one, api.delete(url))
+    c("DELETE", one, api.delete(url))  # to the trash
+    c("DELETE", one, api.delete(url))  # 404: a trashed photo is no photo here
+
+    # The trash: the photo just deleted is in it.
+    trash = "/api/trash/"
+    c("GET", trash, api.get(trash))
+    c("GET", trash, anonymous.get(trash))  # 401
+    restore, forever, empty = "/api/trash/restore/", "/api/trash/delete/", "/api/trash/empty/"
+    c("POST", restore, api.post(restore, {"photos": [first["id"]]}, format="json"))
+    c("POST", restore, api.post(restore, {"photos": [first["id"]]}, format="json"))  # 404: not in it
+    c("POST", restore, api.post(restore, {"photos": []}, format="json"))  # 400
+    assert api.delete(url).status_code == 204  # back to the trash
+    c("POST", forever, api.post(forever, {"photos": [999999]}, format="json"))  # 404
+    with django_capture_on_commit_callbacks(execute=True):
+        c("POST", forever, api.post(forever, {"photos": [first["id"]]}, format="json"))
+        c("POST", empty, api.post(empty))
+    c("POST", empty, anonymous.post(empty))  # 401
     revoke = "/api/auth/token/revoke/"
     c("POST", revoke, anonymous.post(revoke))  # 401
     c("POST", revoke, api.post(revoke))  # 204: the token stops working

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ import pytest
 
 from conftest import log_in_page
 from gallery import services
+from gallery.models import Photo
 from gallery.tests.conftest import as_upload, s3_client, s3_options, storages_for
 from recognition.ml.types import DetectedFace, FaceEmbedding
 from recognition.models import Face
@@ -93,8 +95,9 @@ def library(user: Any, faces_dir: Any) -> dict[str, int]:
 
 
 def test_no_page_loads_anything_from_outside_or_breaks_the_csp(
-    live_server, browser, user, password, django_user_model, faces_dir
+    live_server, browser, user, password, django_user_model, faces_dir, settings
 ):
+    settings.ADMIN_CAN_VIEW_USER_MEDIA = True  # the admin's previews load too
     ids = library(user, faces_dir)
     django_user_model.objects.create_superuser(username="root", password=password)
     base = live_server.url
@@ -115,6 +118,8 @@ def test_no_page_loads_anything_from_outside_or_breaks_the_csp(
         "/upload/",
         f"/photos/{photo}/",
         f"/photos/{photo}/delete/",
+        f"/photos/{photo}/view/",
+        f"/photos/{photo}/view/?album={album}",
         "/albums/",
         f"/albums/{album}/",
         f"/albums/{album}/add/",
@@ -169,5 +174,22 @@ def test_s3_images_load_under_the_csp(
     visit(page, f"{live_server.url}/photos/{ids['photo']}/")
     page.wait_for_function("() => document.getElementById('photo-image').naturalWidth > 0")
     assert page.get_attribute("#photo-image", "src").startswith(moto_endpoint)
+    # The viewer: its image, and the next one (preloaded, then shown by the script) from S3.
+    older = services.photo_create(
+        owner=user, upload=as_upload(sorted((faces_dir / "bbt_amy").glob("*.png"))[0].read_bytes())
+    )
+    Photo.objects.filter(pk=older.pk).update(
+        taken_at=Photo.objects.get(pk=ids["photo"]).taken_at - timedelta(days=1)
+    )
+    visit(page, f"{live_server.url}/photos/{ids['photo']}/view/")
+    page.wait_for_function("() => document.getElementById('viewer-image').naturalWidth > 0")
+    assert page.get_attribute("#viewer-image", "src").startswith(moto_endpoint)
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "id => { const img = document.getElementById('viewer-image');"
+        " return img.dataset.photoId === String(id) && img.complete && img.naturalWidth > 0; }",
+        arg=older.pk,
+    )
+    assert page.get_attribute("#viewer-image", "src").startswith(moto_endpoint)
     assert watch.violations == []
     assert watch.errors == []

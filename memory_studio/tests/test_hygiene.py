@@ -129,7 +129,8 @@ def test_the_api_never_answers_html(client, url):
 
 
 @pytest.mark.django_db
-def test_the_admin_media_view_answers_404_for_a_missing_file(admin_client, photo):
+def test_the_admin_media_view_answers_404_for_a_missing_file(admin_client, photo, settings):
+    settings.ADMIN_CAN_VIEW_USER_MEDIA = True
     photo.display.storage.delete(photo.display.name)
     response = admin_client.get(f"/admin/gallery/photo/{photo.pk}/media/display/")
     assert response.status_code == 404

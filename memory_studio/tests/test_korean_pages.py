@@ -21,7 +21,7 @@ from django.utils import translation
 
 from conftest import make_image_bytes
 from gallery import services
-from gallery.models import Photo
+from gallery.models import Album, AlbumShare, Photo
 from gallery.tests.conftest import as_upload
 from memory_studio import errors
 from people.services import person_create
@@ -43,7 +43,7 @@ Change, Create, Your, Newer, Older, Page, Skip, Language, Choose, Drop, Loose, S
 Not, Memory Studio, Who, Similar, Manage, All, Retry, Go, Username, Email, Birth, Time zone,
 Title, Caption, This, There, Something, You, Bad, Server, Temporarily, Already, Every, Nobody,
 Account, Logged, Matching, Query, Several, How, the, and, your, you, of, to, in, is, or, for,
-with, this, photo, photos, face, faces, here, yet, one, each, click, files, page, not
+with, this, photo, photos, face, faces, here, yet, one, each, click, files, page, not,
 Apply, Clear, Jump, Sort, Newest, Oldest, continued, matches, uploaded, taken, titles, Cover,
 cover, Drag, earlier, later
 """.strip(),
@@ -117,7 +117,17 @@ def library(user: Any) -> dict[str, Any]:
     services.album_add_photos(album=album, photos=photos[:2])
     face = Face.objects.filter(photo=photos[0]).order_by("x1").first()
     assert face is not None
-    return {"photo": photos[0].pk, "album": album.pk, "person": person.pk, "face": face.pk}
+    trashed = services.photo_create(
+        owner=user, upload=as_upload(make_image_bytes(size=(32, 24), color=(1, 2, 3)), "IMG_8888.jpg")
+    )
+    services.photos_trash(owner=user, photos=[trashed])
+    return {
+        "photo": photos[0].pk,
+        "album": album.pk,
+        "person": person.pk,
+        "face": face.pk,
+        "trashed": trashed.pk,
+    }
 
 
 def _pages(ids: dict[str, Any]) -> list[tuple[str, int]]:
@@ -131,10 +141,13 @@ def _pages(ids: dict[str, Any]) -> list[tuple[str, int]]:
         ("/upload/", 200),
         (f"/photos/{ids['photo']}/", 200),
         (f"/photos/{ids['photo']}/delete/", 200),
+        (f"/photos/{ids['photo']}/view/", 200),
+        (f"/photos/{ids['photo']}/view/?album={ids['album']}", 200),
         ("/albums/", 200),
         (f"/albums/{ids['album']}/", 200),
         (f"/albums/{ids['album']}/add/", 200),
         (f"/albums/{ids['album']}/delete/", 200),
+        (f"/albums/{ids['album']}/shares/", 200),
         ("/search/", 200),
         (f"/search/?face_id={ids['face']}", 200),
         ("/search/?q=expired-or-unknown", 200),
@@ -143,11 +156,17 @@ def _pages(ids: dict[str, Any]) -> list[tuple[str, int]]:
         ("/people/?q=없는이름", 200),
         (f"/people/{ids['person']}/", 200),
         ("/people/review/", 200),
+        ("/trash/", 200),
+        ("/trash/empty/", 200),
+        (f"/photos/{ids['trashed']}/", 200),
         ("/accounts/settings/", 200),
         ("/import/", 200),
         ("/accounts/password/", 200),
         ("/accounts/password/done/", 200),
         ("/accounts/password/reset/", 200),
+        ("/accounts/face-recognition/", 200),
+        ("/accounts/face-data/delete/", 200),
+        ("/accounts/delete/", 200),
         ("/no-such-page/", 404),
         ("/photos/999999/", 404),
     ]
@@ -201,11 +220,12 @@ def test_the_empty_pages_are_korean_for_a_user_who_chose_korean(django_user_mode
     user = django_user_model.objects.create_user(username="jiwoo", password="a-long-passphrase-77")
     client = Client()
     client.force_login(user)
-    for url in ("/", "/albums/", "/people/", "/people/?hidden=1", "/people/review/", "/search/"):
+    empty = ("/", "/albums/", "/people/", "/people/?hidden=1", "/people/review/", "/search/", "/trash/")
+    for url in empty:
         _assert_english(_get(client, url, 200, ""), url)
     user.language = "ko"
     user.save(update_fields=["language"])
-    for url in ("/", "/albums/", "/people/", "/people/?hidden=1", "/people/review/", "/search/"):
+    for url in empty:
         _assert_korean(_get(client, url, 200, ""), url)
 
 
@@ -282,6 +302,45 @@ def test_the_account_pages_are_korean(client, django_user_model):
     _assert_korean(mismatch.content.decode(), "new password errors")
 
 
+def test_share_link_pages_are_korean(user_client, library):
+    """The owner's link pages (created, listed with each state, form errors) and every page a
+    visitor of a link sees (password, wrong password, album, photo)."""
+    album = Album.objects.get(pk=library["album"])
+    expired, _ = services.album_share_create(album=album, label="할머니")
+    AlbumShare.objects.filter(pk=expired.pk).update(expires_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    revoked, _ = services.album_share_create(album=album, password="비밀", allow_download=True)
+    services.album_share_revoke(share=revoked)
+    for language, check in (("en", _assert_english), ("ko", _assert_korean)):
+        created = user_client.post(
+            f"/albums/{album.pk}/shares/",
+            {"expires_in_days": "7", "password": "비밀", "allow_download": "on"},
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        assert created.status_code == 200
+        check(created.content.decode(), f"link created ({language})")
+        token = created.content.decode().split("/s/", 1)[1].split("/", 1)[0]
+        listed = user_client.get(f"/albums/{album.pk}/", HTTP_ACCEPT_LANGUAGE=language)
+        check(listed.content.decode(), f"album with links ({language})")
+        refused = user_client.post(
+            f"/albums/{album.pk}/shares/",
+            {"expires_in_days": "1", "expires_at": "2020-01-01T10:00"},
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        assert refused.status_code == 400
+        check(refused.content.decode(), f"link form errors ({language})")
+        visitor = Client()
+        pages = [
+            visitor.get(f"/s/{token}/", HTTP_ACCEPT_LANGUAGE=language),
+            visitor.post(f"/s/{token}/", {"password": "틀림"}, HTTP_ACCEPT_LANGUAGE=language),
+        ]
+        assert visitor.post(f"/s/{token}/", {"password": "비밀"}).status_code == 302
+        pages.append(visitor.get(f"/s/{token}/", HTTP_ACCEPT_LANGUAGE=language))
+        pages.append(visitor.get(f"/s/{token}/photos/{library['photo']}/", HTTP_ACCEPT_LANGUAGE=language))
+        for n, page in enumerate(pages):
+            assert page.status_code in (200, 400), n
+            check(page.content.decode(), f"visitor page {n} ({language})")
+
+
 def test_forms_with_errors_are_korean(user_client, library):
     """Validation errors (Django's and ours) and messages after an action."""
     client = Client()
@@ -319,6 +378,39 @@ def test_forms_with_errors_are_korean(user_client, library):
     )
     _assert_korean(saved.content.decode(), "photo saved")
     assert "저장했어요." in saved.content.decode()
+    binned = user_client.post(
+        f"/photos/{library['photo']}/delete/", HTTP_ACCEPT_LANGUAGE="ko", follow=True
+    ).content.decode()
+    _assert_korean(binned, "moved to the trash, with Undo")
+    assert "휴지통으로 옮겼어요." in binned
+    assert "되돌리기" in binned
+    confirm = user_client.post(
+        "/trash/delete/", {"photo_ids": [library["trashed"]]}, HTTP_ACCEPT_LANGUAGE="ko"
+    ).content.decode()
+    _assert_korean(confirm, "delete forever confirmation")
+
+
+def test_the_privacy_pages_and_messages_are_korean(user_client, library):
+    """Face recognition turned off (its message and the pages that say it is off), then on, the
+    face data deleted, and a wrong password on the account deletion page."""
+    off = user_client.post(
+        "/accounts/face-recognition/", {"enabled": "off"}, HTTP_ACCEPT_LANGUAGE="ko", follow=True
+    )
+    html = off.content.decode()
+    _assert_korean(html, "recognition off")
+    assert "얼굴 인식을 껐어요. 삭제했어요: 얼굴 " in html
+    for url in ("/accounts/settings/", "/search/", "/people/", "/"):
+        _assert_korean(_get(user_client, url, 200, "ko"), f"{url} with recognition off")
+    on = user_client.post(
+        "/accounts/face-recognition/", {"enabled": "on"}, HTTP_ACCEPT_LANGUAGE="ko", follow=True
+    )
+    _assert_korean(on.content.decode(), "recognition on")
+    deleted = user_client.post("/accounts/face-data/delete/", HTTP_ACCEPT_LANGUAGE="ko", follow=True)
+    _assert_korean(deleted.content.decode(), "face data deleted")
+    wrong = user_client.post("/accounts/delete/", {"password": "nope"}, HTTP_ACCEPT_LANGUAGE="ko")
+    assert wrong.status_code == 400
+    _assert_korean(wrong.content.decode(), "account deletion error")
+    assert "비밀번호가 맞지 않아요." in wrong.content.decode()
 
 
 def test_the_error_pages_are_korean(rf, user):

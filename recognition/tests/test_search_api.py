@@ -108,6 +108,24 @@ def test_search_by_face_id_and_threshold_and_limit(api_client, library):
     assert limited["count"] == 1
 
 
+def test_photos_in_the_trash_are_never_found_and_come_back_when_restored(api_client, library):
+    from gallery.services import photos_restore, photos_trash
+
+    owner = library["owner"]
+    jolie = library["photos"]["jolie"]
+    face = Face.objects.filter(photo=jolie[0]).order_by("-score")[0]
+    photos_trash(owner=owner, photos=[jolie[1]])
+    body = api_client.post("/api/search/", {"face_id": face.pk}, format="json").json()
+    assert {r["photo"]["id"] for r in body["results"]} == {jolie[0].pk, jolie[2].pk}
+    assert body["count"] == 2
+    # Left out before the limit: a limit of 2 still fills with photos outside the trash.
+    limited = api_client.post("/api/search/", {"face_id": face.pk, "limit": 2}, format="json").json()
+    assert {r["photo"]["id"] for r in limited["results"]} == {jolie[0].pk, jolie[2].pk}
+    photos_restore(owner=owner, photos=[jolie[1]])
+    body = api_client.post("/api/search/", {"face_id": face.pk}, format="json").json()
+    assert {r["photo"]["id"] for r in body["results"]} == _ids(jolie)
+
+
 def test_query_without_a_face_is_422(api_client, library):
     blank = make_image_bytes(size=(320, 240), fmt="PNG")
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -186,8 +204,10 @@ def test_search_page_and_face_crop(user_client, other_client, library):
     assert b"photo_faces.js" in detail.content
 
 
-def test_staff_see_face_crops_only_through_the_admin(library, django_user_model):
+def test_staff_see_face_crops_only_through_the_admin(library, django_user_model, settings):
     from django.test import Client
+
+    settings.ADMIN_CAN_VIEW_USER_MEDIA = True  # and then only superusers see them
 
     face = Face.objects.filter(photo=library["photos"]["obama"][0])[0]
     staff = django_user_model.objects.create_user(

@@ -157,9 +157,17 @@ def test_heic_tiff_and_broken_queries_reload_and_the_strictness_slider(
             # Reload (and Back from a result) bring the same results back from the kept query.
             page.reload()
             expect(tiles).to_have_count(len(expected), timeout=60_000)
+            ranked = tile_ids()
             opened_id = tiles.nth(1).get_attribute("data-photo-id")
             tiles.nth(1).click()
-            expect(page).to_have_url(re.compile(r"/photos/\d+/$"))
+            # The result opens in the full-screen viewer, told the query (its order is the ranking):
+            # ← shows the result before it.
+            expect(page).to_have_url(re.compile(rf"/photos/{opened_id}/view/\?search=[\w-]+&face=\d+"))
+            page.keyboard.press("ArrowLeft")
+            expect(page).to_have_url(re.compile(rf"/photos/{ranked[0]}/view/\?search=[\w-]+&face=\d+"))
+            expect(page.locator("#viewer-image")).to_have_attribute("data-photo-id", str(ranked[0]))
+            page.go_back()
+            expect(page).to_have_url(re.compile(rf"/photos/{opened_id}/view/\?search="))
             page.go_back()
             expect(tiles).to_have_count(len(expected), timeout=60_000)
             expect(page.locator(f'#search-results [data-photo-id="{opened_id}"]')).to_be_focused()

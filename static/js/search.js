@@ -28,8 +28,11 @@
   var LIMIT = 1000; // the API's maximum; the slider only ever narrows these down
   var state = { queryId: null, faceId: null, faceIndex: null, data: null };
   var request = null;
-  // Back from a result: the page comes back with its query; focus returns to the result opened.
-  var opened = history.state && history.state.opened ? String(history.state.opened) : null;
+  // Back from a result: the page comes back with its query; focus returns to the result opened
+  // (named in the history entry, or as #photo-<id> by the viewer's close link).
+  var closedAt = /^#photo-(\d+)$/.exec(location.hash);
+  var opened = history.state && history.state.opened ? String(history.state.opened)
+    : closedAt ? closedAt[1] : null;
 
   var initialStop = STOPS.indexOf(app.dataset.strictness);
   slider.value = String(initialStop >= 0 ? initialStop : 1);
@@ -66,6 +69,19 @@
     if (stop() !== "default") params.set("strictness", stop());
     var search = params.toString();
     history.replaceState(null, "", search ? "?" + search : location.pathname);
+  }
+
+  // The full-screen viewer steps through these results in this order: it is told the query.
+  function viewerQuery() {
+    var params = new URLSearchParams();
+    if (state.faceId) {
+      params.set("face_id", state.faceId);
+    } else {
+      params.set("search", state.queryId);
+      if (state.faceIndex !== null) params.set("face", String(state.faceIndex));
+    }
+    if (stop() !== "default") params.set("strictness", stop());
+    return "?" + params.toString();
   }
 
   function drawQueryFaces(data) {
@@ -111,7 +127,7 @@
       var photo = hit.photo;
       var tile = document.createElement("a");
       tile.className = "result-tile";
-      tile.href = "/photos/" + photo.id + "/";
+      tile.href = "/photos/" + photo.id + "/view/" + viewerQuery();
       tile.dataset.photoId = photo.id;
       tile.addEventListener("click", function () {
         history.replaceState({ opened: photo.id }, "", location.href);
@@ -139,7 +155,17 @@
         label.prepend(who);
       }
       tile.appendChild(label);
-      grid.appendChild(tile);
+      // A checkbox to select the photo (static/js/select.js and the bar act on the selection).
+      var item = document.createElement("div");
+      item.className = "tile-item";
+      var check = document.createElement("input");
+      check.type = "checkbox";
+      check.className = "tile-check";
+      check.value = String(photo.id);
+      check.setAttribute("aria-label", interpolate(gettext("Select %s"), [img.alt]));
+      item.appendChild(check);
+      item.appendChild(tile);
+      grid.appendChild(item);
     });
     var n = hits.length;
     if (n === 0) {

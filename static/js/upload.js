@@ -129,6 +129,34 @@
     next();
   }
 
+  // The same bytes are in the user's trash: one click puts that photo back (POST /api/trash/restore/).
+  function offerRestore(item, photoId) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button small secondary upload-restore";
+    button.textContent = gettext("Restore");
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", "/api/trash/restore/");
+      xhr.setRequestHeader("X-CSRFToken", csrf);
+      xhr.setRequestHeader("Content-Type", "application/json");
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.addEventListener("load", function () {
+        item.status.textContent = "";
+        item.status.className = "upload-status " + (xhr.status === 200 ? "ok" : "error");
+        var a = document.createElement("a");
+        a.href = "/photos/" + photoId + "/";
+        a.textContent = xhr.status === 200 ? gettext("Restored from the trash.") : errorMessage(xhr);
+        item.status.appendChild(a);
+      });
+      xhr.addEventListener("error", function () { button.disabled = false; });
+      xhr.send(JSON.stringify({ photos: [photoId] }));
+    });
+    item.status.appendChild(document.createTextNode(" "));
+    item.status.appendChild(button);
+  }
+
   function send(job) {
     var item = job.item;
     var file = job.file;
@@ -159,8 +187,14 @@
       } else if (xhr.status === 409) {
         // Already in the library: nothing lost; the message links to the photo you have.
         var existing = null;
-        try { existing = JSON.parse(xhr.responseText).existing_id; } catch (e) { existing = null; }
+        var inTrash = false;
+        try {
+          var body = JSON.parse(xhr.responseText);
+          existing = body.existing_id;
+          inTrash = body.in_trash === true;
+        } catch (e) { existing = null; }
         finish(item, false, errorMessage(xhr), existing ? "/photos/" + existing + "/" : null, "warn");
+        if (existing && inTrash) { offerRestore(item, existing); }
       } else {
         finish(item, false, errorMessage(xhr));
       }
