@@ -9,13 +9,14 @@ as duplicates. Everything is written for `owner` only.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -25,7 +26,15 @@ from django.utils.translation import gettext as _
 from gallery import images
 from gallery.images import DuplicatePhoto, InvalidImage
 from gallery.models import Album, Photo
-from gallery.services import album_add_photos, album_create, album_set_order, photo_create
+from gallery.services import (
+    AlbumChangeError,
+    album_add_photos,
+    album_create,
+    album_set_cover,
+    album_set_order,
+    album_update,
+    photo_create,
+)
 from gallery.storage import StorageUnavailable
 from imports.metadata import (
     MetadataError,
@@ -37,7 +46,7 @@ from imports.metadata import (
 )
 from imports.sources import DirectorySource, Source, SourceLimits, SourceRejected, ZipSource
 from people.models import Person
-from people.services import faces_confirm, faces_name
+from people.services import PeopleError, faces_confirm, faces_name, person_update
 from recognition.models import Face
 
 if TYPE_CHECKING:
@@ -49,6 +58,8 @@ logger = logging.getLogger(__name__)
 # A named region and a detected face are the same face from this overlap on (intersection over union).
 MATCH_IOU = 0.3
 _METADATA_SUFFIXES = (".xmp", ".json")
+# Memory Studio's own export (exports/): the library as data at the root of the zip.
+LIBRARY_FILE = "library.json"
 
 Progress = Callable[[int, int, str], None]
 
@@ -180,6 +191,8 @@ class _Importer:
         )
         self.new_names: set[str] = set()
         self.folders: dict[str, list[Photo]] = {}
+        # Every photo of the source, imported or already there, by its path in the source.
+        self.by_path: dict[str, Photo] = {}
 
     def pipeline(self) -> FacePipeline:
         if self._pipeline is None:
@@ -198,6 +211,8 @@ class _Importer:
                 self.progress(done, len(photos), path)
         if self.album_per_folder and not self.dry_run:
             self._albums()
+        if LIBRARY_FILE in paths and not self.dry_run:
+            self._library_json()
         if self.summary.imported and not self.dry_run and _recognition_allowed(self.owner):
             from people.tasks import people_request_refresh
 
@@ -237,6 +252,7 @@ class _Importer:
             existing = Photo.objects.filter(owner=self.owner, content_hash=digest).first()
             if existing is not None:
                 self.folders.setdefault(str(PurePosixPath(path).parent), []).append(existing)
+                self.by_path[path] = existing
             return
         if self.dry_run:
             self._dry_one(path, data, metadata, digest)
@@ -258,6 +274,7 @@ class _Importer:
         self.known_hashes.add(digest)
         self.summary.imported += 1
         self.summary.photo_ids.append(photo.pk)
+        self.by_path[path] = photo
         self.folders.setdefault(str(PurePosixPath(path).parent), []).append(photo)
         if metadata.taken_at is not None and not photo.taken_at_from_exif:
             photo.taken_at = _aware(metadata.taken_at, self.owner)
@@ -344,6 +361,69 @@ class _Importer:
                 album_set_order(album=album, photos=ordered)
             else:
                 album_add_photos(album=album, photos=ordered)
+
+    def _library_json(self) -> None:
+        """A Memory Studio export: its albums (custom order, sort, cover) and what the persons
+        are besides their names (hidden, birth date), for the photos found in this import."""
+        try:
+            library = json.loads(self.source.read(LIBRARY_FILE).decode("utf-8"))
+            records: list[dict[str, Any]] = library["photos"]
+            albums: list[dict[str, Any]] = library.get("albums") or []
+            persons: list[dict[str, Any]] = library.get("persons") or []
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            self.summary.warnings.append((LIBRARY_FILE, str(exc)))
+            return
+        photos = {
+            r.get("id"): self.by_path[r["path"]]
+            for r in records
+            if isinstance(r, dict) and r.get("path") in self.by_path
+        }
+        for record in albums:
+            self._library_album(record, photos)
+        for record in persons:
+            self._library_person(record)
+
+    def _library_album(self, record: dict[str, Any], photos: dict[Any, Photo]) -> None:
+        members = [photos[pk] for pk in record.get("photos") or [] if pk in photos]
+        name = str(record.get("name") or "").strip()
+        if not members or not name:
+            return
+        try:
+            with transaction.atomic():
+                album = Album.objects.filter(owner=self.owner, name=name).order_by("pk").first()
+                if album is not None:
+                    album_add_photos(album=album, photos=members)
+                    return
+                album = album_create(owner=self.owner, name=name)
+                album_add_photos(album=album, photos=members)
+                album_set_order(album=album, photos=members)
+                sort_order = record.get("sort_order")
+                if sort_order in Album.SortOrder.values:
+                    album_update(album=album, sort_order=sort_order)
+                cover = photos.get(record.get("cover"))
+                if cover is not None and cover in members:
+                    album_set_cover(album=album, photo=cover)
+        except (AlbumChangeError, ValueError) as exc:
+            self.summary.warnings.append((LIBRARY_FILE, str(exc)))
+            return
+        self.summary.albums_created.append(album.name)
+
+    def _library_person(self, record: dict[str, Any]) -> None:
+        name = str(record.get("name") or "").strip()
+        if not name:
+            return
+        person = Person.objects.filter(owner=self.owner, merged_into__isnull=True, name__iexact=name).first()
+        if person is None or name.casefold() not in self.new_names:
+            return  # only the persons this import made: the user's own ones stay as they are
+        birth: date | None = None
+        try:
+            birth = date.fromisoformat(str(record["birth_date"])) if record.get("birth_date") else None
+        except ValueError:
+            birth = None
+        try:
+            person_update(person=person, hidden=bool(record.get("hidden")), birth_date=birth)
+        except PeopleError as exc:
+            self.summary.warnings.append((LIBRARY_FILE, str(exc)))
 
 
 def library_import(
