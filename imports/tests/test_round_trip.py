@@ -33,6 +33,11 @@ pytestmark = pytest.mark.django_db
 SEOUL = timezone(timedelta(hours=9))
 
 
+def _name(face: Face) -> str:
+    assert face.person is not None
+    return face.person.name
+
+
 def _export(owner) -> io.BytesIO:
     buffer = io.BytesIO()
     records = []
@@ -45,7 +50,7 @@ def _export(owner) -> io.BytesIO:
             faces = list(Face.objects.filter(photo=photo, person__isnull=False).select_related("person"))
             packet = lightroom_packet(
                 size=(photo.width, photo.height),
-                tags=[Tag(f.person.name, f.box) for f in faces if f.person.name],
+                tags=[Tag(_name(f), f.box) for f in faces if _name(f)],
                 title=photo.title,
                 caption=photo.caption,
                 date=taken.isoformat(),
@@ -67,7 +72,7 @@ def _export(owner) -> io.BytesIO:
                             "id": f.pk,
                             "box": {"x1": f.x1, "y1": f.y1, "x2": f.x2, "y2": f.y2},
                             "person_id": f.person_id,
-                            "person_name": f.person.name,
+                            "person_name": _name(f),
                             "source": f.person_source,
                         }
                         for f in faces
@@ -155,8 +160,8 @@ def test_export_then_import_into_a_fresh_account(user, other_user, source_librar
         )
         assert after.taken_at == before.taken_at
         # The same persons' faces, in the same places.
-        before_faces = {f.person.name: f.box for f in before.faces.filter(person__isnull=False)}
-        after_faces = {f.person.name: f.box for f in after.faces.filter(person__isnull=False)}
+        before_faces = {_name(f): f.box for f in before.faces.filter(person__isnull=False)}
+        after_faces = {_name(f): f.box for f in after.faces.filter(person__isnull=False)}
         assert set(after_faces) == set(before_faces)
         for name, box in before_faces.items():
             assert _iou(box, after_faces[name]) > 0.9
@@ -176,7 +181,8 @@ def test_export_then_import_into_a_fresh_account(user, other_user, source_librar
         "obama.jpg",
         "adams.jpg",
     ]
-    assert album.cover is not None and album.cover.original_filename == "adams.jpg"
+    assert album.cover is not None
+    assert album.cover.original_filename == "adams.jpg"
 
     # The source account is as it was.
     assert Photo.objects.filter(owner=user).count() == 3
