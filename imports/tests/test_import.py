@@ -14,7 +14,7 @@ from django.core.management import call_command
 from gallery.models import Album, AlbumPhoto, Photo
 from imports.services import library_import
 from imports.sources import SourceRejected
-from imports.tests.conftest import face_tag, size_of
+from imports.tests.conftest import face_jpeg_bytes, face_tag, size_of
 from imports.tests.xmpdata import Tag, digikam_packet, embed, lightroom_packet, wlpg_packet
 from people.models import Person
 from recognition.models import Face
@@ -220,3 +220,36 @@ def test_command_dry_run(user, library, capsys):
     call_command("import_library", str(library), "--user", user.username, "--dry-run")
     assert "dry run" in capsys.readouterr().out.lower()
     assert not Photo.objects.exists()
+
+
+@pytest.mark.parametrize("frame", ["upright", "stored"])
+def test_regions_of_a_photo_turned_by_exif_orientation_match_its_face(user, faces_dir, tmp_path, frame):
+    """The stored pixels lie on their side (EXIF orientation 6: shown turned clockwise). Tools
+    write the regions against the upright photo; one written against the stored pixels says so
+    with its AppliedToDimensions. Either way the tag lands on the face the detector finds."""
+    from PIL import Image
+
+    from imports.tests.conftest import FACES
+
+    upright = Image.open(io.BytesIO(face_jpeg_bytes(faces_dir, "obama")))
+    width, height = upright.size
+    stored = upright.rotate(90, expand=True)  # counter-clockwise: orientation 6 turns it back
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "lib" / "turned.jpg"
+    path.parent.mkdir()
+    stored.save(path, format="JPEG", quality=90, exif=exif.tobytes())
+    x1, y1, x2, y2 = FACES["obama"][1]
+    if frame == "upright":
+        packet = lightroom_packet(size=(width, height), tags=[Tag("Barack Obama", (x1, y1, x2, y2))])
+    else:
+        packet = lightroom_packet(
+            size=(height, width), tags=[Tag("Barack Obama", (y1, width - x2, y2, width - x1))]
+        )
+    (tmp_path / "lib" / "turned.jpg.xmp").write_text(packet)
+    summary = library_import(owner=user, root=tmp_path / "lib")
+    assert summary.imported == 1
+    assert (summary.regions_matched, summary.regions_unmatched) == (1, 0)
+    face = Person.objects.get(owner=user, name="Barack Obama").faces.get()
+    assert face.person_source == Face.PersonSource.CONFIRMED
+    assert (face.photo.width, face.photo.height) == (width, height)
