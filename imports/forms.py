@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from gallery.images import size_over_limit_message
+from imports.sources import SourceRejected
 
 
 class ImportForm(forms.Form):
@@ -26,5 +27,16 @@ class ImportForm(forms.Form):
             raise ValidationError(size_over_limit_message(archive.size, settings.IMPORT_MAX_BYTES))
         if not zipfile.is_zipfile(archive):
             raise ValidationError(_("This is not a zip file."))
+        archive.seek(0)
+        # The archive's table of contents, checked now (paths, sizes, count): a bad zip is refused
+        # here, before it is stored and queued.
+        from imports.services import open_source
+
+        if archive.file is None:
+            raise ValidationError(_("This is not a zip file."))
+        try:
+            open_source(archive.file).close()
+        except SourceRejected as exc:
+            raise ValidationError(str(exc)) from None
         archive.seek(0)
         return archive

@@ -8,9 +8,11 @@ as duplicates. Everything is written for `owner` only.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
+import uuid
 import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,10 +22,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gallery import images
+from gallery.cleanup import files_delete_after_commit
 from gallery.images import DuplicatePhoto, InvalidImage
 from gallery.models import Album, Photo
 from gallery.services import (
@@ -35,7 +40,7 @@ from gallery.services import (
     album_update,
     photo_create,
 )
-from gallery.storage import StorageUnavailable
+from gallery.storage import STORAGE_ERRORS, StorageUnavailable, photo_storage
 from imports.metadata import (
     MetadataError,
     PhotoMetadata,
@@ -44,6 +49,7 @@ from imports.metadata import (
     sidecar_candidates,
     takeout_candidates,
 )
+from imports.models import ImportJob
 from imports.sources import DirectorySource, Source, SourceLimits, SourceRejected, ZipSource
 from people.models import Person
 from people.services import PeopleError, faces_confirm, faces_name, person_update
@@ -455,3 +461,97 @@ def library_import(
         ).run()
     finally:
         source.close()
+
+
+# --- the Import page's background job ----------------------------------------------------------------
+
+# Progress is saved at most this often (photos), so a large import does not write on every photo.
+PROGRESS_EVERY = 5
+
+
+@transaction.atomic
+def import_job_create(
+    *, owner: User, upload: UploadedFile[bytes], album_per_folder: bool = False, dry_run: bool = False
+) -> ImportJob:
+    """Keep the uploaded zip in storage and queue its import (inline without a broker: it has run
+    when this returns). StorageUnavailable when the zip cannot be stored."""
+    name = f"imports/{uuid.uuid4().hex}.zip"
+    storage = photo_storage()
+    try:
+        stored = storage.save(name, upload)
+    except STORAGE_ERRORS as exc:
+        raise StorageUnavailable() from exc
+    job = ImportJob.objects.create(
+        owner=owner,
+        archive=stored,
+        archive_name=(upload.name or "")[:255],
+        album_per_folder=album_per_folder,
+        dry_run=dry_run,
+    )
+    job_id = job.pk
+
+    def send() -> None:
+        from imports.tasks import run_import_job
+
+        try:
+            run_import_job.delay(job_id)
+        except Exception:
+            logger.exception("Could not queue import %s", job_id)
+            ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
+                status=ImportJob.Status.FAILED, error=_("The import could not be started; try again.")
+            )
+
+    transaction.on_commit(send)
+    return job
+
+
+def _summary_data(summary: ImportSummary) -> dict[str, Any]:
+    data = dataclasses.asdict(summary)
+    data.pop("photo_ids", None)
+    return data
+
+
+def import_job_run(*, job_id: int) -> str:
+    """Run a pending import job (idempotent: a job already started is left alone). The stored
+    zip is deleted afterwards, whatever the outcome."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).select_related("owner").first()
+        if job is None or job.status != ImportJob.Status.PENDING:
+            return job.status if job is not None else "deleted"
+        job.status = ImportJob.Status.RUNNING
+        job.save(update_fields=["status"])
+
+    def progress(done: int, total: int, path: str) -> None:
+        if done == total or done % PROGRESS_EVERY == 0:
+            ImportJob.objects.filter(pk=job_id).update(done=done, total=total)
+
+    outcome = ImportJob.Status.FAILED
+    summary: dict[str, Any] = {}
+    error = ""
+    try:
+        with photo_storage().open(job.archive, "rb") as archive:
+            result = library_import(
+                owner=job.owner,
+                root=archive,
+                name=job.archive_name.rsplit(".", 1)[0],
+                album_per_folder=job.album_per_folder,
+                dry_run=job.dry_run,
+                progress=progress,
+            )
+        summary = _summary_data(result)
+        outcome = ImportJob.Status.DONE
+    except SourceRejected as exc:
+        error = str(exc)
+    except STORAGE_ERRORS:
+        logger.exception("Import %s: the uploaded zip could not be read", job_id)
+        error = _("The uploaded zip could not be read from storage; upload it again.")
+    except Exception:
+        logger.exception("Import %s failed", job_id)
+        error = _("The import stopped because of an unexpected error; the photos imported so far are kept.")
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job_id).update(
+            status=outcome, summary=summary, error=error, archive="", finished_at=timezone.now()
+        )
+        # Deleted once this is committed; a storage outage leaves it to the sweeper's retries.
+        files_delete_after_commit(names=[job.archive])
+    return str(outcome)

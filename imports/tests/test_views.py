@@ -1,4 +1,5 @@
-"""The Import page: upload a zip, see the summary; only ever the caller's library."""
+"""The Import page: upload a zip, follow the import on its page, see the summary; only ever the
+caller's library and the caller's imports."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import zipfile
 import pytest
 
 from gallery.models import Album, Photo
+from gallery.storage import photo_storage
+from imports.models import ImportJob
+from imports.services import import_job_run
 from imports.tests.conftest import face_jpeg_bytes, face_tag, size_of
 from imports.tests.xmpdata import embed, lightroom_packet
 from people.models import Person
@@ -33,10 +37,18 @@ def tagged_zip(tmp_path, faces_dir):
     return _zip({"Trip/o.jpg": path.read_bytes(), "Trip/notes.txt": b"not a photo"})
 
 
-def test_the_page_needs_a_login(client):
-    response = client.get("/import/")
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/")
+def _post(client, data, django_capture_on_commit_callbacks, **extra):
+    with django_capture_on_commit_callbacks(execute=True):  # the job runs inline (no broker)
+        response = client.post("/import/", data, **extra)
+    return response
+
+
+def test_the_pages_need_a_login(client, user):
+    job = ImportJob.objects.create(owner=user, status=ImportJob.Status.DONE)
+    for url in ("/import/", f"/import/{job.pk}/", f"/import/{job.pk}/status/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
     assert client.post("/import/", {}).status_code == 302
 
 
@@ -45,14 +57,33 @@ def test_the_page_is_linked_from_upload_and_account(user_client):
     assert 'href="/import/"' in user_client.get("/accounts/settings/").content.decode()
 
 
-def test_upload_a_zip_and_see_the_summary(user_client, user, other_user, tagged_zip):
-    response = user_client.post("/import/", {"archive": tagged_zip, "album_per_folder": "on"})
-    assert response.status_code == 200
-    summary = response.context["summary"]
-    assert (summary.imported, len(summary.failed), summary.regions_matched) == (1, 1, 1)
-    body = response.content.decode()
+def test_upload_a_zip_and_see_the_summary(
+    user_client, user, other_user, tagged_zip, django_capture_on_commit_callbacks
+):
+    response = _post(
+        user_client, {"archive": tagged_zip, "album_per_folder": "on"}, django_capture_on_commit_callbacks
+    )
+    assert response.status_code == 302
+    job = ImportJob.objects.get(owner=user)
+    assert response["Location"] == f"/import/{job.pk}/"
+    assert job.status == ImportJob.Status.DONE
+    assert (job.done, job.total) == (2, 2)
+    assert job.archive == ""  # the uploaded zip is deleted once read
+    assert photo_storage().listdir("imports")[1] == []
+    page = user_client.get(response["Location"])
+    summary = page.context["summary"]
+    assert (summary["imported"], len(summary["failed"]), summary["regions_matched"]) == (1, 1, 1)
+    body = page.content.decode()
     assert 'id="import-summary"' in body
     assert "notes.txt" in body
+    assert 'id="import-progress"' not in body
+    assert user_client.get(f"/import/{job.pk}/status/").json() == {
+        "status": "done",
+        "done": 2,
+        "total": 2,
+        "finished": True,
+    }
+    assert "library.zip" in user_client.get("/import/").content.decode()  # the recent imports
     photo = Photo.objects.get(owner=user)
     assert photo.title == "연설"
     assert Person.objects.get(owner=user).name == "버락 오바마"
@@ -62,10 +93,31 @@ def test_upload_a_zip_and_see_the_summary(user_client, user, other_user, tagged_
     assert not Person.objects.filter(owner=other_user).exists()
 
 
-def test_dry_run_from_the_page_writes_nothing(user_client, tagged_zip):
-    response = user_client.post("/import/", {"archive": tagged_zip, "dry_run": "on"})
-    assert response.status_code == 200
-    assert response.context["summary"].imported == 1
+def test_a_running_import_shows_its_progress(
+    user_client, user, tagged_zip, django_capture_on_commit_callbacks
+):
+    # Queued (as with a broker): the page shows progress and polls its status.
+    response = user_client.post("/import/", {"archive": tagged_zip})
+    job = ImportJob.objects.get(owner=user)
+    assert job.status == ImportJob.Status.PENDING
+    page = user_client.get(response["Location"])
+    assert 'id="import-progress"' in page.content.decode()
+    assert "import_progress.js" in page.content.decode()
+    assert user_client.get(f"/import/{job.pk}/status/").json()["finished"] is False
+    assert import_job_run(job_id=job.pk) == "done"
+    assert import_job_run(job_id=job.pk) == "done"  # a second delivery does nothing
+    assert Photo.objects.filter(owner=user).count() == 1
+
+
+def test_dry_run_from_the_page_writes_nothing(
+    user_client, user, tagged_zip, django_capture_on_commit_callbacks
+):
+    response = _post(
+        user_client, {"archive": tagged_zip, "dry_run": "on"}, django_capture_on_commit_callbacks
+    )
+    page = user_client.get(response["Location"])
+    assert page.context["summary"]["imported"] == 1
+    assert page.context["summary"]["dry_run"] is True
     assert not Photo.objects.exists()
     assert not Person.objects.exists()
 
@@ -80,21 +132,39 @@ def test_bad_archives_are_refused_with_a_reason(user_client, settings):
     response = user_client.post("/import/", {"archive": traversal})
     assert response.status_code == 400
     assert "outside" in str(response.context["form"].errors["archive"])
+    settings.IMPORT_MAX_UNCOMPRESSED_BYTES = 1000
+    settings.MAX_UPLOAD_BYTES = 900
+    response = user_client.post("/import/", {"archive": _zip({"a.jpg": b"\0" * 800, "b.jpg": b"\0" * 800})})
+    assert response.status_code == 400
+    assert "unpacks" in str(response.context["form"].errors["archive"])
     settings.IMPORT_MAX_BYTES = 10
     response = user_client.post("/import/", {"archive": _zip({"a.jpg": b"x" * 100})})
     assert response.status_code == 400
     assert "too large" in str(response.context["form"].errors["archive"])
     assert not Photo.objects.exists()
+    assert not ImportJob.objects.exists()
 
 
-def test_the_summary_is_korean(user_client, tagged_zip):
+def test_another_users_import_is_404(user, other_client):
+    job = ImportJob.objects.create(owner=user, status=ImportJob.Status.DONE, archive_name="Private.zip")
+    for url in (f"/import/{job.pk}/", f"/import/{job.pk}/status/"):
+        response = other_client.get(url)
+        assert response.status_code == 404
+        assert "Private" not in response.content.decode()
+    assert "Private" not in other_client.get("/import/").content.decode()
+
+
+def test_the_summary_is_korean(user_client, tagged_zip, django_capture_on_commit_callbacks):
     from memory_studio.tests.test_korean_pages import english_words
 
-    response = user_client.post(
-        "/import/", {"archive": tagged_zip, "album_per_folder": "on"}, HTTP_ACCEPT_LANGUAGE="ko"
+    response = _post(
+        user_client,
+        {"archive": tagged_zip, "album_per_folder": "on"},
+        django_capture_on_commit_callbacks,
+        HTTP_ACCEPT_LANGUAGE="ko",
     )
-    html = response.content.decode()
+    html = user_client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="ko").content.decode()
     assert '<html lang="ko">' in html
     assert 'id="import-summary"' in html
-    # The file names and the person's name are the user's own; everything else is Korean.
-    assert not english_words(html.replace("notes.txt", "").replace("Trip", ""))
+    # The file names are the user's own; everything else is Korean.
+    assert not english_words(html.replace("notes.txt", "").replace("library.zip", "").replace("Trip", ""))
