@@ -168,3 +168,27 @@ def test_the_summary_is_korean(user_client, tagged_zip, django_capture_on_commit
     assert 'id="import-summary"' in html
     # The file names are the user's own; everything else is Korean.
     assert not english_words(html.replace("notes.txt", "").replace("library.zip", "").replace("Trip", ""))
+
+
+def test_the_import_job_on_s3(user_client, user, settings, request, django_capture_on_commit_callbacks):
+    """The uploaded zip is kept in the bucket, read back from it by the job, then deleted."""
+    import uuid
+
+    from conftest import make_image_bytes
+    from gallery.tests.conftest import s3_client, s3_options, storages_for
+
+    endpoint = request.getfixturevalue("moto_endpoint")
+    bucket = f"photos-{uuid.uuid4().hex[:12]}"
+    s3_client(endpoint).create_bucket(Bucket=bucket)
+    settings.STORAGES = storages_for("storages.backends.s3.S3Storage", s3_options(endpoint, bucket), settings)
+    archive = _zip(
+        {"Trip/a.jpg": make_image_bytes(color=(1, 2, 3)), "Trip/b.jpg": make_image_bytes(color=(4, 5, 6))}
+    )
+    response = _post(user_client, {"archive": archive}, django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    job = ImportJob.objects.get(owner=user)
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert job.summary["imported"] == 2
+    keys = {item["Key"] for item in s3_client(endpoint).list_objects_v2(Bucket=bucket).get("Contents", [])}
+    assert not any(key.startswith("imports/") for key in keys)
+    assert sum(key.startswith("photos/originals/") for key in keys) == 2
