@@ -125,6 +125,18 @@ def test_import_a_tagged_library(user, other_user, library):
     assert list(Person.objects.filter(owner=other_user).values_list("name", flat=True)) == ["Amy Adams"]
     assert not Face.objects.filter(owner=other_user).exists()
 
+    # Indexing the photo again (a worker's queued job, a retry): the marked face stays, the
+    # detected one is found again and keeps its person.
+    from recognition.indexing import photos_index
+    from recognition.runtime import get_pipeline
+
+    photos_index(photo_ids=[obama.pk], pipeline=get_pipeline())
+    obama.refresh_from_db()
+    assert obama.face_count == 2
+    assert hidden.faces.get().person_source == Face.PersonSource.MANUAL
+    kept = Person.objects.get(owner=user, name="Barack Obama").faces.get()
+    assert (kept.photo, kept.person_source) == (obama, Face.PersonSource.CONFIRMED)
+
     # Importing again: all duplicates, nothing new.
     again = library_import(owner=user, root=library)
     assert (again.imported, again.duplicates, len(again.failed)) == (0, 4, 1)

@@ -11,7 +11,7 @@ from PIL import Image
 from recognition.ml.alignment import align_face
 from recognition.ml.detection import FaceDetector
 from recognition.ml.embedders import Embedder
-from recognition.ml.types import Box, DetectedFace, FaceEmbedding
+from recognition.ml.types import MARKED_FACE_SCORE, Box, DetectedFace, FaceEmbedding
 
 
 class FacePipeline:
@@ -89,7 +89,7 @@ class FacePipeline:
             landmarks = tuple(
                 (x1 + px * scale_x, y1 + py * scale_y) for px, py in self.embedder.template.points
             )
-            faces.append(DetectedFace(box=(x1, y1, x2, y2), score=0.0, landmarks=landmarks))
+            faces.append(DetectedFace(box=(x1, y1, x2, y2), score=MARKED_FACE_SCORE, landmarks=landmarks))
         if not faces:
             return []
         vectors = self.embedder.predict(self.align(image, faces))
