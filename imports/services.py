@@ -497,9 +497,15 @@ def import_job_create(
             run_import_job.delay(job_id)
         except Exception:
             logger.exception("Could not queue import %s", job_id)
-            ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
-                status=ImportJob.Status.FAILED, error=_("The import could not be started; try again.")
-            )
+            with transaction.atomic():
+                failed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
+                    status=ImportJob.Status.FAILED,
+                    error=_("The import could not be started; try again."),
+                    archive="",
+                    finished_at=timezone.now(),
+                )
+                if failed:
+                    files_delete_after_commit(names=[stored])
 
     transaction.on_commit(send)
     return job

@@ -192,3 +192,22 @@ def test_the_import_job_on_s3(user_client, user, settings, request, django_captu
     keys = {item["Key"] for item in s3_client(endpoint).list_objects_v2(Bucket=bucket).get("Contents", [])}
     assert not any(key.startswith("imports/") for key in keys)
     assert sum(key.startswith("photos/originals/") for key in keys) == 2
+
+
+def test_a_job_that_cannot_be_queued_fails_and_leaves_no_zip(
+    user_client, user, tagged_zip, django_capture_on_commit_callbacks, monkeypatch
+):
+    from imports import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.run_import_job, "delay", broker_down)
+    response = _post(user_client, {"archive": tagged_zip}, django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get(owner=user)
+    assert job.status == ImportJob.Status.FAILED
+    assert job.archive == ""
+    assert photo_storage().listdir("imports")[1] == []
+    page = user_client.get(response["Location"])
+    assert 'id="import-error"' in page.content.decode()
+    assert not Photo.objects.exists()
