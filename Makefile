@@ -14,10 +14,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed-runtime: requirements.txt | $(BIN)/python
+	scripts/ensure-runtime-deps.sh
 	$(BIN)/pip install --disable-pip-version-check -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	scripts/ensure-runtime-deps.sh
 	$(BIN)/pip install --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "people",
     "training",
     "exports",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -208,6 +209,11 @@ MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 100_000_000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024, minimum=1)
 GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 48, minimum=1)
+# Importing a library (imports/): the largest zip the Import page accepts, and limits that any
+# archive must keep (files in it, uncompressed bytes in all) so that a zip bomb is refused unread.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 2 * 1024 * 1024 * 1024, minimum=1)
+IMPORT_MAX_FILES = env_int("IMPORT_MAX_FILES", 50_000, minimum=1)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 8 * 1024 * 1024 * 1024, minimum=1)
 # Most photos one zip download may hold (a selection or an album); the zip itself is streamed.
 DOWNLOAD_MAX_PHOTOS = env_int("DOWNLOAD_MAX_PHOTOS", 5000, minimum=1)
 # A selection posts one `photos` field per photo: Django's default (1,000 fields) would refuse a

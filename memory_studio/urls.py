@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("recognition.urls")),
     path("", include("people.urls")),
     path("", include("exports.urls")),
+    path("", include("imports.urls")),
     path("", include("gallery.urls")),
 ]
 

@@ -18,7 +18,7 @@ from gallery.images import rendition
 from gallery.models import Photo
 from people.models import FaceRejection, PeopleState, Person, PersonMerge
 from people.services import faces_carry_over, lock_owner_faces, persons_refresh_covers
-from recognition.ml.types import FaceEmbedding
+from recognition.ml.types import MARKED_FACE_SCORE, FaceEmbedding
 from recognition.models import Face, FaceDeletion, FaceIndexVersion, SearchQuery
 
 if TYPE_CHECKING:
@@ -140,16 +140,27 @@ def photo_faces_replace(
     old = list(Face.objects.filter(photo=photo))  # every model's: People decisions carry over
     created = Face.objects.bulk_create([_face_row(photo=photo, model_key=model_key, face=f) for f in faces])
     faces_carry_over(old=old, new=created)
-    replaced = [f.pk for f in old if f.model_key == model_key]
+    # Faces a person marked where the detector found none (imported face tags) stay, unless the
+    # detector now finds a face there (which took over their person just above).
+    marked = [
+        f
+        for f in old
+        if f.model_key == model_key
+        and f.score == MARKED_FACE_SCORE
+        and not any(_box_iou(f.box, n.box) >= MARKED_FACE_IOU for n in created)
+    ]
+    kept = {f.pk for f in marked}
+    replaced = [f.pk for f in old if f.model_key == model_key and f.pk not in kept]
     Face.objects.filter(pk__in=replaced).delete()
-    photo.index_status = Photo.IndexStatus.INDEXED if faces else Photo.IndexStatus.NO_FACES
+    total = len(faces) + len(marked)
+    photo.index_status = Photo.IndexStatus.INDEXED if total else Photo.IndexStatus.NO_FACES
     photo.index_model = model_key
     photo.index_error = ""
     photo.indexed_at = timezone.now()
-    photo.face_count = len(faces)
+    photo.face_count = total
     photo.save(update_fields=["index_status", "index_model", "index_error", "indexed_at", "face_count"])
     _bump(version, deleted_face_ids=replaced)
-    return IndexOutcome(photo_id=photo_id, status=Photo.IndexStatus(photo.index_status), faces=len(faces))
+    return IndexOutcome(photo_id=photo_id, status=Photo.IndexStatus(photo.index_status), faces=total)
 
 
 def face_recognition_on(*, owner_id: int) -> bool:
@@ -235,6 +246,32 @@ def photos_index_again(*, owner_id: int) -> int:
     for photo_id in photo_ids:
         enqueue_photo_indexing(photo_id)
     return len(photo_ids)
+
+
+MARKED_FACE_IOU = 0.3
+
+
+def _box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+@transaction.atomic
+def face_add_marked(*, photo: Photo, model_key: str, face: FaceEmbedding) -> Face:
+    """Add a face that a person marked and the detector missed (an imported face tag), with its
+    embedding, to the photo's faces of `model_key`; the photo's face count follows."""
+    lock_owner_faces(owner_id=photo.owner_id)
+    Photo.objects.select_for_update().filter(pk=photo.pk).exists()
+    version = _lock_index_version(owner_id=photo.owner_id, model_key=model_key)
+    row = _face_row(photo=photo, model_key=model_key, face=face)
+    row.save()
+    count = Face.objects.filter(photo=photo, model_key=model_key).count()
+    Photo.objects.filter(pk=photo.pk).update(face_count=count, index_status=Photo.IndexStatus.INDEXED)
+    _bump(version)
+    return row
 
 
 @transaction.atomic

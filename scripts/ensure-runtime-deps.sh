@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the site itself needs at run time, only when they are missing:
-# libexempi8 (Exempi, the XMP library python-xmp-toolkit loads to write the exports' XMP
-# sidecars). Needs root or sudo when something is missing.
+# libexempi8 (Exempi, the XMP library python-xmp-toolkit loads to write the exports' XMP sidecars
+# and read the imports' XMP metadata). Needs root or sudo when something is missing.
 set -euo pipefail
 need=()
 dpkg -s libexempi8 >/dev/null 2>&1 || need+=(libexempi8)

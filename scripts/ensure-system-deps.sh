@@ -10,6 +10,7 @@ command -v msgfmt >/dev/null && command -v xgettext >/dev/null || need+=(gettext
 [ -d /usr/share/fonts/truetype/nanum ] || need+=(fonts-nanum)
 command -v pg_isready >/dev/null || need+=(postgresql-client)
 command -v redis-cli >/dev/null || need+=(redis-tools)
+ldconfig -p 2>/dev/null | grep -q 'libexempi\.so\.8' || need+=(libexempi8)
 [ -f /usr/share/backgrounds/friends_by_Aitzol_Berasategi.jpg ] || need+=(lomiri-wallpapers-16.04)
 dpkg -s libexempi8 >/dev/null 2>&1 || need+=(libexempi8)  # XMP sidecars of exports (python-xmp-toolkit)
 if [ ${#need[@]} -gt 0 ]; then

@@ -9,6 +9,7 @@ import pytest
 
 from gallery import services
 from gallery.models import Album, AlbumShare, Photo
+from imports.models import ImportJob
 from people.models import FaceRejection, Person
 from people.services import person_create
 from recognition.models import Face, SearchQuery
@@ -176,6 +177,9 @@ MATRIX = [
     ("api", "get", "/api/photos/{mine_photo}/viewer/?person={person}", None),
     ("api", "get", "/api/photos/{mine_photo}/viewer/?search={query}&face=0", None),
     ("api", "get", "/api/photos/{mine_photo}/viewer/?face_id={face}&strictness=loose", None),
+    # Imports (issue 11): another user's import page and its progress.
+    ("page", "get", "/import/{import_job}/", None),
+    ("page", "get", "/import/{import_job}/status/", None),
 ]
 
 
@@ -265,6 +269,7 @@ def test_other_users_objects_are_404_and_unchanged(
         "mine_photo": mine_photo.pk,
         "mine_album": mine_album.pk,
         "query": _query_of(user),
+        "import_job": ImportJob.objects.create(owner=user, archive_name="Private.zip").pk,
     }
 
     client = other_client if kind == "page" else other_api_client
@@ -506,6 +511,40 @@ def test_the_password_reset_pages_do_not_reveal_whether_an_account_exists(
             assert posted.status_code == 200
     user.refresh_from_db()
     assert not user.check_password("taken-over-pass-99")
+
+
+def test_the_import_page_needs_a_login_and_imports_only_into_the_callers_library(
+    client, user, other_user, other_client, photo_factory, django_capture_on_commit_callbacks
+):
+    """/import/ (issue 11) has no ids: it must write only to the caller, and the duplicate check
+    must not see anyone else's photos (the victim's bytes import as new for the caller)."""
+    import io
+    import zipfile
+
+    from conftest import make_image_bytes
+
+    data = make_image_bytes(size=(40, 30), color=(1, 2, 3))
+    photo_factory(user, data=data, title="Private")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("Private/same.jpg", data)
+    buffer.seek(0)
+    buffer.name = "mine.zip"
+    anonymous = client.post("/import/", {"archive": buffer, "album_per_folder": "on"})
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/accounts/login/")
+    buffer.seek(0)
+    with django_capture_on_commit_callbacks(execute=True):  # the import job runs inline
+        response = other_client.post("/import/", {"archive": buffer, "album_per_folder": "on"})
+    assert response.status_code == 302
+    summary = other_client.get(response["Location"]).context["summary"]
+    assert (summary["imported"], summary["duplicates"]) == (1, 0)
+    assert not ImportJob.objects.filter(owner=user).exists()
+    assert Photo.objects.filter(owner=user).count() == 1
+    assert Photo.objects.filter(
+        owner=other_user, content_hash=Photo.objects.get(owner=user).content_hash
+    ).exists()
+    assert not Album.objects.filter(owner=user).exists()
 
 
 # Album share links, the visitor's side: a link to album X, opened by someone without an account

@@ -160,6 +160,7 @@ def _pages(ids: dict[str, Any]) -> list[tuple[str, int]]:
         ("/trash/empty/", 200),
         (f"/photos/{ids['trashed']}/", 200),
         ("/accounts/settings/", 200),
+        ("/import/", 200),
         ("/accounts/password/", 200),
         ("/accounts/password/done/", 200),
         ("/accounts/password/reset/", 200),

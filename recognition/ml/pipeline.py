@@ -11,7 +11,7 @@ from PIL import Image
 from recognition.ml.alignment import align_face
 from recognition.ml.detection import FaceDetector
 from recognition.ml.embedders import Embedder
-from recognition.ml.types import DetectedFace, FaceEmbedding
+from recognition.ml.types import MARKED_FACE_SCORE, Box, DetectedFace, FaceEmbedding
 
 
 class FacePipeline:
@@ -76,3 +76,21 @@ class FacePipeline:
             )
             offset += count
         return results
+
+    def embed_boxes(self, image: Image.Image, boxes: Sequence[Box]) -> list[FaceEmbedding]:
+        """Embeddings for faces the detector did not find but a person marked (an imported face
+        tag): the box stands for the embedder's chip, so the template's landmarks are placed in
+        it proportionally. Less exact than detected landmarks, but in the same space."""
+        self.load()
+        width, height = self.embedder.template.size
+        faces = []
+        for x1, y1, x2, y2 in boxes:
+            scale_x, scale_y = (x2 - x1) / width, (y2 - y1) / height
+            landmarks = tuple(
+                (x1 + px * scale_x, y1 + py * scale_y) for px, py in self.embedder.template.points
+            )
+            faces.append(DetectedFace(box=(x1, y1, x2, y2), score=MARKED_FACE_SCORE, landmarks=landmarks))
+        if not faces:
+            return []
+        vectors = self.embedder.predict(self.align(image, faces))
+        return [FaceEmbedding(face=f, vector=v) for f, v in zip(faces, vectors, strict=True)]

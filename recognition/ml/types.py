@@ -10,6 +10,10 @@ import numpy.typing as npt
 Point = tuple[float, float]
 Box = tuple[float, float, float, float]
 
+# The detection score of a face a person marked where the detector found none (an imported face
+# tag, FacePipeline.embed_boxes); a detector's faces always score above it.
+MARKED_FACE_SCORE = 0.0
+
 
 @dataclass(frozen=True)
 class DetectedFace:
