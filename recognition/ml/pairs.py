@@ -136,6 +136,8 @@ def verification_protocol(
         train = (fold != k) & scored
         test = fold == k
         if not positive[train].any() or positive[train].all():
+            # The other folds hold no scored pairs of one kind (faces missing almost everywhere):
+            # nothing to learn a threshold from, so their median, or 0 when nothing was scored.
             threshold = 0.0 if not train.any() else float(np.median(score[train]))
         else:
             threshold = best_threshold(score[train], positive[train])
