@@ -537,7 +537,7 @@ class PhotoViewerApi(APIView):
             OpenApiParameter("album", int, description="Step through this album's photos."),
             OpenApiParameter("search", str, description="Step through this kept query photo's results."),
             OpenApiParameter(
-                "face", int, description="With `search`: which of its faces (default: largest)."
+                "face", int, description="With `search`: which of its faces (default: the one it is about)."
             ),
             OpenApiParameter("face_id", int, description="Step through the results for one of your faces."),
             OpenApiParameter(

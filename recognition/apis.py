@@ -211,7 +211,10 @@ def _face_index_field() -> serializers.IntegerField:
     return serializers.IntegerField(
         required=False,
         min_value=0,
-        help_text="Which face of the photo (`image` or `query_id`) to use (default: the largest).",
+        help_text=(
+            "Which face of the photo (`image` or `query_id`) to use (default: the one the photo "
+            "is about: large, central, not cut by the frame)."
+        ),
     )
 
 

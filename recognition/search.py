@@ -11,6 +11,7 @@ import numpy.typing as npt
 from django.utils.translation import gettext as _
 from PIL import Image
 
+from recognition.ml.prominence import most_prominent
 from recognition.ml.types import DetectedFace
 from recognition.models import Face, SearchQuery
 from recognition.runtime import active_model_key, search_threshold
@@ -88,8 +89,8 @@ def search_by_image(
     strictness: str = "default",
     limit: int = 100,
 ) -> SearchResult:
-    """Detect the query's faces, keep them as a SearchQuery (with a preview), take the largest
-    (or `face_index`) and rank the user's photos."""
+    """Detect the query's faces, keep them as a SearchQuery (with a preview), take the face the
+    photo is about (see `default_face_index`) or `face_index`, and rank the user's photos."""
     check_face_recognition_on(user)
     faces = pipeline.predict([image])[0]
     if not faces:
@@ -130,7 +131,7 @@ def search_by_query(
     ]
     _check_face_index(face_index, len(query_faces))
     if face_index is None:
-        face_index = max(range(len(query_faces)), key=lambda i: query_faces[i].area)
+        face_index = default_face_index(query)
     return _rank(
         user=user,
         vector=query.vectors()[face_index],
@@ -173,6 +174,16 @@ def search_by_face(
         query_faces=[],
         used_face=None,
     )
+
+
+def default_face_index(query: SearchQuery) -> int:
+    """The face a query photo is about: large, near the centre and not cut by the frame
+    (`recognition.ml.prominence`), not merely the largest, which is often a neighbour cut off
+    at the edge."""
+    boxes = [
+        (float(x1), float(y1), float(x2), float(y2)) for x1, y1, x2, y2 in (f["box"] for f in query.faces)
+    ]
+    return most_prominent(boxes, (query.width, query.height))
 
 
 def _check_face_index(face_index: int | None, count: int) -> None:
@@ -229,7 +240,7 @@ def ranked_photo_ids(
     strictness: str = "default",
 ) -> list[int]:
     """The ids of the photos the search page lists for a kept query photo (its `face_index`,
-    else its largest face) or one of the user's faces, best first, at this strictness: the
+    else the face it is about) or one of the user's faces, best first, at this strictness: the
     viewer steps through them in that order. Needs the stored embeddings only, never the
     loaded model."""
     model_key = active_model_key()
@@ -238,10 +249,9 @@ def ranked_photo_ids(
             raise FaceOfAnotherModelError(
                 _("The face model has changed since this photo was searched. Choose the photo again.")
             )
-        areas = [DetectedFace(box=tuple(f["box"]), score=0.0, landmarks=()).area for f in query.faces]
-        _check_face_index(face_index, len(areas))
+        _check_face_index(face_index, len(query.faces))
         if face_index is None:
-            face_index = max(range(len(areas)), key=lambda i: areas[i])
+            face_index = default_face_index(query)
         vector = query.vectors()[face_index]
     elif face is not None:
         if face.model_key != model_key:

@@ -1,4 +1,5 @@
-"""Folder-per-person face datasets: detect and align each image's largest face once, cache the chips.
+"""Folder-per-person face datasets: detect and align the face each image is about once, cache
+the chips.
 
 `<root>/<person>/<image>`: every non-hidden file one level down is an image of that person.
 Aligned chips are cached on disk keyed by the file's content, the alignment template and
@@ -22,11 +23,12 @@ from recognition.ml.alignment import AlignmentTemplate, align_face
 from recognition.ml.detection import FaceDetector
 from recognition.ml.folders import LabelledImage, list_labelled_images
 from recognition.ml.images import ImageDecodeError, load_rgb
+from recognition.ml.prominence import most_prominent_face
 from training.files import write_atomically
 
 Chips = npt.NDArray[np.uint8]
 # Bump when the cached chip contents would change for the same inputs.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 class DatasetError(ValueError):
@@ -35,7 +37,7 @@ class DatasetError(ValueError):
 
 @dataclass
 class FaceDataset:
-    """Aligned chips of the largest face per image, with integer labels into `names`."""
+    """Aligned chips of the face each image is about, with integer labels into `names`."""
 
     chips: Chips  # (N, h, w, 3) uint8
     labels: npt.NDArray[np.int64]  # (N,)
@@ -125,7 +127,8 @@ def prepare_dataset(
     batch_size: int = 8,
     progress: Callable[[int], object] | None = None,
 ) -> FaceDataset:
-    """Detect, align and cache the largest face of every image under `root`.
+    """Detect, align and cache the face every image under `root` is about
+    (`recognition.ml.prominence`: large, central and whole, not merely the largest).
 
     Images without a face are reported in `without_face` and skipped. Unreadable files, or
     fewer than 2 identities with a face, raise DatasetError.
@@ -141,7 +144,11 @@ def prepare_dataset(
     def flush() -> None:
         found = detector.predict([image for _, _, image in todo])
         for (index, key, image), faces in zip(todo, found, strict=True):
-            chip = align_face(image, faces[0].landmarks, template) if faces else None
+            chip = (
+                align_face(image, faces[most_prominent_face(faces, image.size)].landmarks, template)
+                if faces
+                else None
+            )
             cache.put(key, chip)
             chips[index] = chip
         if progress is not None:

@@ -15,6 +15,7 @@ from recognition.ml.folders import list_labelled_images
 from recognition.ml.images import ImageDecodeError, load_rgb
 from recognition.ml.metrics import EvaluationReport, evaluate_embeddings
 from recognition.ml.pipeline import FacePipeline
+from recognition.ml.prominence import most_prominent_face
 
 
 @dataclass
@@ -23,7 +24,7 @@ class FolderEvaluation:
     device: str
     tta_flip: bool
     images: int  # image files read
-    faces: int  # images in which a face was found (the largest one is evaluated)
+    faces: int  # images in which a face was found (the one the photo is about is evaluated)
     identities: int
     report: EvaluationReport | None  # None when fewer than two faces were found
     images_without_face: list[str] = field(default_factory=list)
@@ -54,7 +55,8 @@ def evaluate_folder(
     threshold: float | None = None,
     progress: Callable[[int], object] | None = None,
 ) -> FolderEvaluation:
-    """Detect the largest face of every image, embed it, and compute the metrics.
+    """Detect the face every image is about (`prominence.most_prominent_face`), embed it, and
+    compute the metrics.
 
     `threshold` (cosine similarity) defaults to the embedder's own.
     """
@@ -88,7 +90,8 @@ def evaluate_folder(
         found = pipeline.detect(images)
         for item, image, faces in zip(kept, images, found, strict=True):
             if faces:
-                chips.append(pipeline.align(image, faces[:1])[0])
+                chosen = faces[most_prominent_face(faces, image.size)]
+                chips.append(pipeline.align(image, [chosen])[0])
                 labels.append(item.label)
             else:
                 result.images_without_face.append(str(item.path.relative_to(root)))

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from recognition.ml.detection import FaceDetector
 from recognition.ml.embedders import FacenetVggface2Embedder
+from recognition.tests.composites import subject_with_cut_neighbour
 
 pytestmark = pytest.mark.nodb
 
@@ -86,3 +88,39 @@ def test_download_weights_without_network(tmp_path: Path) -> None:
     assert "already exists" in out.getvalue()
     with pytest.raises(CommandError, match="Unknown face model"):
         call_command("download_weights", "nope")
+
+
+def test_evaluate_faces_evaluates_the_face_each_photo_is_about(
+    tmp_path: Path, faces_dir: Path, detector: FaceDetector
+) -> None:
+    """Two photos of Angelina Jolie with a larger Barack Obama cut by the frame beside her, a
+    third without, and two of Obama: each photo's own person is evaluated, so every query's
+    nearest face is the same person's and the two people are told apart at every threshold
+    (with "the largest face", her photos would hold two Obamas)."""
+    jolie, obama = tmp_path / "angelina_jolie", tmp_path / "fr_obama"
+    jolie.mkdir()
+    obama.mkdir()
+    for n, (subject, neighbour) in enumerate(
+        [("img1.jpg", "examples_obama.jpg"), ("img10.jpg", "examples_obama2.jpg")]
+    ):
+        photo = subject_with_cut_neighbour(
+            detector, faces_dir / "angelina_jolie" / subject, faces_dir / "fr_obama" / neighbour
+        )
+        photo.save(jolie / f"with_neighbour_{n}.jpg", quality=92)
+    (jolie / "img11.jpg").symlink_to(faces_dir / "angelina_jolie" / "img11.jpg")
+    for name in ("test_images_obama3.jpg", "test_obama1.jpg"):
+        (obama / name).symlink_to(faces_dir / "fr_obama" / name)
+    json_path = tmp_path / "r.json"
+    call_command(
+        "evaluate_faces",
+        str(tmp_path),
+        "--model",
+        "dlib-resnet",
+        "--json",
+        str(json_path),
+        stdout=io.StringIO(),
+    )
+    data = json.loads(json_path.read_text())
+    assert (data["images"], data["faces"]) == (5, 5)
+    assert data["rank1"] == 1.0
+    assert data["auc"] == 1.0

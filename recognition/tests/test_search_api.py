@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from conftest import make_image_bytes
 from recognition.models import Face
+from recognition.tests.composites import subject_with_cut_neighbour
 from recognition.tests.conftest import person_photos
 
 pytestmark = pytest.mark.django_db
@@ -325,6 +326,54 @@ def test_another_face_of_a_kept_photo_is_searched_without_sending_it_again(api_c
     )
     assert out_of_range.status_code == 422
     assert "out of range" in out_of_range.json()["detail"]
+
+
+def test_a_query_photo_searches_for_the_whole_central_face_not_a_larger_one_cut_by_the_frame(
+    api_client, library, detector
+):
+    """Issue 12: the person a photo is about, not a larger neighbour cut off at its edge."""
+    from io import BytesIO
+
+    canvas = subject_with_cut_neighbour(detector, library["query_jolie"], library["query_obama"])
+    buffer = BytesIO()
+    canvas.save(buffer, format="JPEG", quality=92)
+
+    response = api_client.post(
+        "/api/search/", {"image": _upload("neighbour.jpg", buffer.getvalue())}, format="multipart"
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    faces = body["query_faces"]
+    assert len(faces) == 2
+    central = min(faces, key=lambda f: abs((f["box"][0] + f["box"][2]) / 2 - 480))
+    cut = max(faces, key=lambda f: abs((f["box"][0] + f["box"][2]) / 2 - 480))
+
+    def area(face):
+        x1, y1, x2, y2 = face["box"]
+        return (x2 - x1) * (y2 - y1)
+
+    # The cut face is found, reaches the frame and is the largest: "the largest" would be Obama.
+    assert cut["box"][0] <= 1.0
+    assert area(cut) > 1.5 * area(central)
+    assert [f["index"] for f in faces if f["used"]] == [central["index"]]
+    assert {r["photo"]["id"] for r in body["results"]} == _ids(library["photos"]["jolie"])
+    # The kept query and the viewer's order use the same face.
+    again = api_client.post("/api/search/", {"query_id": body["query"]["id"]}, format="json").json()
+    assert [f["index"] for f in again["query_faces"] if f["used"]] == [central["index"]]
+    assert [r["photo"]["id"] for r in again["results"]] == [r["photo"]["id"] for r in body["results"]]
+    walked: list[int] = []
+    photo_id = body["results"][0]["photo"]["id"]
+    while photo_id is not None and len(walked) < 10:
+        step = api_client.get(f"/api/photos/{photo_id}/viewer/?search={body['query']['id']}")
+        assert step.status_code == 200, step.content
+        walked.append(photo_id)
+        photo_id = step.json()["next"]["id"] if step.json()["next"] else None
+    assert walked == [r["photo"]["id"] for r in body["results"]]
+    # The cut face is a recognisable Obama: choosing it finds his photos.
+    chosen = api_client.post(
+        "/api/search/", {"query_id": body["query"]["id"], "face_index": cut["index"]}, format="json"
+    ).json()
+    assert {r["photo"]["id"] for r in chosen["results"]} == _ids(library["photos"]["obama"])
 
 
 def test_strictness_words_narrow_the_results_and_threshold_overrides_them(api_client, library):

@@ -3,8 +3,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recognition.ml.alignment import DLIB_TEMPLATE
+from recognition.ml.alignment import DLIB_TEMPLATE, align_face
 from recognition.ml.detection import FaceDetector
+from recognition.tests.composites import subject_with_cut_neighbour
 from training.config import build_config
 from training.data import (
     DatasetError,
@@ -85,6 +86,27 @@ def test_images_without_a_face_are_reported_and_skipped(tmp_path, faces_dir, ima
     assert data.names == ["angelina_jolie", "deepface_g02"]
     assert data.labels.tolist() == [0, 0, 1, 1]
     assert "angelina_jolie/wall.png" not in data.paths
+
+
+def test_the_chip_is_of_the_face_the_photo_is_about_not_a_larger_one_cut_by_the_frame(
+    tmp_path, faces_dir, detector
+):
+    (tmp_path / "ds" / "angelina_jolie").mkdir(parents=True)
+    (tmp_path / "ds" / "fr_obama").mkdir(parents=True)
+    photo = subject_with_cut_neighbour(
+        detector, faces_dir / "angelina_jolie" / "img10.jpg", faces_dir / "fr_obama" / "examples_obama.jpg"
+    )
+    photo.save(tmp_path / "ds" / "angelina_jolie" / "a.png")
+    (tmp_path / "ds" / "fr_obama" / "b.jpg").symlink_to(faces_dir / "fr_obama" / "test_obama1.jpg")
+    data = prepare_dataset(
+        tmp_path / "ds", template=DLIB_TEMPLATE, detector=detector, cache_dir=tmp_path / "c"
+    )
+    assert data.paths[0] == "angelina_jolie/a.png"
+    faces = detector.predict([photo])[0]
+    assert len(faces) == 2
+    central = min(faces, key=lambda face: abs((face.box[0] + face.box[2]) / 2 - photo.width / 2))
+    assert faces[0] is not central  # the largest face is the neighbour
+    assert np.array_equal(data.chips[0], align_face(photo, central.landmarks, DLIB_TEMPLATE))
 
 
 def test_chips_are_cached_by_content_and_template(small_dataset, tmp_path, detector):
