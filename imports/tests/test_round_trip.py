@@ -1,12 +1,11 @@
 """Round trip: a library exported in Memory Studio's export layout, imported into a fresh account,
 comes back with its photos, albums, titles, captions, dates, persons and their faces.
 
-The export app (`exports/`, branch `export`) is not on main yet, so the zip is built here with
-the same layout its `exports/archive.py` writes: `originals/YYYY/MM/<name>`, an XMP sidecar
-`<name>.xmp` beside each (dc:title, dc:description, photoshop:DateCreated/xmp:CreateDate, MWG
-face regions named after persons, written with python-xmp-toolkit) and `library.json` (schema 1:
-photos with path, albums with their custom order, sort and cover, persons with hidden/birth date).
-Once the export app is merged, `_export` can become its `library_entries`.
+The zip is the real export (`exports.services.library_zip_write`, what "Export my library" and
+`export_library` write); the same round trip also runs from a zip built here in the same layout
+with Lightroom-style sidecars (`_export`): `originals/YYYY/MM/<name>`, an XMP sidecar beside each
+(dc:title, dc:description, photoshop:DateCreated/xmp:CreateDate, MWG face regions named after
+persons, written with python-xmp-toolkit) and `library.json` (schema 1).
 """
 
 from __future__ import annotations
@@ -142,8 +141,18 @@ def _iou(a, b):
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
-def test_export_then_import_into_a_fresh_account(user, other_user, source_library):
-    summary = library_import(owner=other_user, root=_export(user), name="export")
+def _memory_studio_export(owner) -> io.BytesIO:
+    from exports.services import library_zip_write
+
+    buffer = io.BytesIO()
+    library_zip_write(owner=owner, target=buffer)
+    buffer.seek(0)
+    return buffer
+
+
+@pytest.mark.parametrize("exporter", [_memory_studio_export, _export], ids=["export-app", "lightroom-style"])
+def test_export_then_import_into_a_fresh_account(user, other_user, source_library, exporter):
+    summary = library_import(owner=other_user, root=exporter(user), name="export")
     assert (summary.imported, summary.duplicates, summary.failed) == (3, 0, [])
     assert summary.regions_matched == 3
     assert summary.regions_unmatched == 0
