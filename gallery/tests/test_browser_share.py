@@ -9,7 +9,7 @@ import os
 import pytest
 
 from conftest import log_in_page, make_image_bytes
-from gallery import services
+from gallery import selectors, services
 from gallery.models import AlbumShare
 from gallery.tests.conftest import as_upload
 
@@ -78,7 +78,7 @@ def test_owner_shares_an_album_and_a_visitor_opens_it_until_revoked(live_server,
     visitor.wait_for_selector("html[lang=ko]")
     assert visitor.url == url
 
-    first, second = (p.pk for p in sorted(photos[:2], key=lambda p: (p.taken_at, p.pk), reverse=True))
+    first, second = selectors.album_photo_ids(album=album)[:2]  # the album's own order
     visitor.locator(".grid .tile").first.click()
     visitor.wait_for_url(f"{url}photos/{first}/")
     visitor.wait_for_function("() => document.querySelector('.shared-photo img').naturalWidth > 0")

@@ -41,11 +41,8 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def test_the_check_finds_new_and_dropped_strings(project):
-    _edit(
-        project / "templates/gallery/photo_detail.html",
-        '{% translate "Details" %}',
-        '{% translate "About" %}',
-    )
+    for page in ("photo_detail.html", "photo_trashed.html"):  # every use of "Details"
+        _edit(project / "templates/gallery" / page, '{% translate "Details" %}', '{% translate "About" %}')
     _edit(project / "static/js/upload.js", 'gettext("Processing…")', 'gettext("Thinking…")')
     problems = translations.check(project)
     assert "locale/ko/LC_MESSAGES/django.po: not in the catalog yet: 'About'" in problems
