@@ -216,10 +216,10 @@ def face_data_delete(*, owner_id: int, reindex: bool) -> FaceDataReport:
     """
     lock_owner_faces(owner_id=owner_id)
     photos = Photo.objects.filter(owner_id=owner_id)
-    photo_ids = list(photos.select_for_update().values_list("pk", flat=True))
+    list(photos.select_for_update().values_list("pk", flat=True))  # the photos' locks, as indexing takes
     report = face_data_summary(owner_id=owner_id)
     PersonMerge.objects.filter(owner_id=owner_id).delete()  # before the faces and persons it names
-    _forget_faces(owner_id=owner_id, faces=Face.objects.filter(owner_id=owner_id), all_of_owner=True)
+    faces_forget_owner(owner_id=owner_id)
     # Merged persons point at their targets: delete the absorbed ones first.
     Person.objects.filter(owner_id=owner_id, merged_into__isnull=False).delete()
     Person.objects.filter(owner_id=owner_id).delete()
@@ -228,10 +228,7 @@ def face_data_delete(*, owner_id: int, reindex: bool) -> FaceDataReport:
     status = Photo.IndexStatus.PENDING if reindex else Photo.IndexStatus.OFF
     photos.update(index_status=status, index_model="", index_error="", indexed_at=None, face_count=0)
     if reindex:
-        from recognition.tasks import enqueue_photo_indexing
-
-        for photo_id in photo_ids:
-            enqueue_photo_indexing(photo_id)
+        photos_index_again(owner_id=owner_id)
     return report
 
 
