@@ -163,6 +163,7 @@ def test_heic_tiff_and_broken_queries_reload_and_the_strictness_slider(
             # The result opens in the full-screen viewer, told the query (its order is the ranking):
             # ← shows the result before it.
             expect(page).to_have_url(re.compile(rf"/photos/{opened_id}/view/\?search=[\w-]+&face=\d+"))
+            page.wait_for_load_state("load")  # the viewer's keys work once its script has run
             page.keyboard.press("ArrowLeft")
             expect(page).to_have_url(re.compile(rf"/photos/{ranked[0]}/view/\?search=[\w-]+&face=\d+"))
             expect(page.locator("#viewer-image")).to_have_attribute("data-photo-id", str(ranked[0]))
